@@ -1,0 +1,1 @@
+//! The configuration document: model, loader, compiler (see ../shared/spec/config.md).
