@@ -1,0 +1,298 @@
+//! Request heads: parsed once into spans, checked for every framing ambiguity before anything is
+//! forwarded (request smuggling: CL+TE, differing lengths, unknown codings, folding, bare CR).
+
+use super::headers::{content_length, tokens, trim};
+use super::{Framing, Span, MAX_HEADERS};
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HeaderSpan {
+    pub name: Span,
+    pub value: Span,
+}
+
+/// Why a head was refused; each maps to one status code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum HeadError {
+    #[error("malformed request")]
+    Malformed(&'static str),
+    #[error("request header fields too large")]
+    TooLarge,
+    #[error("transfer coding not implemented")]
+    UnsupportedCoding,
+    #[error("expectation failed")]
+    Expectation,
+}
+
+impl HeadError {
+    pub fn status(self) -> u16 {
+        match self {
+            HeadError::Malformed(_) => 400,
+            HeadError::TooLarge => 431,
+            HeadError::UnsupportedCoding => 501,
+            HeadError::Expectation => 417,
+        }
+    }
+}
+
+/// A parsed request head; spans point into the connection buffer it was parsed from.
+#[derive(Debug, Default)]
+pub struct RequestHead {
+    pub len: usize,
+    pub method: Span,
+    /// The path part of the target (origin form), without the query.
+    pub path: Span,
+    /// The query without '?', possibly empty.
+    pub query: Span,
+    pub minor_version: u8,
+    pub headers: Vec<HeaderSpan>,
+    /// Bit i set: header i is not forwarded (hop-by-hop, or named in `Connection`).
+    pub drop_mask: u128,
+    pub framing: Framing,
+    pub host: Option<Span>,
+    pub close: bool,
+    pub keep_alive: bool,
+    pub expect_continue: bool,
+}
+
+
+impl RequestHead {
+    /// Parses `buf`. `Ok(None)` means the head is not complete yet.
+    pub fn parse(&mut self, buf: &[u8]) -> Result<Option<()>, HeadError> {
+        let mut raw = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut req = httparse::Request::new(&mut raw);
+        let len = match req.parse(buf) {
+            Ok(httparse::Status::Complete(n)) => n,
+            Ok(httparse::Status::Partial) => return Ok(None),
+            Err(httparse::Error::TooManyHeaders) => return Err(HeadError::TooLarge),
+            Err(httparse::Error::Version) => return Err(HeadError::Malformed("unsupported HTTP version")),
+            Err(_) => return Err(HeadError::Malformed("malformed request head")),
+        };
+        let (Some(method), Some(target), Some(minor)) = (req.method, req.path, req.version) else {
+            return Err(HeadError::Malformed("incomplete request line"));
+        };
+        self.len = len;
+        self.method = Span::of(buf, method.as_bytes());
+        self.minor_version = minor;
+        self.split_target(buf, target.as_bytes())?;
+        self.headers.clear();
+        for h in req.headers.iter() {
+            self.headers.push(HeaderSpan { name: Span::of(buf, h.name.as_bytes()), value: Span::of(buf, h.value) });
+        }
+        self.check_headers(buf)?;
+        Ok(Some(()))
+    }
+
+    fn split_target(&mut self, buf: &[u8], target: &[u8]) -> Result<(), HeadError> {
+        let path_start = if target.first() == Some(&b'/') {
+            0
+        } else if let Some(rest) = strip_scheme(target) {
+            // Absolute form: keep only the path; the authority in the target is ignored in favour
+            // of Host (we are a gateway, not a forward proxy; both must agree anyway to route).
+            let offset = target.len() - rest.len();
+            match rest.iter().position(|b| *b == b'/' || *b == b'?') {
+                Some(p) => offset + p,
+                None => return Err(HeadError::Malformed("absolute target without a path")),
+            }
+        } else {
+            return Err(HeadError::Malformed("request target must be a path"));
+        };
+        let t = &target[path_start..];
+        if t.first() != Some(&b'/') {
+            return Err(HeadError::Malformed("request target must be a path"));
+        }
+        match memchr::memchr(b'?', t) {
+            Some(q) => {
+                self.path = Span::of(buf, &t[..q]);
+                self.query = Span::of(buf, &t[q + 1..]);
+            }
+            None => {
+                self.path = Span::of(buf, t);
+                self.query = Span::of(buf, &t[t.len()..]);
+            }
+        }
+        Ok(())
+    }
+
+    fn check_headers(&mut self, buf: &[u8]) -> Result<(), HeadError> {
+        let mut length: Option<u64> = None;
+        let mut chunked = false;
+        let mut te_seen = false;
+        self.drop_mask = 0;
+        self.host = None;
+        self.close = self.minor_version == 0;
+        self.keep_alive = false;
+        self.expect_continue = false;
+        let mut host_count = 0;
+        for (i, h) in self.headers.iter().enumerate() {
+            let name = h.name.get(buf);
+            let value = h.value.get(buf);
+            if super::headers::is_hop_by_hop(name) {
+                self.drop_mask |= 1 << i;
+            }
+            if name.eq_ignore_ascii_case(b"content-length") {
+                let n = content_length(value).ok_or(HeadError::Malformed("invalid Content-Length"))?;
+                if length.is_some_and(|l| l != n) {
+                    return Err(HeadError::Malformed("differing Content-Length headers"));
+                }
+                length = Some(n);
+                self.drop_mask |= 1 << i; // re-emitted by the framing code
+            } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+                te_seen = true;
+                for t in tokens(value) {
+                    if chunked {
+                        return Err(HeadError::Malformed("chunked must be the last transfer coding"));
+                    }
+                    if t.eq_ignore_ascii_case(b"chunked") {
+                        chunked = true;
+                    } else {
+                        return Err(HeadError::UnsupportedCoding);
+                    }
+                }
+            } else if name.eq_ignore_ascii_case(b"host") {
+                host_count += 1;
+                self.host = Some(h.value);
+            } else if name.eq_ignore_ascii_case(b"connection") {
+                for t in tokens(value) {
+                    if t.eq_ignore_ascii_case(b"close") {
+                        self.close = true;
+                    } else if t.eq_ignore_ascii_case(b"keep-alive") {
+                        self.keep_alive = true;
+                    }
+                }
+            } else if name.eq_ignore_ascii_case(b"expect") {
+                if trim(value).eq_ignore_ascii_case(b"100-continue") {
+                    self.expect_continue = self.minor_version >= 1;
+                    self.drop_mask |= 1 << i; // the gateway answers 100 itself
+                } else {
+                    return Err(HeadError::Expectation);
+                }
+            }
+        }
+        if self.minor_version == 0 && self.keep_alive {
+            self.close = false;
+        }
+        // Headers named in Connection are hop-by-hop too.
+        for h in self.headers.iter().filter(|h| h.name.get(buf).eq_ignore_ascii_case(b"connection")) {
+            for t in tokens(h.value.get(buf)) {
+                for (j, other) in self.headers.iter().enumerate() {
+                    if other.name.get(buf).eq_ignore_ascii_case(t) {
+                        self.drop_mask |= 1 << j;
+                    }
+                }
+            }
+        }
+        if host_count > 1 || (host_count == 0 && self.minor_version >= 1) {
+            return Err(HeadError::Malformed("a request needs exactly one Host header"));
+        }
+        self.framing = match (te_seen, length) {
+            (true, Some(_)) => return Err(HeadError::Malformed("both Content-Length and Transfer-Encoding")),
+            (true, None) if !chunked || self.minor_version == 0 => {
+                return Err(HeadError::Malformed("transfer coding without chunked"))
+            }
+            (true, None) => Framing::Chunked,
+            (false, Some(0)) | (false, None) => Framing::None,
+            (false, Some(n)) => Framing::Length(n),
+        };
+        Ok(())
+    }
+
+    pub fn header<'a>(&self, buf: &'a [u8], lowercase_name: &str) -> Option<&'a [u8]> {
+        self.headers
+            .iter()
+            .find(|h| h.name.get(buf).eq_ignore_ascii_case(lowercase_name.as_bytes()))
+            .map(|h| h.value.get(buf))
+    }
+
+    /// Methods a retry may repeat (RFC 9110 §9.2.2).
+    pub fn is_idempotent(&self, buf: &[u8]) -> bool {
+        matches!(self.method.get(buf), b"GET" | b"HEAD" | b"OPTIONS" | b"PUT" | b"DELETE" | b"TRACE")
+    }
+
+    pub fn is_head(&self, buf: &[u8]) -> bool {
+        self.method.get(buf) == b"HEAD"
+    }
+}
+
+fn strip_scheme(t: &[u8]) -> Option<&[u8]> {
+    for scheme in [&b"http://"[..], b"https://"] {
+        if t.len() > scheme.len() && t[..scheme.len()].eq_ignore_ascii_case(scheme) {
+            return Some(&t[scheme.len()..]);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(raw: &[u8]) -> Result<Option<RequestHead>, HeadError> {
+        let mut h = RequestHead::default();
+        Ok(h.parse(raw)?.map(|_| h))
+    }
+
+    #[test]
+    fn parses_spans_and_framing() {
+        let raw = b"POST /a/b?x=1 HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nConnection: close, x-foo\r\nX-Foo: 1\r\n\r\nhello";
+        let h = parse(raw).expect("ok").expect("complete");
+        assert_eq!(h.path.get(raw), b"/a/b");
+        assert_eq!(h.query.get(raw), b"x=1");
+        assert_eq!(h.framing, Framing::Length(5));
+        assert!(h.close);
+        assert_eq!(h.drop_mask, 0b1110, "content-length, connection and x-foo dropped");
+        assert_eq!(h.len, raw.len() - 5);
+    }
+
+    #[test]
+    fn partial_is_none() {
+        assert!(parse(b"GET / HTTP/1.1\r\nHost: a\r\n").expect("ok").is_none());
+    }
+
+    #[test]
+    fn smuggling_shapes_are_refused() {
+        let bad: &[&[u8]] = &[
+            b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+            b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n folded\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: a\r\nX-A : 1\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\rX-B: 2\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+            b"GET / HTTP/1.1\r\n\r\n",
+            b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
+            b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n",
+            b"GET http//x HTTP/1.1\r\nHost: a\r\n\r\n",
+        ];
+        for raw in bad {
+            let r = parse(raw);
+            assert!(matches!(r, Err(HeadError::Malformed(_))), "{:?}: {r:?}", String::from_utf8_lossy(raw));
+        }
+        assert_eq!(
+            parse(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n").err(),
+            Some(HeadError::UnsupportedCoding)
+        );
+    }
+
+    #[test]
+    fn same_duplicate_length_is_accepted() {
+        let h = parse(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n")
+            .expect("ok")
+            .expect("complete");
+        assert_eq!(h.framing, Framing::Length(3));
+    }
+
+    #[test]
+    fn http10_defaults_to_close() {
+        let h = parse(b"GET / HTTP/1.0\r\n\r\n").expect("ok").expect("complete");
+        assert!(h.close);
+        let h = parse(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").expect("ok").expect("complete");
+        assert!(!h.close);
+    }
+
+    #[test]
+    fn absolute_form_keeps_path() {
+        let raw = b"GET http://x.y/p?q HTTP/1.1\r\nHost: x.y\r\n\r\n";
+        let h = parse(raw).expect("ok").expect("complete");
+        assert_eq!(h.path.get(raw), b"/p");
+        assert_eq!(h.query.get(raw), b"q");
+    }
+}

@@ -1,0 +1,304 @@
+//! Settings as APIM's flat dotted keys, from `--set`, the environment, a settings file and defaults
+//! (highest precedence first), checked and turned into typed [`Settings`].
+
+pub mod keys;
+pub mod parse;
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use keys::{Kind, KEYS};
+
+/// Where an effective value came from, for `ringgate settings`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    CommandLine,
+    Environment,
+    File,
+    Default,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::CommandLine => "command line (--set)",
+            Source::Environment => "environment",
+            Source::File => "settings file",
+            Source::Default => "default",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("settings file {path}: {error}")]
+    File { path: String, error: std::io::Error },
+    #[error("settings file {path}:{line}: expected key=value")]
+    FileSyntax { path: String, line: usize },
+    #[error("--set {0}: expected key=value")]
+    SetSyntax(String),
+    #[error("setting {key}={value:?} is invalid: expected {expected}")]
+    Invalid { key: String, value: String, expected: String },
+}
+
+/// Every known key with its effective raw value and source, plus warnings about unknown keys.
+pub struct RawSettings {
+    pub values: BTreeMap<&'static str, (String, Source)>,
+    pub warnings: Vec<String>,
+}
+
+impl RawSettings {
+    /// Gathers the layers. `env` is passed in (not read here) so tests can control it.
+    pub fn gather(
+        sets: &[String],
+        env: impl IntoIterator<Item = (String, String)>,
+        file: Option<&str>,
+    ) -> Result<Self, SettingsError> {
+        let mut values = BTreeMap::new();
+        let mut warnings = Vec::new();
+        for k in KEYS {
+            if let Some(d) = k.default {
+                values.insert(k.name, (d.to_string(), Source::Default));
+            }
+        }
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|error| SettingsError::File { path: path.to_string(), error })?;
+            for (i, line) in text.lines().enumerate() {
+                let line = line.trim();
+                if line.is_empty() || line.starts_with('#') {
+                    continue;
+                }
+                let (k, v) = line
+                    .split_once('=')
+                    .ok_or(SettingsError::FileSyntax { path: path.to_string(), line: i + 1 })?;
+                put(&mut values, &mut warnings, k.trim(), v.trim(), Source::File);
+            }
+        }
+        for (k, v) in env {
+            if keys::find(&k).is_some() {
+                put(&mut values, &mut warnings, &k, &v, Source::Environment);
+            } else if k.contains('.') && keys::NAMESPACES.iter().any(|p| k.to_ascii_lowercase().starts_with(p)) {
+                warnings.push(format!("unknown setting {k:?} in the environment is ignored"));
+            }
+        }
+        for s in sets {
+            let (k, v) = s.split_once('=').ok_or_else(|| SettingsError::SetSyntax(s.clone()))?;
+            put(&mut values, &mut warnings, k.trim(), v, Source::CommandLine);
+        }
+        Ok(RawSettings { values, warnings })
+    }
+
+    fn get(&self, key: &str) -> Option<&str> {
+        self.values.get(key).map(|(v, _)| v.as_str())
+    }
+
+    /// Checks every value against its kind; the first malformed one is the error.
+    pub fn check(&self) -> Result<(), SettingsError> {
+        for k in KEYS {
+            if let Some(v) = self.get(k.name) {
+                check_value(k.name, k.kind, v)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Lines for `ringgate settings`: key, value (secrets masked), source.
+    pub fn describe(&self) -> String {
+        let mut out = String::new();
+        for k in KEYS {
+            let (value, source) = match self.values.get(k.name) {
+                Some((v, s)) if k.secret => (mask(v), s.as_str()),
+                Some((v, s)) => (v.clone(), s.as_str()),
+                None => ("(unset)".to_string(), Source::Default.as_str()),
+            };
+            out.push_str(&format!("{:<52} {:<40} # {}\n", k.name, value, source));
+        }
+        out
+    }
+}
+
+fn mask(v: &str) -> String {
+    if v.is_empty() {
+        String::new()
+    } else {
+        "****".to_string()
+    }
+}
+
+fn put(
+    values: &mut BTreeMap<&'static str, (String, Source)>,
+    warnings: &mut Vec<String>,
+    k: &str,
+    v: &str,
+    source: Source,
+) {
+    match keys::find(k) {
+        Some(key) => {
+            values.insert(key.name, (v.to_string(), source));
+        }
+        None => warnings.push(format!("unknown setting {k:?} from the {} is ignored", source.as_str())),
+    }
+}
+
+fn check_value(key: &str, kind: Kind, v: &str) -> Result<(), SettingsError> {
+    let invalid = |expected: &str| SettingsError::Invalid {
+        key: key.to_string(),
+        value: v.to_string(),
+        expected: expected.to_string(),
+    };
+    let ok = match kind {
+        Kind::Text => true,
+        Kind::Bool => parse::boolean(v).is_some(),
+        Kind::Count => v.trim().parse::<usize>().map(|n| n > 0).unwrap_or(false),
+        Kind::Port => v.trim().parse::<u16>().is_ok(),
+        Kind::Duration => parse::duration(v).is_some(),
+        Kind::Bytes => parse::bytes(v).is_some(),
+        Kind::BytesOrUnlimited => v.trim() == "unlimited" || parse::bytes(v).is_some(),
+        Kind::Ip => v.trim().parse::<IpAddr>().is_ok(),
+        Kind::OneOf(allowed) => allowed.iter().any(|a| a.eq_ignore_ascii_case(v.trim())),
+    };
+    if ok {
+        return Ok(());
+    }
+    Err(match kind {
+        Kind::Text => invalid("text"),
+        Kind::Bool => invalid("true or false"),
+        Kind::Count => invalid("a whole number above 0"),
+        Kind::Port => invalid("a port number from 0 to 65535"),
+        Kind::Duration => invalid("a duration such as 10s, 500ms, 2m or 00:01:40"),
+        Kind::Bytes => invalid("a size such as 65536, 64KiB or 64MiB"),
+        Kind::BytesOrUnlimited => invalid("a size such as 1MiB, or unlimited"),
+        Kind::Ip => invalid("an IP address"),
+        Kind::OneOf(allowed) => invalid(&format!("one of {}", allowed.join(", "))),
+    })
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    None,
+    Text,
+    Json,
+}
+
+/// The typed settings the gateway runs with.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub service_endpoint: Option<String>,
+    pub local_path: Option<PathBuf>,
+    pub backup_path: Option<PathBuf>,
+    pub gateway_name: Option<String>,
+    pub workers: usize,
+    pub pin_workers: bool,
+    pub bind: IpAddr,
+    pub http_port: u16,
+    pub https_port: u16,
+    pub admin_bind: IpAddr,
+    pub admin_port: u16,
+    pub forwarded_proto: bool,
+    pub header_bytes: usize,
+    pub body_bytes: Option<u64>,
+    pub header_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub connect_timeout: Duration,
+    pub response_timeout: Duration,
+    pub pool_idle_per_host: usize,
+    pub pool_idle_timeout: Duration,
+    pub log_format: LogFormat,
+    pub log_level: String,
+    pub log_requests: bool,
+    pub drain_timeout: Duration,
+}
+
+impl Settings {
+    pub fn from_raw(raw: &RawSettings) -> Result<Settings, SettingsError> {
+        raw.check()?;
+        let text = |k: &str| raw.get(k).map(str::to_string).filter(|s| !s.is_empty());
+        // `check` proved every present value parses, so the fallbacks below are never used.
+        let dur = |k: &str| raw.get(k).and_then(parse::duration).unwrap_or_default();
+        let flag = |k: &str| raw.get(k).and_then(parse::boolean).unwrap_or(false);
+        let num = |k: &str| raw.get(k).and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(0);
+        let size = |k: &str| raw.get(k).and_then(parse::bytes).unwrap_or(0);
+        let ip = |k: &str| raw.get(k).and_then(|v| v.trim().parse().ok()).unwrap_or(IpAddr::from([127, 0, 0, 1]));
+        let workers = match raw.get("runtime.workers") {
+            Some(v) => v.trim().parse().unwrap_or(1),
+            None => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        };
+        let body_bytes = match raw.get("net.server.limits.body-bytes") {
+            Some(v) if v.trim() != "unlimited" => parse::bytes(v),
+            _ => None,
+        };
+        let log_format = match raw.get("telemetry.logs.std").map(str::to_ascii_lowercase).as_deref() {
+            Some("none") => LogFormat::None,
+            Some("json") => LogFormat::Json,
+            _ => LogFormat::Text,
+        };
+        Ok(Settings {
+            service_endpoint: text("config.service.endpoint"),
+            local_path: text("config.local.path").map(PathBuf::from),
+            backup_path: text("config.backup.path").map(PathBuf::from),
+            gateway_name: text("gateway.name"),
+            workers,
+            pin_workers: flag("runtime.workers.pin"),
+            bind: ip("net.server.bind"),
+            http_port: num("net.server.http.port") as u16,
+            https_port: num("net.server.https.port") as u16,
+            admin_bind: ip("net.server.admin.bind"),
+            admin_port: num("net.server.admin.port") as u16,
+            forwarded_proto: flag("net.server.http.forwarded.proto.enabled"),
+            header_bytes: size("net.server.limits.header-bytes").clamp(1024, 16 << 20) as usize,
+            body_bytes,
+            header_timeout: dur("net.server.timeouts.header"),
+            idle_timeout: dur("net.server.timeouts.idle"),
+            connect_timeout: dur("net.client.timeouts.connect"),
+            response_timeout: dur("net.client.timeouts.response"),
+            pool_idle_per_host: num("net.client.pool.idle-per-host") as usize,
+            pool_idle_timeout: dur("net.client.pool.idle-timeout"),
+            log_format,
+            log_level: raw.get("telemetry.logs.std.level").unwrap_or("info").to_ascii_lowercase(),
+            log_requests: flag("telemetry.logs.requests"),
+            drain_timeout: dur("shutdown.drain.timeout"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn precedence_is_set_then_env_then_file_then_default() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("env.conf");
+        std::fs::write(&file, "# comment\nruntime.workers=3\nnet.server.http.port=9001\nbogus.key=1\n").expect("write");
+        let raw = RawSettings::gather(
+            &["net.server.http.port=9003".to_string()],
+            vec![("RUNTIME.WORKERS".to_string(), "5".to_string()), ("PATH".to_string(), "/bin".to_string())],
+            file.to_str(),
+        )
+        .expect("gather");
+        let s = Settings::from_raw(&raw).expect("settings");
+        assert_eq!(s.http_port, 9003);
+        assert_eq!(s.workers, 5);
+        assert_eq!(s.https_port, 8081);
+        assert_eq!(raw.values["runtime.workers"].1, Source::Environment);
+        assert_eq!(raw.warnings.len(), 1, "{:?}", raw.warnings);
+    }
+
+    #[test]
+    fn malformed_value_names_key_and_accepted_values() {
+        let raw = RawSettings::gather(&["telemetry.logs.std=xml".to_string()], vec![], None).expect("gather");
+        let err = Settings::from_raw(&raw).expect_err("must fail").to_string();
+        assert!(err.contains("telemetry.logs.std") && err.contains("none, text, json"), "{err}");
+    }
+
+    #[test]
+    fn secrets_are_masked() {
+        let raw = RawSettings::gather(&["config.service.auth=GatewayKey abc".to_string()], vec![], None).expect("gather");
+        let out = raw.describe();
+        assert!(!out.contains("abc"), "{out}");
+        assert!(out.contains("****"));
+    }
+}
