@@ -1,6 +1,27 @@
 //! ringgate: a thread-per-core API gateway (the data plane of an API-management system).
-#![forbid(unsafe_code)]
+//!
+//! Module map:
+//! - [`settings`]: dotted-key settings from `--set`, environment, file, defaults.
+//! - [`config`]: the configuration document: loading, validation, compiling routes and keys.
+//! - [`snapshot`]: what a worker runs on, built once per document by the control thread.
+//! - [`control`]: the control thread (sources, compile, broadcast to workers).
+//! - [`worker`]: worker threads (one per core), listeners, the I/O driver, housekeeping.
+//! - [`proxy`]: the request path: connection loop, gate (route + key), backend exchange, pool.
+//! - [`http`]: our HTTP/1.1 codec (heads, chunked framing, writers).
+//! - [`admin`]: `/status` and `/metrics` on the admin port.
+//! - [`demo`]: the built-in echo demo.
+#![deny(unsafe_code)]
 
+pub mod admin;
 pub mod config;
+pub mod control;
+pub mod demo;
+pub mod gateway;
 pub mod http;
+pub mod logging;
+pub mod node;
+pub mod proxy;
 pub mod settings;
+pub mod snapshot;
+pub mod sys;
+pub mod worker;

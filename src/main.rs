@@ -1,1 +1,122 @@
-fn main() {}
+//! The `ringgate` command: run the gateway (default), validate a document, print settings.
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use ringgate::settings::{RawSettings, Settings};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[derive(Parser)]
+#[command(
+    name = "ringgate",
+    version,
+    about = "A thread-per-core, io_uring API gateway"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    settings: SettingsArgs,
+}
+
+#[derive(Args, Clone, Default)]
+struct SettingsArgs {
+    /// A settings file in env.conf form (`key=value` lines, `#` comments).
+    #[arg(long, global = true, value_name = "FILE")]
+    settings: Option<String>,
+    /// A setting as a dotted key, e.g. `--set runtime.workers=2` (repeatable; wins over all else).
+    #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
+    set: Vec<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the gateway (the default). With no configuration at all it serves the built-in demo.
+    Run,
+    /// Check a configuration document: exit 0 when valid, 1 with one problem per line otherwise.
+    Validate { file: String },
+    /// Print the effective settings and where each came from (secrets masked).
+    Settings,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let gather = || {
+        RawSettings::gather(
+            &cli.settings.set,
+            std::env::vars(),
+            cli.settings.settings.as_deref(),
+        )
+    };
+    match cli.command {
+        Some(Command::Validate { file }) => validate(&file),
+        Some(Command::Settings) => match gather().and_then(|raw| raw.check().map(|_| raw)) {
+            Ok(raw) => {
+                for w in &raw.warnings {
+                    eprintln!("warning: {w}");
+                }
+                print!("{}", raw.describe());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        },
+        Some(Command::Run) | None => {
+            let raw = match gather() {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let settings = match Settings::from_raw(&raw) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            ringgate::logging::init(&settings);
+            for w in &raw.warnings {
+                tracing::warn!("{w}");
+            }
+            match ringgate::gateway::run(settings) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    tracing::error!("{e:#}");
+                    eprintln!("error: {e:#}");
+                    ExitCode::from(e.exit_code())
+                }
+            }
+        }
+    }
+}
+
+fn validate(file: &str) -> ExitCode {
+    let mut bytes = match std::fs::read(file) {
+        Ok(b) => b,
+        Err(e) => {
+            println!("{file}: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match ringgate::config::load_document(&mut bytes) {
+        Ok(loaded) => {
+            for w in &loaded.warnings {
+                println!("warning: {}: {}", w.path, w.message);
+            }
+            println!("{file}: valid (revision {})", loaded.snapshot.revision);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            for p in &e.problems {
+                println!("{p}");
+            }
+            ExitCode::from(1)
+        }
+    }
+}

@@ -36,7 +36,13 @@ pub struct ChunkedScanner {
 
 impl Default for ChunkedScanner {
     fn default() -> Self {
-        ChunkedScanner { state: State::Size, size: 0, digits: 0, line_len: 0, payload: 0 }
+        ChunkedScanner {
+            state: State::Size,
+            size: 0,
+            digits: 0,
+            line_len: 0,
+            payload: 0,
+        }
     }
 }
 
@@ -49,7 +55,11 @@ impl ChunkedScanner {
 
     /// Scans `input`; returns how many bytes belong to this message (all of them unless the
     /// message ends inside `input`). `on_data` receives the decoded payload pieces.
-    pub fn scan(&mut self, input: &[u8], mut on_data: impl FnMut(&[u8])) -> Result<usize, ChunkError> {
+    pub fn scan(
+        &mut self,
+        input: &[u8],
+        mut on_data: impl FnMut(&[u8]),
+    ) -> Result<usize, ChunkError> {
         let mut i = 0;
         while i < input.len() {
             let b = input[i];
@@ -83,7 +93,11 @@ impl ChunkedScanner {
                     }
                     self.line_len = 0;
                     self.digits = 0;
-                    self.state = if self.size == 0 { State::TrailerStart } else { State::Data };
+                    self.state = if self.size == 0 {
+                        State::TrailerStart
+                    } else {
+                        State::Data
+                    };
                 }
                 State::Data => {
                     let take = (self.size as usize).min(input.len() - i);

@@ -40,7 +40,11 @@ pub enum SettingsError {
     #[error("--set {0}: expected key=value")]
     SetSyntax(String),
     #[error("setting {key}={value:?} is invalid: expected {expected}")]
-    Invalid { key: String, value: String, expected: String },
+    Invalid {
+        key: String,
+        value: String,
+        expected: String,
+    },
 }
 
 /// Every known key with its effective raw value and source, plus warnings about unknown keys.
@@ -64,28 +68,39 @@ impl RawSettings {
             }
         }
         if let Some(path) = file {
-            let text = std::fs::read_to_string(path)
-                .map_err(|error| SettingsError::File { path: path.to_string(), error })?;
+            let text = std::fs::read_to_string(path).map_err(|error| SettingsError::File {
+                path: path.to_string(),
+                error,
+            })?;
             for (i, line) in text.lines().enumerate() {
                 let line = line.trim();
                 if line.is_empty() || line.starts_with('#') {
                     continue;
                 }
-                let (k, v) = line
-                    .split_once('=')
-                    .ok_or(SettingsError::FileSyntax { path: path.to_string(), line: i + 1 })?;
+                let (k, v) = line.split_once('=').ok_or(SettingsError::FileSyntax {
+                    path: path.to_string(),
+                    line: i + 1,
+                })?;
                 put(&mut values, &mut warnings, k.trim(), v.trim(), Source::File);
             }
         }
         for (k, v) in env {
             if keys::find(&k).is_some() {
                 put(&mut values, &mut warnings, &k, &v, Source::Environment);
-            } else if k.contains('.') && keys::NAMESPACES.iter().any(|p| k.to_ascii_lowercase().starts_with(p)) {
-                warnings.push(format!("unknown setting {k:?} in the environment is ignored"));
+            } else if k.contains('.')
+                && keys::NAMESPACES
+                    .iter()
+                    .any(|p| k.to_ascii_lowercase().starts_with(p))
+            {
+                warnings.push(format!(
+                    "unknown setting {k:?} in the environment is ignored"
+                ));
             }
         }
         for s in sets {
-            let (k, v) = s.split_once('=').ok_or_else(|| SettingsError::SetSyntax(s.clone()))?;
+            let (k, v) = s
+                .split_once('=')
+                .ok_or_else(|| SettingsError::SetSyntax(s.clone()))?;
             put(&mut values, &mut warnings, k.trim(), v, Source::CommandLine);
         }
         Ok(RawSettings { values, warnings })
@@ -139,7 +154,10 @@ fn put(
         Some(key) => {
             values.insert(key.name, (v.to_string(), source));
         }
-        None => warnings.push(format!("unknown setting {k:?} from the {} is ignored", source.as_str())),
+        None => warnings.push(format!(
+            "unknown setting {k:?} from the {} is ignored",
+            source.as_str()
+        )),
     }
 }
 
@@ -219,18 +237,32 @@ impl Settings {
         // `check` proved every present value parses, so the fallbacks below are never used.
         let dur = |k: &str| raw.get(k).and_then(parse::duration).unwrap_or_default();
         let flag = |k: &str| raw.get(k).and_then(parse::boolean).unwrap_or(false);
-        let num = |k: &str| raw.get(k).and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(0);
+        let num = |k: &str| {
+            raw.get(k)
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .unwrap_or(0)
+        };
         let size = |k: &str| raw.get(k).and_then(parse::bytes).unwrap_or(0);
-        let ip = |k: &str| raw.get(k).and_then(|v| v.trim().parse().ok()).unwrap_or(IpAddr::from([127, 0, 0, 1]));
+        let ip = |k: &str| {
+            raw.get(k)
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(IpAddr::from([127, 0, 0, 1]))
+        };
         let workers = match raw.get("runtime.workers") {
             Some(v) => v.trim().parse().unwrap_or(1),
-            None => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            None => std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
         };
         let body_bytes = match raw.get("net.server.limits.body-bytes") {
             Some(v) if v.trim() != "unlimited" => parse::bytes(v),
             _ => None,
         };
-        let log_format = match raw.get("telemetry.logs.std").map(str::to_ascii_lowercase).as_deref() {
+        let log_format = match raw
+            .get("telemetry.logs.std")
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("none") => LogFormat::None,
             Some("json") => LogFormat::Json,
             _ => LogFormat::Text,
@@ -257,7 +289,10 @@ impl Settings {
             pool_idle_per_host: num("net.client.pool.idle-per-host") as usize,
             pool_idle_timeout: dur("net.client.pool.idle-timeout"),
             log_format,
-            log_level: raw.get("telemetry.logs.std.level").unwrap_or("info").to_ascii_lowercase(),
+            log_level: raw
+                .get("telemetry.logs.std.level")
+                .unwrap_or("info")
+                .to_ascii_lowercase(),
             log_requests: flag("telemetry.logs.requests"),
             drain_timeout: dur("shutdown.drain.timeout"),
         })
@@ -272,10 +307,17 @@ mod tests {
     fn precedence_is_set_then_env_then_file_then_default() {
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("env.conf");
-        std::fs::write(&file, "# comment\nruntime.workers=3\nnet.server.http.port=9001\nbogus.key=1\n").expect("write");
+        std::fs::write(
+            &file,
+            "# comment\nruntime.workers=3\nnet.server.http.port=9001\nbogus.key=1\n",
+        )
+        .expect("write");
         let raw = RawSettings::gather(
             &["net.server.http.port=9003".to_string()],
-            vec![("RUNTIME.WORKERS".to_string(), "5".to_string()), ("PATH".to_string(), "/bin".to_string())],
+            vec![
+                ("RUNTIME.WORKERS".to_string(), "5".to_string()),
+                ("PATH".to_string(), "/bin".to_string()),
+            ],
             file.to_str(),
         )
         .expect("gather");
@@ -289,14 +331,23 @@ mod tests {
 
     #[test]
     fn malformed_value_names_key_and_accepted_values() {
-        let raw = RawSettings::gather(&["telemetry.logs.std=xml".to_string()], vec![], None).expect("gather");
+        let raw = RawSettings::gather(&["telemetry.logs.std=xml".to_string()], vec![], None)
+            .expect("gather");
         let err = Settings::from_raw(&raw).expect_err("must fail").to_string();
-        assert!(err.contains("telemetry.logs.std") && err.contains("none, text, json"), "{err}");
+        assert!(
+            err.contains("telemetry.logs.std") && err.contains("none, text, json"),
+            "{err}"
+        );
     }
 
     #[test]
     fn secrets_are_masked() {
-        let raw = RawSettings::gather(&["config.service.auth=GatewayKey abc".to_string()], vec![], None).expect("gather");
+        let raw = RawSettings::gather(
+            &["config.service.auth=GatewayKey abc".to_string()],
+            vec![],
+            None,
+        )
+        .expect("gather");
         let out = raw.describe();
         assert!(!out.contains("abc"), "{out}");
         assert!(out.contains("****"));

@@ -1,0 +1,136 @@
+//! The control thread: takes documents from a source (local file now; the configuration endpoint
+//! and the backup plug in as further sources), loads and compiles them off the request path, and
+//! hands every worker its own copy. A rejected document never replaces the running one.
+
+pub mod file_source;
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+
+use crate::config;
+use crate::node::NodeState;
+use crate::settings::Settings;
+use crate::snapshot::Snapshot;
+use crate::worker::WorkerMsg;
+
+/// Where documents come from. `poll` is called on the control thread every [`POLL`]; it returns a
+/// new document's bytes when there is one.
+pub trait Source: Send {
+    fn name(&self) -> &'static str;
+    fn poll(&mut self) -> Option<Result<Vec<u8>, String>>;
+}
+
+const POLL: Duration = Duration::from_millis(200);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    #[error("{0}")]
+    Load(#[from] config::LoadError),
+    #[error("{0}")]
+    Build(#[from] crate::snapshot::BuildError),
+}
+
+pub struct Control {
+    pub settings: Arc<Settings>,
+    pub node: Arc<NodeState>,
+    generation: u64,
+}
+
+impl Control {
+    pub fn new(settings: Arc<Settings>, node: Arc<NodeState>) -> Control {
+        Control {
+            settings,
+            node,
+            generation: 0,
+        }
+    }
+
+    /// Loads and compiles a document into the next snapshot, recording the outcome in the node
+    /// status. Does not hand it to workers.
+    pub fn compile(
+        &mut self,
+        mut bytes: Vec<u8>,
+        source: &'static str,
+    ) -> Result<Snapshot, ApplyError> {
+        let result = config::load_document(&mut bytes)
+            .map_err(ApplyError::from)
+            .and_then(|loaded| {
+                for w in &loaded.warnings {
+                    tracing::warn!(path = %w.path, "{}", w.message);
+                }
+                Ok(Snapshot::build(
+                    loaded.snapshot,
+                    self.generation + 1,
+                    self.settings.response_timeout,
+                )?)
+            });
+        match &result {
+            Ok(snap) => {
+                self.generation = snap.generation;
+                let revision = snap.revision().to_string();
+                self.node.update_control(|c| {
+                    c.revision = Some(revision);
+                    c.generation = snap.generation;
+                    c.source = source;
+                    c.last_load = Some(SystemTime::now());
+                    c.last_error = None;
+                });
+            }
+            Err(e) => {
+                let text = e.to_string();
+                for line in text.lines() {
+                    tracing::error!(source, "configuration rejected: {line}");
+                }
+                self.node.update_control(|c| {
+                    c.last_error = Some(text);
+                    c.sync_failures += 1;
+                });
+            }
+        }
+        result
+    }
+
+    /// Runs until `stop` fires: polls the source and broadcasts each accepted snapshot.
+    pub fn run(
+        mut self,
+        mut source: Box<dyn Source>,
+        workers: Vec<Sender<WorkerMsg>>,
+        stop: Receiver<()>,
+    ) {
+        loop {
+            match stop.recv_timeout(POLL) {
+                Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            match source.poll() {
+                None => {}
+                Some(Err(e)) => {
+                    tracing::error!(source = source.name(), "configuration source failed: {e}");
+                    self.node.update_control(|c| {
+                        c.last_error = Some(e);
+                        c.sync_failures += 1;
+                    });
+                }
+                Some(Ok(bytes)) => {
+                    if let Ok(snap) = self.compile(bytes, source.name()) {
+                        tracing::info!(
+                            revision = snap.revision(),
+                            generation = snap.generation,
+                            "configuration applied"
+                        );
+                        broadcast(&workers, snap);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Each worker gets its own deep copy: no cache line of a snapshot is shared between cores.
+pub fn broadcast(workers: &[Sender<WorkerMsg>], snap: Snapshot) {
+    for tx in workers {
+        let _ = tx.send(WorkerMsg::Install(Box::new(snap.clone())));
+    }
+}

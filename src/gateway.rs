@@ -1,0 +1,175 @@
+//! Starting and stopping the whole gateway: settings → first snapshot → listeners → workers,
+//! control thread and admin endpoint → wait for a signal → drain.
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use crate::control::file_source::FileSource;
+use crate::control::{Control, Source};
+use crate::node::NodeState;
+use crate::settings::Settings;
+use crate::worker::{self, WorkerMsg};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("configuration {path}: {error}")]
+    ReadConfig { path: String, error: std::io::Error },
+    #[error("the configuration was rejected:\n{0}")]
+    Config(#[from] crate::control::ApplyError),
+    #[error("{0}")]
+    Listen(#[from] worker::listener::ListenError),
+    #[error("managed mode (config.service.endpoint) is not available in this build yet")]
+    ManagedUnavailable,
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl StartError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            StartError::ManagedUnavailable => 2,
+            _ => 1,
+        }
+    }
+}
+
+pub fn run(settings: Settings) -> Result<(), StartError> {
+    let settings = Arc::new(settings);
+    let (driver, why) = worker::driver::detect();
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), "ringgate starting");
+    match &why {
+        None => tracing::info!(driver = driver.name(), "I/O driver"),
+        Some(reason) => {
+            tracing::warn!(driver = driver.name(), reason = %reason, "I/O driver: falling back to epoll")
+        }
+    }
+    if let Some(limit) = crate::sys::raise_nofile_limit() {
+        tracing::debug!(limit, "open files limit");
+    }
+    let node = Arc::new(NodeState::new(settings.workers, driver.name()));
+    let mut control = Control::new(settings.clone(), node.clone());
+
+    // The first document: local file, or the demo. Managed mode plugs in here.
+    let mut demo_key = None;
+    let (first, source): (_, Box<dyn Source>) = if settings.service_endpoint.is_some() {
+        return Err(StartError::ManagedUnavailable);
+    } else if let Some(path) = &settings.local_path {
+        let bytes = std::fs::read(path).map_err(|error| StartError::ReadConfig {
+            path: path.display().to_string(),
+            error,
+        })?;
+        tracing::info!(source = "file", path = %path.display(), "configuration source");
+        let snap = control.compile(bytes.clone(), "file")?;
+        (snap, Box::new(FileSource::new(path.clone(), &bytes)))
+    } else {
+        let demo = crate::demo::start()?;
+        tracing::info!(
+            source = "demo",
+            "configuration source: none given, serving the built-in demo"
+        );
+        let snap = control.compile(demo.document.clone(), "demo")?;
+        demo_key = Some(demo.key);
+        (snap, Box::new(NoSource))
+    };
+
+    let http_addr = SocketAddr::new(settings.bind, settings.http_port);
+    let listeners = worker::listener::reuseport_group(http_addr, settings.workers)?;
+    let http_addr = listeners[0].local_addr()?;
+    let admin =
+        worker::listener::single(SocketAddr::new(settings.admin_bind, settings.admin_port))?;
+    let admin_addr = admin.local_addr()?;
+    crate::admin::spawn(admin, node.clone())?;
+
+    let cores = if settings.pin_workers {
+        core_affinity::get_core_ids().unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let spawn = worker::Spawn {
+        settings: settings.clone(),
+        node: node.clone(),
+        driver,
+        blocking: monoio::blocking::DefaultThreadPool::new(2),
+    };
+    let mut handles = Vec::with_capacity(settings.workers);
+    for (id, listener) in listeners.into_iter().enumerate() {
+        let core = (!cores.is_empty()).then(|| cores[id % cores.len()]);
+        handles.push(worker::spawn(&spawn, id, core, listener, first.clone())?);
+    }
+    tracing::info!(
+        http = %http_addr,
+        admin = %admin_addr,
+        workers = settings.workers,
+        pinned = !cores.is_empty(),
+        driver = driver.name(),
+        revision = first.revision(),
+        "listening"
+    );
+    if let Some(key) = demo_key {
+        print_demo(http_addr, &key);
+    }
+
+    let (stop_tx, stop_rx) = crossbeam_channel::bounded::<()>(1);
+    let senders: Vec<_> = handles.iter().map(|h| h.tx.clone()).collect();
+    let control_thread = std::thread::Builder::new()
+        .name("gw-control".into())
+        .spawn(move || control.run(source, senders, stop_rx))?;
+
+    wait_for_signal()?;
+    tracing::info!(timeout = ?settings.drain_timeout, "draining: no new connections, finishing requests in flight");
+    node.draining.store(true, Ordering::Release);
+    for h in &handles {
+        let _ = h.tx.send(WorkerMsg::Drain);
+    }
+    for h in handles {
+        let _ = h.thread.join();
+    }
+    let _ = stop_tx.send(());
+    let _ = control_thread.join();
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// The demo's source never changes.
+struct NoSource;
+
+impl Source for NoSource {
+    fn name(&self) -> &'static str {
+        "demo"
+    }
+    fn poll(&mut self) -> Option<Result<Vec<u8>, String>> {
+        None
+    }
+}
+
+fn wait_for_signal() -> std::io::Result<()> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT])?;
+    let first = signals.forever().next();
+    tracing::info!(signal = ?first, "signal received");
+    // A second signal while draining stops at once.
+    std::thread::Builder::new()
+        .name("gw-signals".into())
+        .spawn(move || {
+            if signals.forever().next().is_some() {
+                std::process::exit(1);
+            }
+        })?;
+    Ok(())
+}
+
+fn print_demo(addr: SocketAddr, key: &str) {
+    let host = if addr.ip().is_unspecified() {
+        "127.0.0.1".to_string()
+    } else {
+        addr.ip().to_string()
+    };
+    let url = format!("http://{host}:{}/echo/hello?name=ringgate", addr.port());
+    println!();
+    println!("  ringgate demo: an echo backend behind the 'echo' API.");
+    println!("  Demo subscription key: {key}");
+    println!("  Try it:");
+    println!("    curl -i '{url}' -H 'Ocp-Apim-Subscription-Key: {key}'");
+    println!();
+}

@@ -1,0 +1,86 @@
+//! State shared between the control thread, the admin endpoint and the workers, never touched on
+//! the request path: workers publish into it from their housekeeping tick.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Instant, SystemTime};
+
+/// What the control thread last did with the configuration.
+#[derive(Clone, Debug, Default)]
+pub struct ControlStatus {
+    /// Revision of the newest accepted document, handed to the workers.
+    pub revision: Option<String>,
+    /// Generation number of that snapshot (a counter; revisions are opaque strings).
+    pub generation: u64,
+    /// "file", "endpoint", "backup" or "demo".
+    pub source: &'static str,
+    pub last_load: Option<SystemTime>,
+    /// Problems of the last rejected document, one per line; cleared by the next accepted one.
+    pub last_error: Option<String>,
+    pub sync_failures: u64,
+}
+
+/// Counters a worker publishes on its tick; the admin endpoint sums them.
+#[derive(Clone, Debug, Default)]
+pub struct WorkerReport {
+    pub requests: u64,
+    pub connections_active: u64,
+    /// (api id, operation id, code class) → count. Names, not indexes: they outlive snapshots.
+    pub by_route: BTreeMap<(String, String, &'static str), u64>,
+}
+
+pub struct WorkerSlot {
+    /// Generation of the snapshot this worker runs (0 = none yet).
+    pub generation: AtomicU64,
+    pub report: Mutex<WorkerReport>,
+}
+
+pub struct NodeState {
+    pub started: Instant,
+    pub driver: &'static str,
+    pub workers: Vec<WorkerSlot>,
+    pub control: Mutex<ControlStatus>,
+    pub draining: AtomicBool,
+}
+
+impl NodeState {
+    pub fn new(workers: usize, driver: &'static str) -> NodeState {
+        NodeState {
+            started: Instant::now(),
+            driver,
+            workers: (0..workers)
+                .map(|_| WorkerSlot {
+                    generation: AtomicU64::new(0),
+                    report: Mutex::new(WorkerReport::default()),
+                })
+                .collect(),
+            control: Mutex::new(ControlStatus::default()),
+            draining: AtomicBool::new(false),
+        }
+    }
+
+    pub fn control(&self) -> ControlStatus {
+        self.control.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+
+    pub fn update_control(&self, f: impl FnOnce(&mut ControlStatus)) {
+        if let Ok(mut c) = self.control.lock() {
+            f(&mut c);
+        }
+    }
+
+    /// True when every worker runs the newest accepted snapshot.
+    pub fn all_applied(&self) -> bool {
+        let target = self.control().generation;
+        target > 0
+            && self
+                .workers
+                .iter()
+                .all(|w| w.generation.load(Ordering::Acquire) == target)
+    }
+
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::Acquire)
+    }
+}

@@ -1,0 +1,192 @@
+//! One client connection: read a head (with size and time limits), decide, forward or answer,
+//! and loop for keep-alive. A malformed head is answered (400/408/413/431) and the connection
+//! closed, so nothing ambiguous is ever forwarded.
+
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::Instant;
+
+use monoio::io::{AsyncReadRent, AsyncWriteRent};
+
+use super::gate::{decide, Decision};
+use super::io::{read_more, write_from, IoFailure};
+use crate::config::Scheme;
+use crate::http::request::RequestHead;
+use crate::http::write::{error_response, simple_response};
+use crate::http::Framing;
+use crate::worker::ctx::Worker;
+
+pub struct Client<S> {
+    pub io: S,
+    /// Bytes received and not yet consumed: the current head, then body bytes or a pipelined request.
+    pub buf: Vec<u8>,
+    pub peer: SocketAddr,
+    pub scheme: Scheme,
+}
+
+enum HeadRead {
+    Ready,
+    /// Nothing (or nothing more) to do: the client went away or idled out between requests.
+    Closed,
+    Refuse(u16, &'static str),
+}
+
+pub async fn serve<S: AsyncReadRent + AsyncWriteRent>(
+    worker: Rc<Worker>,
+    io: S,
+    peer: SocketAddr,
+    scheme: Scheme,
+) {
+    worker.connections.set(worker.connections.get() + 1);
+    let mut client = Client {
+        io,
+        buf: Vec::with_capacity(4096),
+        peer,
+        scheme,
+    };
+    let mut head = RequestHead::default();
+    let mut first = true;
+    loop {
+        match read_head(&worker, &mut client, &mut head, first).await {
+            HeadRead::Ready => {}
+            HeadRead::Closed => break,
+            HeadRead::Refuse(status, message) => {
+                worker.count_unrouted();
+                let mut out = Vec::with_capacity(256);
+                error_response(&mut out, status, message, true, false);
+                let _ = write_from(&mut client.io, out, 0, worker.settings.idle_timeout).await;
+                break;
+            }
+        }
+        first = false;
+        worker.in_flight.set(worker.in_flight.get() + 1);
+        let keep_alive = handle(&worker, &mut client, &head).await;
+        worker.in_flight.set(worker.in_flight.get() - 1);
+        if !keep_alive {
+            break;
+        }
+    }
+    worker.connections.set(worker.connections.get() - 1);
+}
+
+async fn read_head<S: AsyncReadRent>(
+    worker: &Worker,
+    client: &mut Client<S>,
+    head: &mut RequestHead,
+    first: bool,
+) -> HeadRead {
+    let settings = &worker.settings;
+    let limit = settings.header_bytes;
+    // A new connection gets the head timeout from accept; a kept-alive one may idle first.
+    let mut deadline = if first {
+        Some(Instant::now() + settings.header_timeout)
+    } else {
+        None
+    };
+    loop {
+        if !client.buf.is_empty() {
+            match head.parse(&client.buf) {
+                Ok(Some(())) => return HeadRead::Ready,
+                Ok(None) if client.buf.len() >= limit => {
+                    return HeadRead::Refuse(431, "Request header fields too large")
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    let message = match e {
+                        crate::http::request::HeadError::Malformed(m) => m,
+                        other if other.status() == 431 => "Request header fields too large",
+                        other if other.status() == 501 => "Transfer coding not implemented",
+                        _ => "Expectation not supported",
+                    };
+                    return HeadRead::Refuse(e.status(), message);
+                }
+            }
+            deadline.get_or_insert_with(|| Instant::now() + settings.header_timeout);
+        }
+        let wait = match deadline {
+            Some(d) => d.saturating_duration_since(Instant::now()),
+            None => settings.idle_timeout,
+        };
+        let room = limit.saturating_sub(client.buf.len()).max(1);
+        match read_more(&mut client.io, &mut client.buf, room, wait).await {
+            Ok(_) => {}
+            Err(IoFailure::Timeout) if deadline.is_some() && !client.buf.is_empty() => {
+                return HeadRead::Refuse(408, "Request header timeout")
+            }
+            Err(_) => return HeadRead::Closed,
+        }
+    }
+}
+
+/// Handles one request whose head is in `client.buf`; returns whether to keep the connection.
+async fn handle<S: AsyncReadRent + AsyncWriteRent>(
+    worker: &Worker,
+    client: &mut Client<S>,
+    head: &RequestHead,
+) -> bool {
+    let snap = worker.snapshot();
+    match decide(&snap, head, &client.buf, client.scheme) {
+        Decision::Forward(route) => {
+            super::exchange::forward(worker, client, head, &snap, route).await
+        }
+        Decision::Status => {
+            let draining = worker.draining.get();
+            let (status, body): (u16, &[u8]) = if draining {
+                (503, b"draining")
+            } else {
+                (200, b"")
+            };
+            worker.count_unrouted();
+            let is_head = head.is_head(&client.buf);
+            respond(worker, client, head, |out, close| {
+                simple_response(out, status, b"text/plain", body, close, is_head)
+            })
+            .await
+        }
+        Decision::Refuse {
+            status,
+            message,
+            api,
+            ..
+        } => {
+            match api {
+                Some(a) => worker.count(a, 0, status),
+                None => worker.count_unrouted(),
+            }
+            let is_head = head.is_head(&client.buf);
+            respond(worker, client, head, |out, close| {
+                error_response(out, status, message, close, is_head)
+            })
+            .await
+        }
+    }
+}
+
+/// Writes a gateway-made response. Keeps the connection only when the request body (if any) is
+/// already fully in the buffer, so it can be skipped; an unread body means closing.
+async fn respond<S: AsyncReadRent + AsyncWriteRent>(
+    worker: &Worker,
+    client: &mut Client<S>,
+    head: &RequestHead,
+    write: impl FnOnce(&mut Vec<u8>, bool),
+) -> bool {
+    let body_end = match head.framing {
+        Framing::None => Some(head.len),
+        Framing::Length(n) => Some(head.len as u64 + n)
+            .filter(|end| *end <= client.buf.len() as u64)
+            .map(|e| e as usize),
+        _ => None,
+    };
+    let keep_alive = body_end.is_some() && !head.close && !worker.draining.get();
+    let mut out = worker.take_buf();
+    write(&mut out, !keep_alive);
+    let (res, out) = write_from(&mut client.io, out, 0, worker.settings.idle_timeout).await;
+    worker.put_buf(out);
+    match (res, body_end) {
+        (Ok(()), Some(end)) if keep_alive => {
+            client.buf.drain(..end);
+            true
+        }
+        _ => false,
+    }
+}

@@ -1,0 +1,504 @@
+//! The exchange with a backend: send the head and stream the request body, read the response
+//! head, stream the response body back. Bodies are never buffered whole: at most one relay buffer
+//! per direction is in memory.
+//!
+//! Phases: (A) connection + head (+ the body bytes already read), (B) the rest of the request
+//! body, (C) the response head, (D) the response body. A reused pooled connection that fails in
+//! A or C before any response byte is retried once on a fresh connection, only for idempotent
+//! requests whose body (if any) was wholly in hand.
+
+use std::time::Duration;
+
+use monoio::io::{AsyncReadRent, AsyncWriteRent};
+
+use super::conn::Client;
+use super::forward::{client_framing, request_head, response_head, ClientFraming, Upstream};
+use super::gate::Route;
+use super::io::{read_more, write_from, IoFailure};
+use super::upstream::{connect::connect, ConnectError, Peer, UpstreamConn};
+use crate::http::chunked::ChunkedScanner;
+use crate::http::request::RequestHead;
+use crate::http::response::ResponseHead;
+use crate::http::write::error_response;
+use crate::http::Framing;
+use crate::snapshot::Snapshot;
+use crate::worker::ctx::{Worker, BUF_SIZE};
+
+/// The most a backend's response head may take.
+const MAX_RESPONSE_HEAD: usize = 64 * 1024;
+
+/// What went wrong, mapped to the status the client sees.
+#[derive(Debug, thiserror::Error)]
+enum Failure {
+    #[error("backend connection failed: {0}")]
+    Connect(#[from] ConnectError),
+    #[error("backend timed out")]
+    Timeout,
+    #[error("backend failed: {0}")]
+    Backend(String),
+    #[error("client failed")]
+    Client,
+    #[error("invalid request body: {0}")]
+    BadBody(&'static str),
+    #[error("request body too large")]
+    TooLarge,
+}
+
+impl Failure {
+    fn status(&self) -> (u16, &'static str) {
+        match self {
+            Failure::Connect(ConnectError::Timeout) | Failure::Timeout => {
+                (504, "Backend timed out")
+            }
+            Failure::Connect(_) | Failure::Backend(_) => (502, "Backend service unavailable"),
+            Failure::BadBody(_) | Failure::Client => (400, "Invalid request body"),
+            Failure::TooLarge => (413, "Request body too large"),
+        }
+    }
+}
+
+/// What the rest of the code needs of the request once its head bytes are gone from the buffer.
+struct Req {
+    is_head: bool,
+    idempotent: bool,
+    minor: u8,
+    close: bool,
+    framing: Framing,
+}
+
+pub async fn forward<S: AsyncReadRent + AsyncWriteRent>(
+    w: &Worker,
+    client: &mut Client<S>,
+    head: &RequestHead,
+    snap: &Snapshot,
+    route: Route,
+) -> bool {
+    let api = &snap.doc.apis[route.api as usize];
+    let op_label = route.operation.map_or(0, |o| o + 1);
+    let req = Req {
+        is_head: head.is_head(&client.buf),
+        idempotent: head.is_idempotent(&client.buf),
+        minor: head.minor_version,
+        close: head.close,
+        framing: head.framing,
+    };
+    let Some(backend) = api.service_url.as_ref() else {
+        w.count(route.api, op_label, 500);
+        return fail_early(
+            w,
+            client,
+            &req,
+            500,
+            "No backend service is configured for this API",
+        )
+        .await;
+    };
+    if let (Some(limit), Framing::Length(n)) = (w.settings.body_bytes, req.framing) {
+        if n > limit {
+            w.count(route.api, op_label, 413);
+            return fail_early(w, client, &req, 413, "Request body too large").await;
+        }
+    }
+
+    // The head for the backend, plus whatever body bytes arrived with the client's head.
+    let mut out = w.take_buf();
+    let rest = head
+        .path
+        .get(&client.buf)
+        .get(route.rest_start..)
+        .unwrap_or(b"");
+    let up = Upstream {
+        backend,
+        rest,
+        key: route.key,
+        key_header: &api.key_header,
+        key_query: api.key_query.as_bytes(),
+        client_ip: client.peer.ip(),
+        scheme: client.scheme,
+    };
+    request_head(&mut out, head, &client.buf, &up);
+    let mut scanner = ChunkedScanner::default();
+    let buffered = &client.buf[head.len..];
+    let (prefix, body_done) = match req.framing {
+        Framing::None | Framing::UntilClose => (0, true),
+        Framing::Length(n) => {
+            let p = (buffered.len() as u64).min(n) as usize;
+            (p, p as u64 == n)
+        }
+        Framing::Chunked => match scanner.scan(buffered, |_| {}) {
+            Ok(p) => (p, scanner.is_done()),
+            Err(_) => {
+                w.put_buf(out);
+                w.count(route.api, op_label, 400);
+                return fail_early(w, client, &req, 400, "Invalid chunked request body").await;
+            }
+        },
+    };
+    if over_limit(w, &scanner) {
+        w.put_buf(out);
+        w.count(route.api, op_label, 413);
+        return fail_early(w, client, &req, 413, "Request body too large").await;
+    }
+    let length_left = match req.framing {
+        Framing::Length(n) => n - prefix as u64,
+        _ => 0,
+    };
+    out.extend_from_slice(&buffered[..prefix]);
+    client.buf.drain(..head.len + prefix);
+    if head.expect_continue && !body_done {
+        let cont = b"HTTP/1.1 100 Continue\r\n\r\n".to_vec();
+        if write_from(&mut client.io, cont, 0, w.settings.idle_timeout)
+            .await
+            .0
+            .is_err()
+        {
+            w.put_buf(out);
+            return false;
+        }
+    }
+
+    let peer = Peer {
+        scheme: backend.scheme,
+        host: &backend.host,
+        port: backend.port,
+    };
+    let mut ubuf = w.take_buf();
+    let mut rh = ResponseHead::default();
+    let result = exchange(
+        w,
+        client,
+        snap,
+        &peer,
+        &req,
+        &mut out,
+        &mut ubuf,
+        &mut rh,
+        &mut scanner,
+        body_done,
+        length_left,
+    )
+    .await;
+    w.put_buf(out);
+    let keep = match result {
+        Ok(conn) => {
+            w.count(route.api, op_label, rh.status);
+            relay_response(w, client, &req, conn, &peer, &rh, &mut ubuf).await
+        }
+        Err(f) => {
+            let (status, message) = f.status();
+            w.count(route.api, op_label, status);
+            if !matches!(f, Failure::Client) {
+                tracing::debug!(worker = w.id, api = %api.id, error = %f, "request failed");
+                let mut e = w.take_buf();
+                error_response(&mut e, status, message, true, req.is_head);
+                let (_, e) = write_from(&mut client.io, e, 0, w.settings.idle_timeout).await;
+                w.put_buf(e);
+            }
+            false
+        }
+    };
+    w.put_buf(ubuf);
+    keep && !req.close && !w.draining.get()
+}
+
+fn over_limit(w: &Worker, scanner: &ChunkedScanner) -> bool {
+    w.settings
+        .body_bytes
+        .is_some_and(|limit| scanner.payload > limit)
+}
+
+/// Answers before anything was sent to a backend. The body was not read, so unless it is already
+/// wholly in the buffer the connection must close.
+async fn fail_early<S: AsyncReadRent + AsyncWriteRent>(
+    w: &Worker,
+    client: &mut Client<S>,
+    req: &Req,
+    status: u16,
+    message: &str,
+) -> bool {
+    let mut out = w.take_buf();
+    error_response(&mut out, status, message, true, req.is_head);
+    let (_, out) = write_from(&mut client.io, out, 0, w.settings.idle_timeout).await;
+    w.put_buf(out);
+    false
+}
+
+/// Phases A–C with the single retry. On success the response head is parsed in `rh`, its bytes
+/// (and any body bytes after it) are in `ubuf`, and the connection is returned for phase D.
+#[allow(clippy::too_many_arguments)]
+async fn exchange<S: AsyncReadRent + AsyncWriteRent>(
+    w: &Worker,
+    client: &mut Client<S>,
+    snap: &Snapshot,
+    peer: &Peer<'_>,
+    req: &Req,
+    out: &mut Vec<u8>,
+    ubuf: &mut Vec<u8>,
+    rh: &mut ResponseHead,
+    scanner: &mut ChunkedScanner,
+    body_done: bool,
+    length_left: u64,
+) -> Result<UpstreamConn, Failure> {
+    let timeout = snap.forward_timeout;
+    let replayable = body_done && req.idempotent;
+    let mut retried = false;
+    loop {
+        let mut conn = match w.pool.take(peer) {
+            Some(c) => c,
+            None => {
+                connect(
+                    &w.resolver,
+                    peer,
+                    &snap.client_tls,
+                    w.settings.connect_timeout.min(timeout),
+                )
+                .await?
+            }
+        };
+        let reused = conn.reused;
+        let (sent, back) = write_from(&mut conn.io, std::mem::take(out), 0, timeout).await;
+        *out = back;
+        let outcome = match sent {
+            Err(IoFailure::Timeout) => Err(Failure::Timeout),
+            Err(e) => Err(Failure::Backend(e.to_string())),
+            Ok(()) => {
+                if !body_done {
+                    stream_request_body(
+                        w,
+                        client,
+                        &mut conn,
+                        req.framing,
+                        length_left,
+                        scanner,
+                        out,
+                    )
+                    .await?;
+                }
+                read_response_head(&mut conn, ubuf, rh, req.is_head, timeout).await
+            }
+        };
+        match outcome {
+            Ok(()) => return Ok(conn),
+            Err(Failure::Backend(_)) if reused && replayable && !retried && ubuf.is_empty() => {
+                retried = true; // the backend closed a kept-alive connection under us: once more, fresh
+                continue;
+            }
+            Err(f) => return Err(f),
+        }
+    }
+}
+
+/// Phase B: the part of the request body that was not in the first read, client → backend.
+async fn stream_request_body<S: AsyncReadRent + AsyncWriteRent>(
+    w: &Worker,
+    client: &mut Client<S>,
+    conn: &mut UpstreamConn,
+    framing: Framing,
+    mut remaining: u64,
+    scanner: &mut ChunkedScanner,
+    relay: &mut Vec<u8>,
+) -> Result<(), Failure> {
+    let idle = w.settings.idle_timeout;
+    // `client.buf` is empty here: every buffered byte so far belonged to this body.
+    relay.clear();
+    loop {
+        let max = match framing {
+            Framing::Length(_) if remaining == 0 => return Ok(()),
+            Framing::Length(_) => (remaining as usize).min(BUF_SIZE),
+            _ => BUF_SIZE,
+        };
+        relay.clear();
+        if relay.capacity() < BUF_SIZE {
+            relay.reserve(BUF_SIZE);
+        }
+        let n = read_more(&mut client.io, relay, max, idle)
+            .await
+            .map_err(|_| Failure::Client)?;
+        match framing {
+            Framing::Chunked => {
+                let used = scanner
+                    .scan(relay, |_| {})
+                    .map_err(|e| Failure::BadBody(e.0))?;
+                if over_limit(w, scanner) {
+                    return Err(Failure::TooLarge);
+                }
+                // Bytes after the body's end are the client's next request.
+                client.buf.extend_from_slice(&relay[used..]);
+                relay.truncate(used);
+            }
+            _ => remaining -= n as u64,
+        }
+        let (r, back) = write_from(&mut conn.io, std::mem::take(relay), 0, idle).await;
+        *relay = back;
+        r.map_err(|e| Failure::Backend(e.to_string()))?;
+        if framing == Framing::Chunked && scanner.is_done() {
+            return Ok(());
+        }
+    }
+}
+
+/// Phase C: read until a complete final (non-1xx) response head is in `ubuf`.
+async fn read_response_head(
+    conn: &mut UpstreamConn,
+    ubuf: &mut Vec<u8>,
+    rh: &mut ResponseHead,
+    request_was_head: bool,
+    timeout: Duration,
+) -> Result<(), Failure> {
+    ubuf.clear();
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let wait = deadline.saturating_duration_since(std::time::Instant::now());
+        match read_more(&mut conn.io, ubuf, MAX_RESPONSE_HEAD, wait).await {
+            Ok(_) => {}
+            Err(IoFailure::Timeout) => return Err(Failure::Timeout),
+            Err(e) => return Err(Failure::Backend(e.to_string())),
+        }
+        loop {
+            match rh.parse(ubuf, request_was_head) {
+                Ok(Some(())) if (100..200).contains(&rh.status) && rh.status != 101 => {
+                    ubuf.drain(..rh.len); // interim responses (100, 103) are not relayed
+                    if ubuf.is_empty() {
+                        break;
+                    }
+                }
+                Ok(Some(())) if rh.status == 101 => {
+                    return Err(Failure::Backend("unexpected protocol switch".into()))
+                }
+                Ok(Some(())) => return Ok(()),
+                Ok(None) if ubuf.len() >= MAX_RESPONSE_HEAD => {
+                    return Err(Failure::Backend("response head too large".into()))
+                }
+                Ok(None) => break,
+                Err(e) => return Err(Failure::Backend(e.to_string())),
+            }
+        }
+    }
+}
+
+/// Phase D: response head and body to the client; the backend connection goes back to the pool
+/// when the response ended cleanly and the backend did not ask to close.
+async fn relay_response<S: AsyncReadRent + AsyncWriteRent>(
+    w: &Worker,
+    client: &mut Client<S>,
+    req: &Req,
+    mut conn: UpstreamConn,
+    peer: &Peer<'_>,
+    rh: &ResponseHead,
+    ubuf: &mut Vec<u8>,
+) -> bool {
+    let idle = w.settings.idle_timeout;
+    let framing = client_framing(rh, req.minor);
+    let keep_alive = framing != ClientFraming::Close && !req.close && !w.draining.get();
+    let mut out = w.take_buf();
+    response_head(
+        &mut out,
+        rh,
+        ubuf,
+        framing,
+        keep_alive,
+        req.minor,
+        req.is_head,
+    );
+    let mut scanner = ChunkedScanner::default();
+    let body = &ubuf[rh.len..];
+    let mut remaining: u64 = 0;
+    let mut stray = false;
+    let mut done = match framing {
+        ClientFraming::None => {
+            stray = !body.is_empty();
+            true
+        }
+        ClientFraming::Length(n) => {
+            let take = (body.len() as u64).min(n) as usize;
+            out.extend_from_slice(&body[..take]);
+            stray = body.len() > take;
+            remaining = n - take as u64;
+            remaining == 0
+        }
+        ClientFraming::Chunked => match scanner.scan(body, |_| {}) {
+            Ok(used) => {
+                out.extend_from_slice(&body[..used]);
+                stray = used < body.len();
+                scanner.is_done()
+            }
+            Err(_) => return false,
+        },
+        ClientFraming::Close if rh.framing == Framing::Chunked => {
+            let r = scanner.scan(body, |d| out.extend_from_slice(d));
+            if r.is_err() {
+                return false;
+            }
+            scanner.is_done()
+        }
+        ClientFraming::Close => {
+            out.extend_from_slice(body);
+            false
+        }
+    };
+    let (r, back) = write_from(&mut client.io, out, 0, idle).await;
+    out = back;
+    if r.is_err() {
+        w.put_buf(out);
+        return false;
+    }
+    while !done {
+        let max = match framing {
+            ClientFraming::Length(_) => (remaining as usize).min(BUF_SIZE),
+            _ => BUF_SIZE,
+        };
+        ubuf.clear();
+        match read_more(&mut conn.io, ubuf, max, idle).await {
+            Ok(_) => {}
+            Err(IoFailure::Closed)
+                if framing == ClientFraming::Close && rh.framing == Framing::UntilClose =>
+            {
+                done = true;
+                break;
+            }
+            Err(_) => {
+                w.put_buf(out);
+                return false; // truncated: the client must see the connection end, not a short body
+            }
+        }
+        out.clear();
+        match framing {
+            ClientFraming::Length(_) => {
+                remaining -= ubuf.len() as u64;
+                done = remaining == 0;
+                std::mem::swap(&mut out, ubuf);
+            }
+            ClientFraming::Chunked => match scanner.scan(ubuf, |_| {}) {
+                Ok(used) => {
+                    stray |= used < ubuf.len();
+                    ubuf.truncate(used);
+                    done = scanner.is_done();
+                    std::mem::swap(&mut out, ubuf);
+                }
+                Err(_) => {
+                    w.put_buf(out);
+                    return false;
+                }
+            },
+            ClientFraming::Close if rh.framing == Framing::Chunked => {
+                if scanner.scan(ubuf, |d| out.extend_from_slice(d)).is_err() {
+                    w.put_buf(out);
+                    return false;
+                }
+                done = scanner.is_done();
+            }
+            _ => std::mem::swap(&mut out, ubuf),
+        }
+        let (r, back) = write_from(&mut client.io, out, 0, idle).await;
+        out = back;
+        if r.is_err() {
+            w.put_buf(out);
+            return false;
+        }
+    }
+    w.put_buf(out);
+    if done && !rh.close && !stray {
+        w.pool.put(peer, conn);
+    }
+    keep_alive
+}

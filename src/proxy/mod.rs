@@ -1,0 +1,15 @@
+//! The request path: connection loop → gate (host, route, subscription) → exchange with the
+//! backend (pooled, streamed both ways) → response. Runs entirely on one worker's event loop.
+
+pub mod conn;
+pub mod exchange;
+pub mod forward;
+pub mod gate;
+pub mod io;
+pub mod upstream;
+
+/// Health paths answered on the API port whatever the Host (Kubernetes probes).
+pub const STATUS_PATHS: [&[u8]; 2] = [
+    b"/status-0123456789abcdef",
+    b"/internal-status-0123456789abcdef",
+];

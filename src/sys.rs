@@ -1,0 +1,67 @@
+//! The few system calls std and monoio do not wrap. The only module allowed `unsafe`.
+#![allow(unsafe_code)]
+
+use std::os::fd::RawFd;
+
+/// Whether an idle pooled socket is still usable: no pending bytes and no FIN/RST.
+/// A backend that closed its side (or sent anything while idle) makes the connection unusable.
+pub fn idle_socket_is_healthy(fd: RawFd) -> bool {
+    let mut byte = 0u8;
+    // SAFETY: `fd` is an open socket owned by the caller for the duration of the call; the buffer
+    // is a valid one-byte stack location; MSG_PEEK|MSG_DONTWAIT neither consumes data nor blocks.
+    let n = unsafe {
+        libc::recv(
+            fd,
+            (&mut byte as *mut u8).cast(),
+            1,
+            libc::MSG_PEEK | libc::MSG_DONTWAIT,
+        )
+    };
+    if n < 0 {
+        let err = std::io::Error::last_os_error().raw_os_error();
+        return err == Some(libc::EAGAIN) || err == Some(libc::EWOULDBLOCK);
+    }
+    false
+}
+
+/// Raises the soft open-files limit to the hard limit (a gateway holds many sockets).
+pub fn raise_nofile_limit() -> Option<u64> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit write/read a properly sized, initialised struct.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+            return None;
+        }
+        lim.rlim_cur = lim.rlim_max;
+        if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+            return None;
+        }
+    }
+    Some(lim.rlim_cur)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+
+    #[test]
+    fn detects_closed_and_dirty_sockets() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let c = std::net::TcpStream::connect(l.local_addr().expect("addr")).expect("connect");
+        let (mut s, _) = l.accept().expect("accept");
+        assert!(idle_socket_is_healthy(c.as_raw_fd()));
+        s.write_all(b"x").expect("write");
+        s.flush().expect("flush");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while idle_socket_is_healthy(c.as_raw_fd()) && std::time::Instant::now() < deadline {}
+        assert!(
+            !idle_socket_is_healthy(c.as_raw_fd()),
+            "pending byte means unusable"
+        );
+    }
+}

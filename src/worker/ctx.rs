@@ -1,0 +1,96 @@
+//! A worker's own state: its snapshot, pool, counters and buffers. `Rc`/`Cell`, never shared.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use crate::node::NodeState;
+use crate::proxy::upstream::connect::Resolver;
+use crate::proxy::upstream::pool::Pool;
+use crate::settings::Settings;
+use crate::snapshot::Snapshot;
+
+/// Request counts by (api index, operation index + 1, code class) for the current snapshot.
+/// Indexes are only meaningful for one snapshot, so counts are flushed before a swap.
+pub type RouteCounts = HashMap<(u32, u32, u8), u64>;
+
+pub struct Worker {
+    pub id: usize,
+    pub settings: Arc<Settings>,
+    pub node: Arc<NodeState>,
+    snapshot: RefCell<Rc<Snapshot>>,
+    pub pool: Pool,
+    pub resolver: Resolver,
+    pub requests: Cell<u64>,
+    pub route_counts: RefCell<RouteCounts>,
+    pub connections: Cell<u64>,
+    pub in_flight: Cell<u64>,
+    pub draining: Cell<bool>,
+    buffers: RefCell<Vec<Vec<u8>>>,
+}
+
+/// Size of relay buffers: one read from a backend or client moves at most this much.
+pub const BUF_SIZE: usize = 64 * 1024;
+
+impl Worker {
+    pub fn new(
+        id: usize,
+        settings: Arc<Settings>,
+        node: Arc<NodeState>,
+        snapshot: Snapshot,
+    ) -> Worker {
+        Worker {
+            id,
+            pool: Pool::new(settings.pool_idle_per_host, settings.pool_idle_timeout),
+            settings,
+            node,
+            snapshot: RefCell::new(Rc::new(snapshot)),
+            resolver: Resolver::default(),
+            requests: Cell::new(0),
+            route_counts: RefCell::new(HashMap::new()),
+            connections: Cell::new(0),
+            in_flight: Cell::new(0),
+            draining: Cell::new(false),
+            buffers: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// The snapshot a new request runs on (it keeps it to its end).
+    pub fn snapshot(&self) -> Rc<Snapshot> {
+        self.snapshot.borrow().clone()
+    }
+
+    pub fn install(&self, snapshot: Snapshot) -> Rc<Snapshot> {
+        self.snapshot.replace(Rc::new(snapshot))
+    }
+
+    pub fn take_buf(&self) -> Vec<u8> {
+        self.buffers
+            .borrow_mut()
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(BUF_SIZE))
+    }
+
+    pub fn put_buf(&self, mut buf: Vec<u8>) {
+        let mut free = self.buffers.borrow_mut();
+        if buf.capacity() >= BUF_SIZE && free.len() < 256 {
+            buf.clear();
+            free.push(buf);
+        }
+    }
+
+    pub fn count(&self, api: u32, op: u32, status: u16) {
+        self.requests.set(self.requests.get() + 1);
+        let class = (status / 100).min(5) as u8;
+        *self
+            .route_counts
+            .borrow_mut()
+            .entry((api, op, class))
+            .or_insert(0) += 1;
+    }
+
+    pub fn count_unrouted(&self) {
+        self.requests.set(self.requests.get() + 1);
+    }
+}

@@ -1,0 +1,164 @@
+//! A worker's event loop: the accept loop and the housekeeping tick (snapshot swaps, counter
+//! publishing, pool sweeping, drain).
+
+use std::rc::Rc;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, TryRecvError};
+use monoio::io::Canceller;
+use monoio::net::TcpListener;
+
+use super::ctx::Worker;
+use super::WorkerMsg;
+use crate::config::Scheme;
+use crate::node::{NodeState, WorkerReport};
+use crate::settings::Settings;
+use crate::snapshot::Snapshot;
+
+/// How often a worker looks at its channel and publishes counters. Short enough that a new
+/// snapshot or a drain is seen quickly; the tick costs microseconds.
+const TICK: Duration = Duration::from_millis(50);
+
+pub struct Run {
+    pub id: usize,
+    pub settings: Arc<Settings>,
+    pub node: Arc<NodeState>,
+    pub listener: std::net::TcpListener,
+    pub rx: Receiver<WorkerMsg>,
+    pub first: Snapshot,
+}
+
+impl Run {
+    pub async fn main(self) {
+        let Run {
+            id,
+            settings,
+            node,
+            listener,
+            rx,
+            first,
+        } = self;
+        let generation = first.generation;
+        let worker = Rc::new(Worker::new(id, settings, node.clone(), first));
+        node.workers[id]
+            .generation
+            .store(generation, Ordering::Release);
+        let uring = node.driver == "io_uring";
+        if let Err(e) = listener.set_nonblocking(!uring) {
+            tracing::error!(worker = id, error = %e, "listener setup failed");
+            return;
+        }
+        let listener = match TcpListener::from_std(listener) {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::error!(worker = id, error = %e, "listener setup failed");
+                return;
+            }
+        };
+        let canceller = Canceller::new();
+        let accept = monoio::spawn(accept_loop(worker.clone(), listener, canceller.handle()));
+        let mut drain_deadline: Option<Instant> = None;
+        let mut canceller = Some(canceller);
+        loop {
+            monoio::time::sleep(TICK).await;
+            loop {
+                match rx.try_recv() {
+                    Ok(WorkerMsg::Install(snap)) => install(&worker, *snap),
+                    Ok(WorkerMsg::Drain) => {
+                        worker.draining.set(true);
+                        drain_deadline = Some(Instant::now() + worker.settings.drain_timeout);
+                        if let Some(c) = canceller.take() {
+                            c.cancel(); // stop accepting; the socket closes with the accept task
+                        }
+                    }
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => {
+                        worker.draining.set(true);
+                        drain_deadline.get_or_insert_with(Instant::now);
+                        break;
+                    }
+                }
+            }
+            worker.pool.sweep();
+            publish(&worker);
+            if let Some(deadline) = drain_deadline {
+                if worker.in_flight.get() == 0 || Instant::now() >= deadline {
+                    if worker.in_flight.get() > 0 {
+                        tracing::warn!(
+                            worker = id,
+                            in_flight = worker.in_flight.get(),
+                            "drain timeout: closing"
+                        );
+                    }
+                    break;
+                }
+            }
+        }
+        let _ = accept.await;
+        publish(&worker);
+    }
+}
+
+async fn accept_loop(worker: Rc<Worker>, listener: TcpListener, cancel: monoio::io::CancelHandle) {
+    loop {
+        match listener.cancelable_accept(cancel.clone()).await {
+            Ok((stream, peer)) => {
+                let _ = stream.set_nodelay(true);
+                monoio::spawn(crate::proxy::conn::serve(
+                    worker.clone(),
+                    stream,
+                    peer,
+                    Scheme::Http,
+                ));
+            }
+            Err(_) if worker.draining.get() => return,
+            Err(e) => {
+                // EMFILE and friends: back off instead of spinning, keep serving what we have.
+                tracing::warn!(worker = worker.id, error = %e, "accept failed");
+                monoio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    }
+}
+
+/// Swaps the snapshot between requests: requests in flight keep their `Rc` to the old one.
+fn install(worker: &Worker, snap: Snapshot) {
+    publish(worker); // counts keyed by the old snapshot's indexes go out under its names
+    let generation = snap.generation;
+    worker.install(snap);
+    worker.node.workers[worker.id]
+        .generation
+        .store(generation, Ordering::Release);
+}
+
+/// Publishes this worker's counters into its node slot (off the request path, once per tick).
+fn publish(worker: &Worker) {
+    let snap = worker.snapshot();
+    let mut counts = worker.route_counts.borrow_mut();
+    let node: &NodeState = &worker.node;
+    let Ok(mut report) = node.workers[worker.id].report.lock() else {
+        return;
+    };
+    let report: &mut WorkerReport = &mut report;
+    report.requests = worker.requests.get();
+    report.connections_active = worker.connections.get();
+    for ((api, op, class), n) in counts.drain() {
+        let Some(a) = snap.doc.apis.get(api as usize) else {
+            continue;
+        };
+        let op_id = match op {
+            0 => "",
+            o => a
+                .operations
+                .get(o as usize - 1)
+                .map_or("", |o| o.id.as_str()),
+        };
+        let class = ["1xx", "1xx", "2xx", "3xx", "4xx", "5xx"][class.min(5) as usize];
+        *report
+            .by_route
+            .entry((a.id.clone(), op_id.to_string(), class))
+            .or_insert(0) += n;
+    }
+}
