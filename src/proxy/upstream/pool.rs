@@ -1,14 +1,19 @@
 //! A worker's idle backend connections, keyed by peer. Single-threaded: no locks, no atomics.
 //!
 //! Reuse is LIFO (the most recently used connection is the least likely to have been closed by the
-//! backend), idle connections expire after `idle_timeout`, and each is checked for a FIN or stray
-//! bytes before reuse, so a backend's keep-alive timeout rarely turns into a failed request.
+//! backend), idle connections expire after `idle_timeout`, and one idle for more than
+//! [`PEEK_AFTER`] is checked for a FIN or stray bytes before reuse (one cheap syscall), so a
+//! backend's keep-alive timeout rarely turns into a failed request. Hot connections skip the check:
+//! a backend closing one within a second of its last response is the race the retry covers.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use super::{Peer, UpstreamConn};
+
+/// Idle time after which a connection is peeked at before reuse.
+pub const PEEK_AFTER: Duration = Duration::from_secs(1);
 
 pub struct Pool {
     idle: RefCell<HashMap<u64, Vec<UpstreamConn>>>,
