@@ -1,0 +1,321 @@
+//! The compiled, immutable configuration every worker serves from.
+//!
+//! Everything here is owned (`Clone + Send + 'static`): the control thread compiles one
+//! snapshot and hands each worker its own deep copy, so the request path never shares memory.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::time::Duration;
+
+pub use super::hosts::HostMatcher;
+use super::route::Router;
+use super::subscriptions::SubscriptionIndex;
+pub use super::subscriptions::{SubScope, SubState, Subscription};
+
+/// Index into [`Snapshot::apis`].
+pub type ApiIdx = u32;
+/// Index into [`Api::operations`].
+pub type OpIdx = u32;
+/// Index into [`Snapshot::products`].
+pub type ProductIdx = u32;
+/// Index of a subscription in [`SubscriptionIndex`].
+pub type SubIdx = u32;
+
+/// The whole compiled document.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    /// The document's `revision`, or `h-<16 hex>` (FNV-1a of the bytes) when absent, so a
+    /// changed document always has a different revision.
+    pub revision: String,
+    pub gateway_id: Option<String>,
+    pub gateway_location: Option<String>,
+    /// Which Host/SNI values this gateway answers (`gateway.hostnames`).
+    pub hosts: HostMatcher,
+    /// The hostname entries themselves, for the TLS layer (certificate per SNI).
+    pub hostnames: Vec<HostnameConfig>,
+    pub apis: Vec<Api>,
+    pub products: Vec<Product>,
+    pub router: Router,
+    pub subscriptions: SubscriptionIndex,
+    pub named_values: NamedValues,
+    /// Global-scope policy document (after named-value substitution).
+    pub policy: Option<String>,
+    /// Policy fragments by id (after substitution), sorted by id.
+    pub policy_fragments: Vec<(String, String)>,
+    pub certificates: Vec<Certificate>,
+    pub backends: Vec<Backend>,
+    pub caches: Vec<Cache>,
+}
+
+impl Snapshot {
+    /// Finds an API by id (control-plane and diagnostics use; not for the request path).
+    pub fn api_by_id(&self, id: &str) -> Option<ApiIdx> {
+        self.apis
+            .iter()
+            .position(|a| a.id == id)
+            .and_then(|i| u32::try_from(i).ok())
+    }
+
+    pub fn backend(&self, id: &str) -> Option<&Backend> {
+        self.backends.iter().find(|b| b.id == id)
+    }
+
+    pub fn certificate(&self, id: &str) -> Option<&Certificate> {
+        self.certificates.iter().find(|c| c.id == id)
+    }
+}
+
+/// One `gateway.hostnames` entry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HostnameConfig {
+    /// Lowercased; exact or `*.suffix`.
+    pub hostname: String,
+    pub certificate_id: Option<String>,
+    pub negotiate_client_certificate: bool,
+    pub http2_enabled: bool,
+}
+
+/// URL schemes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Scheme {
+    Http,
+    Https,
+}
+
+impl Scheme {
+    pub fn default_port(self) -> u16 {
+        match self {
+            Scheme::Http => 80,
+            Scheme::Https => 443,
+        }
+    }
+}
+
+/// Which schemes an API answers on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Protocols {
+    pub http: bool,
+    pub https: bool,
+}
+
+impl Protocols {
+    pub fn allows(self, scheme: Scheme) -> bool {
+        match scheme {
+            Scheme::Http => self.http,
+            Scheme::Https => self.https,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ApiType {
+    Http,
+    WebSocket,
+    Grpc,
+}
+
+/// How the version of a versioned API is read from a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VersionScheme {
+    /// The path segment right after the API path.
+    Segment,
+    /// A request header (name lowercased).
+    Header(String),
+    /// A query parameter (name as written).
+    Query(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct Api {
+    pub id: String,
+    pub name: String,
+    /// Without leading/trailing '/', may contain '/', may be "" (root API).
+    pub path: String,
+    pub service_url: Option<BackendUrl>,
+    pub protocols: Protocols,
+    pub subscription_required: bool,
+    /// Lowercased header name carrying the subscription key.
+    pub key_header: String,
+    /// Query parameter carrying the key, read only when the header is absent.
+    pub key_query: String,
+    pub kind: ApiType,
+    pub version: Option<String>,
+    pub version_scheme: Option<VersionScheme>,
+    /// API-scope policy XML after named-value substitution.
+    pub policy: Option<String>,
+    pub operations: Vec<Operation>,
+    /// The published product with `subscriptionRequired=false` containing this API, if any
+    /// (APIM allows at most one; more is a load error).
+    pub open_product: Option<ProductIdx>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Operation {
+    pub id: String,
+    pub name: String,
+    /// Uppercase method; `None` means `*` (any method).
+    pub method: Option<String>,
+    pub url_template: String,
+    pub policy: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Product {
+    pub id: String,
+    pub name: String,
+    pub published: bool,
+    pub subscription_required: bool,
+    /// Sorted and deduplicated, so membership is a binary search on the request path.
+    pub apis: Vec<ApiIdx>,
+    pub policy: Option<String>,
+}
+
+impl Product {
+    pub fn contains(&self, api: ApiIdx) -> bool {
+        self.apis.binary_search(&api).is_ok()
+    }
+}
+
+/// A parsed absolute backend URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BackendUrl {
+    pub scheme: Scheme,
+    /// As written (lowercased), IPv6 without brackets.
+    pub host: String,
+    /// Explicit, or the scheme default.
+    pub port: u16,
+    /// The Host header value: host plus ":port" only when not the default; IPv6 bracketed.
+    pub authority: String,
+    /// Path without trailing '/', "" for none ("http://b:9/api/v3/" -> "/api/v3").
+    pub base_path: String,
+}
+
+/// Named values, resolved. Debug prints names only: values are often secrets.
+#[derive(Clone, Default, PartialEq)]
+pub struct NamedValues {
+    pub(crate) map: HashMap<String, String>,
+}
+
+impl NamedValues {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.map.get(name).map(String::as_str)
+    }
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+}
+
+impl fmt::Debug for NamedValues {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut names: Vec<&String> = self.map.keys().collect();
+        names.sort();
+        f.debug_set().entries(names).finish()
+    }
+}
+
+/// A certificate (chain, leaf first) with an optional private key.
+#[derive(Clone, PartialEq)]
+pub struct Certificate {
+    pub id: String,
+    pub pem: String,
+    pub key: Option<String>,
+    /// A CA trusted for client-certificate and backend validation.
+    pub is_trusted: bool,
+}
+
+impl fmt::Debug for Certificate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Certificate")
+            .field("id", &self.id)
+            .field("pem_bytes", &self.pem.len())
+            .field("key", &self.key.as_ref().map(|_| "<redacted>"))
+            .field("is_trusted", &self.is_trusted)
+            .finish()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Backend {
+    pub id: String,
+    /// Absent for pool backends.
+    pub url: Option<BackendUrl>,
+    pub tls: BackendTls,
+    pub credentials: Credentials,
+    /// Member backends of a pool (`pool.services`).
+    pub pool: Vec<PoolMember>,
+    pub circuit_breaker: Option<CircuitBreaker>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct BackendTls {
+    pub validate_certificate_chain: bool,
+    pub validate_certificate_name: bool,
+    pub ca_certificate_ids: Vec<String>,
+    pub client_certificate_id: Option<String>,
+}
+
+impl Default for BackendTls {
+    fn default() -> Self {
+        BackendTls {
+            validate_certificate_chain: true,
+            validate_certificate_name: true,
+            ca_certificate_ids: Vec::new(),
+            client_certificate_id: None,
+        }
+    }
+}
+
+/// Headers and query parameters added to backend requests (values after substitution).
+/// Debug hides values: they are usually secrets.
+#[derive(Clone, Default, PartialEq)]
+pub struct Credentials {
+    /// (lowercased header name, values)
+    pub header: Vec<(String, Vec<String>)>,
+    pub query: Vec<(String, Vec<String>)>,
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let h: Vec<&str> = self.header.iter().map(|(n, _)| n.as_str()).collect();
+        let q: Vec<&str> = self.query.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("Credentials")
+            .field("header", &h)
+            .field("query", &q)
+            .finish()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PoolMember {
+    pub backend_id: String,
+    pub weight: u32,
+    pub priority: u32,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CircuitBreaker {
+    pub failure_count: u32,
+    pub interval: Duration,
+    pub trip_duration: Duration,
+    /// Inclusive status ranges counted as failures.
+    pub status_code_ranges: Vec<(u16, u16)>,
+    pub accept_retry_after: bool,
+}
+
+#[derive(Clone, PartialEq)]
+pub struct Cache {
+    pub id: String,
+    pub connection_string: String,
+}
+
+impl fmt::Debug for Cache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Connection strings may embed passwords.
+        f.debug_struct("Cache")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
