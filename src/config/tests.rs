@@ -271,10 +271,13 @@ fn never_panics_on_random_or_mutated_input() {
         let mut bytes: Vec<u8> = (0..len).map(|_| rng.u8(..)).collect();
         let _ = load_document(&mut bytes);
     }
-    let valid = full_doc().into_bytes();
+    // A compact document (so mutations land in structure, not PEM text) and the full one.
+    let compact = br#"{"namedValues":{"n":"v"},"apis":[{"id":"a","path":"a/b","serviceUrl":"http://[::1]:8/{{n}}","apiVersion":"v1","apiVersionSet":{"versioningScheme":"Header","versionHeaderName":"h"},"operations":[{"id":"o","method":"*","urlTemplate":"/x/{y}/*","policy":"<policies><inbound><base/></inbound></policies>"}]}],"products":[{"id":"p","subscriptionRequired":false,"apis":["a"]}],"subscriptions":[{"id":"s","scope":"/products/p","primaryKey":"k"}],"gateway":{"hostnames":[{"hostname":"*.x.y"}]}}"#;
+    assert!(load_document(&mut compact.to_vec()).is_ok());
+    let seeds = [compact.to_vec(), full_doc().into_bytes()];
     let alphabet = b"{}[]\":,/*0123456789aez\\ \n<>{{}}-.";
-    for i in 0..300 {
-        let mut b = valid.clone();
+    for i in 0..600 {
+        let mut b = seeds[i % 2].clone();
         match i % 3 {
             0 => b.truncate(rng.usize(0..b.len())),
             1 => {
@@ -292,5 +295,21 @@ fn never_panics_on_random_or_mutated_input() {
             }
         }
         let _ = load_document(&mut b);
+    }
+}
+
+#[test]
+fn deeply_nested_input_does_not_overflow_the_stack() {
+    for depth in [1_000usize, 100_000, 2_000_000] {
+        let mut doc =
+            format!(r#"{{"x": {}{}}}"#, "[".repeat(depth), "]".repeat(depth)).into_bytes();
+        let _ = load_document(&mut doc);
+        let mut doc = format!(
+            r#"{{"x": {}1{}}}"#,
+            "{\"a\":".repeat(depth),
+            "}".repeat(depth)
+        )
+        .into_bytes();
+        let _ = load_document(&mut doc);
     }
 }

@@ -262,3 +262,46 @@ fn api_path_shape_rejected() {
         );
     }
 }
+
+#[test]
+fn random_requests_never_panic() {
+    let s = snap(&format!(
+        "{},{}",
+        OPS.trim_end_matches(']'),
+        SEG.trim_start_matches('[')
+    ));
+    let mut rng = fastrand::Rng::with_seed(7);
+    let parts = [
+        "/", "users", "orders", "v1", "V2", "files", "me", "", "%2F", "é", "*", "{id}", "?",
+    ];
+    let mut path = String::new();
+    let mut query = String::new();
+    for _ in 0..2000 {
+        path.clear();
+        query.clear();
+        for _ in 0..rng.usize(0..8) {
+            path.push_str(parts[rng.usize(0..parts.len())]);
+        }
+        for _ in 0..rng.usize(0..3) {
+            query.push_str(parts[rng.usize(0..parts.len())]);
+        }
+        let method = ["GET", "POST", "", "get"][rng.usize(0..4)];
+        let scheme = if rng.bool() {
+            Scheme::Http
+        } else {
+            Scheme::Https
+        };
+        let r = RouteRequest {
+            path: &path,
+            query: &query,
+            method,
+            scheme,
+        };
+        if let RouteOutcome::Matched(m) = s.router.route(&r, &H(&[("api-version", "v1")])) {
+            assert!(
+                path.is_char_boundary(m.rest_start) && m.rest_start <= path.len(),
+                "{path}"
+            );
+        }
+    }
+}
