@@ -15,10 +15,13 @@ use crate::config::Scheme;
 
 const DNS_TTL: Duration = Duration::from_secs(30);
 
+/// Resolved address and when it was looked up, by (host, port).
+type DnsCache = HashMap<(Box<str>, u16), (SocketAddr, Instant)>;
+
 /// A worker's resolver cache: names are resolved on monoio's blocking pool, never on the loop.
 #[derive(Default)]
 pub struct Resolver {
-    cache: RefCell<HashMap<(Box<str>, u16), (SocketAddr, Instant)>>,
+    cache: RefCell<DnsCache>,
 }
 
 impl Resolver {
