@@ -5,10 +5,12 @@ use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use crate::control::endpoint::EndpointSource;
 use crate::control::file_source::FileSource;
 use crate::control::{Control, Source};
 use crate::node::NodeState;
 use crate::settings::Settings;
+use crate::snapshot::Snapshot;
 use crate::worker::{self, WorkerMsg};
 
 #[derive(Debug, thiserror::Error)]
@@ -19,8 +21,8 @@ pub enum StartError {
     Config(#[from] crate::control::ApplyError),
     #[error("{0}")]
     Listen(#[from] worker::listener::ListenError),
-    #[error("managed mode (config.service.endpoint) is not available in this build yet")]
-    ManagedUnavailable,
+    #[error("{0}")]
+    Endpoint(#[from] crate::control::endpoint::EndpointError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
@@ -28,7 +30,7 @@ pub enum StartError {
 impl StartError {
     pub fn exit_code(&self) -> u8 {
         match self {
-            StartError::ManagedUnavailable => 2,
+            StartError::Endpoint(_) => 2,
             _ => 1,
         }
     }
@@ -50,10 +52,18 @@ pub fn run(settings: Settings) -> Result<(), StartError> {
     let node = Arc::new(NodeState::new(settings.workers, driver.name()));
     let mut control = Control::new(settings.clone(), node.clone());
 
-    // The first document: local file, or the demo. Managed mode plugs in here.
+    // The first document: the endpoint (or its backup), a local file, or the demo.
     let mut demo_key = None;
     let (first, source): (_, Box<dyn Source>) = if settings.service_endpoint.is_some() {
-        return Err(StartError::ManagedUnavailable);
+        let mut endpoint = EndpointSource::new(&settings, node.clone())?;
+        tracing::info!(
+            source = "endpoint",
+            endpoint = settings.service_endpoint.as_deref().unwrap_or_default(),
+            gateway = endpoint.gateway(),
+            "configuration source"
+        );
+        let first = first_from_endpoint(&mut control, &mut endpoint, &settings);
+        (first, Box::new(endpoint))
     } else if let Some(path) = &settings.local_path {
         let bytes = std::fs::read(path).map_err(|error| StartError::ReadConfig {
             path: path.display().to_string(),
@@ -61,7 +71,7 @@ pub fn run(settings: Settings) -> Result<(), StartError> {
         })?;
         tracing::info!(source = "file", path = %path.display(), "configuration source");
         let snap = control.compile(bytes.clone(), "file")?;
-        (snap, Box::new(FileSource::new(path.clone(), &bytes)))
+        (Some(snap), Box::new(FileSource::new(path.clone(), &bytes)))
     } else {
         let demo = crate::demo::start()?;
         tracing::info!(
@@ -70,7 +80,7 @@ pub fn run(settings: Settings) -> Result<(), StartError> {
         );
         let snap = control.compile(demo.document.clone(), "demo")?;
         demo_key = Some(demo.key);
-        (snap, Box::new(NoSource))
+        (Some(snap), Box::new(NoSource))
     };
 
     let http_addr = SocketAddr::new(settings.bind, settings.http_port);
@@ -103,7 +113,7 @@ pub fn run(settings: Settings) -> Result<(), StartError> {
         workers = settings.workers,
         pinned = !cores.is_empty(),
         driver = driver.name(),
-        revision = first.revision(),
+        revision = first.as_ref().map_or("(none yet)", |s| s.revision()),
         "listening"
     );
     if let Some(key) = demo_key {
@@ -129,6 +139,53 @@ pub fn run(settings: Settings) -> Result<(), StartError> {
     let _ = control_thread.join();
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Managed mode at start: one fetch; if the endpoint cannot be reached (or its document does not
+/// load), the backup; if there is none (or it is refused), nothing: the status endpoint says 503
+/// until the endpoint answers.
+fn first_from_endpoint(
+    control: &mut Control,
+    endpoint: &mut EndpointSource,
+    settings: &Settings,
+) -> Option<Snapshot> {
+    match endpoint.fetch_now() {
+        Ok(bytes) => match control.compile(bytes, "endpoint") {
+            Ok(snap) => {
+                endpoint.outcome(Ok(snap.revision()));
+                return Some(snap);
+            }
+            Err(e) => endpoint.outcome(Err(&e.to_string())),
+        },
+        Err(e) => tracing::warn!("configuration endpoint not available at start: {e}"),
+    }
+    let Some(dir) = &settings.backup_path else {
+        tracing::warn!("no configuration yet and no backup (config.backup.path): serving 503 until the endpoint answers");
+        return None;
+    };
+    match crate::control::backup::read(dir) {
+        Ok(bytes) => match control.compile(bytes, "backup") {
+            Ok(snap) => {
+                tracing::warn!(revision = snap.revision(), dir = %dir.display(), "starting from the configuration backup: the endpoint is not reachable");
+                endpoint.started_from(snap.revision());
+                Some(snap)
+            }
+            Err(e) => {
+                tracing::error!("the configuration backup does not load and is refused: {e}");
+                None
+            }
+        },
+        Err(crate::control::backup::BackupError::Missing(p)) => {
+            tracing::warn!(path = %p.display(), "no configuration backup yet: serving 503 until the endpoint answers");
+            None
+        }
+        Err(e) => {
+            tracing::error!(
+                "the configuration backup is refused: {e}; serving 503 until the endpoint answers"
+            );
+            None
+        }
+    }
 }
 
 /// The demo's source never changes.

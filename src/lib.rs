@@ -24,4 +24,6 @@ pub mod proxy;
 pub mod settings;
 pub mod snapshot;
 pub mod sys;
+pub mod timefmt;
+pub mod token;
 pub mod worker;

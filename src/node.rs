@@ -19,6 +19,11 @@ pub struct ControlStatus {
     /// Problems of the last rejected document, one per line; cleared by the next accepted one.
     pub last_error: Option<String>,
     pub sync_failures: u64,
+    /// Managed mode: the last successful call to the endpoint.
+    pub last_sync: Option<SystemTime>,
+    /// Managed mode: why the endpoint cannot be used right now (cleared by the next success).
+    pub endpoint_error: Option<String>,
+    pub token_expires: Option<SystemTime>,
 }
 
 /// Counters a worker publishes on its tick; the admin endpoint sums them.

@@ -27,6 +27,15 @@ pub fn render(node: &NodeState) -> (String, bool) {
     }
     s.push_str(",\"lastError\":");
     push_opt(&mut s, c.last_error.as_deref());
+    s.push_str(",\"lastSync\":");
+    push_opt(&mut s, c.last_sync.map(crate::timefmt::rfc3339).as_deref());
+    s.push_str(",\"endpointError\":");
+    push_opt(&mut s, c.endpoint_error.as_deref());
+    s.push_str(",\"tokenExpires\":");
+    push_opt(
+        &mut s,
+        c.token_expires.map(crate::timefmt::rfc3339).as_deref(),
+    );
     s.push_str(",\"syncFailures\":");
     s.push_str(&c.sync_failures.to_string());
     s.push_str(",\"driver\":");

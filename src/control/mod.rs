@@ -2,6 +2,8 @@
 //! and the backup plug in as further sources), loads and compiles them off the request path, and
 //! hands every worker its own copy. A rejected document never replaces the running one.
 
+pub mod backup;
+pub mod endpoint;
 pub mod file_source;
 
 use std::sync::Arc;
@@ -20,6 +22,8 @@ use crate::worker::WorkerMsg;
 pub trait Source: Send {
     fn name(&self) -> &'static str;
     fn poll(&mut self) -> Option<Result<Vec<u8>, String>>;
+    /// What became of the last document `poll` returned: its revision, or why it was rejected.
+    fn outcome(&mut self, _result: Result<&str, &str>) {}
 }
 
 const POLL: Duration = Duration::from_millis(200);

@@ -124,7 +124,16 @@ async fn handle<S: AsyncReadRent + AsyncWriteRent>(
     client: &mut Client<S>,
     head: &RequestHead,
 ) -> bool {
-    let snap = worker.snapshot();
+    let Some(snap) = worker.snapshot() else {
+        // Managed mode before the first document: nothing is served, probes see 503.
+        worker.count_unrouted();
+        let is_head = head.is_head(&client.buf);
+        let message = "The gateway has no configuration yet";
+        return respond(worker, client, head, |out, close| {
+            error_response(out, 503, message, close, is_head)
+        })
+        .await;
+    };
     match decide(&snap, head, &client.buf, client.scheme) {
         Decision::Forward(route) => {
             super::exchange::forward(worker, client, head, &snap, route).await

@@ -205,6 +205,14 @@ pub enum LogFormat {
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub service_endpoint: Option<String>,
+    /// `GatewayKey …` (secret: never logged).
+    pub service_auth: Option<String>,
+    pub endpoint_insecure: bool,
+    pub endpoint_ca_file: Option<PathBuf>,
+    pub integration_timeout: Duration,
+    pub poll_interval: Duration,
+    pub heartbeat_interval: Duration,
+    pub max_document_bytes: u64,
     pub local_path: Option<PathBuf>,
     pub backup_path: Option<PathBuf>,
     pub gateway_name: Option<String>,
@@ -269,6 +277,14 @@ impl Settings {
         };
         Ok(Settings {
             service_endpoint: text("config.service.endpoint"),
+            service_auth: text("config.service.auth"),
+            endpoint_insecure: flag("config.service.endpoint.disableCertificateValidation"),
+            endpoint_ca_file: text("config.service.endpoint.ca-file").map(PathBuf::from),
+            integration_timeout: dur("config.service.integration.timeout"),
+            poll_interval: dur("config.service.poll.interval").max(Duration::from_millis(100)),
+            heartbeat_interval: dur("config.service.heartbeat.interval")
+                .max(Duration::from_millis(100)),
+            max_document_bytes: size("config.service.max-document-bytes"),
             local_path: text("config.local.path").map(PathBuf::from),
             backup_path: text("config.backup.path").map(PathBuf::from),
             gateway_name: text("gateway.name"),

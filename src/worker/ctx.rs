@@ -19,7 +19,8 @@ pub struct Worker {
     pub id: usize,
     pub settings: Arc<Settings>,
     pub node: Arc<NodeState>,
-    snapshot: RefCell<Rc<Snapshot>>,
+    /// `None` until the first document arrives (managed mode with no endpoint and no backup).
+    snapshot: RefCell<Option<Rc<Snapshot>>>,
     pub pool: Pool,
     pub resolver: Resolver,
     pub requests: Cell<u64>,
@@ -38,14 +39,14 @@ impl Worker {
         id: usize,
         settings: Arc<Settings>,
         node: Arc<NodeState>,
-        snapshot: Snapshot,
+        snapshot: Option<Snapshot>,
     ) -> Worker {
         Worker {
             id,
             pool: Pool::new(settings.pool_idle_per_host, settings.pool_idle_timeout),
             settings,
             node,
-            snapshot: RefCell::new(Rc::new(snapshot)),
+            snapshot: RefCell::new(snapshot.map(Rc::new)),
             resolver: Resolver::default(),
             requests: Cell::new(0),
             route_counts: RefCell::new(HashMap::new()),
@@ -57,12 +58,12 @@ impl Worker {
     }
 
     /// The snapshot a new request runs on (it keeps it to its end).
-    pub fn snapshot(&self) -> Rc<Snapshot> {
+    pub fn snapshot(&self) -> Option<Rc<Snapshot>> {
         self.snapshot.borrow().clone()
     }
 
-    pub fn install(&self, snapshot: Snapshot) -> Rc<Snapshot> {
-        self.snapshot.replace(Rc::new(snapshot))
+    pub fn install(&self, snapshot: Snapshot) {
+        self.snapshot.replace(Some(Rc::new(snapshot)));
     }
 
     pub fn take_buf(&self) -> Vec<u8> {

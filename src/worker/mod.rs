@@ -40,7 +40,7 @@ pub fn spawn(
     id: usize,
     core: Option<core_affinity::CoreId>,
     listener: std::net::TcpListener,
-    first: Snapshot,
+    first: Option<Snapshot>,
 ) -> std::io::Result<WorkerHandle> {
     let (tx, rx): (Sender<WorkerMsg>, Receiver<WorkerMsg>) = crossbeam_channel::unbounded();
     let settings = spawn.settings.clone();

@@ -27,7 +27,7 @@ pub struct Run {
     pub node: Arc<NodeState>,
     pub listener: std::net::TcpListener,
     pub rx: Receiver<WorkerMsg>,
-    pub first: Snapshot,
+    pub first: Option<Snapshot>,
 }
 
 impl Run {
@@ -40,7 +40,7 @@ impl Run {
             rx,
             first,
         } = self;
-        let generation = first.generation;
+        let generation = first.as_ref().map_or(0, |s| s.generation);
         let worker = Rc::new(Worker::new(id, settings, node.clone(), first));
         node.workers[id]
             .generation
@@ -135,7 +135,6 @@ fn install(worker: &Worker, snap: Snapshot) {
 
 /// Publishes this worker's counters into its node slot (off the request path, once per tick).
 fn publish(worker: &Worker) {
-    let snap = worker.snapshot();
     let mut counts = worker.route_counts.borrow_mut();
     let node: &NodeState = &worker.node;
     let Ok(mut report) = node.workers[worker.id].report.lock() else {
@@ -144,6 +143,9 @@ fn publish(worker: &Worker) {
     let report: &mut WorkerReport = &mut report;
     report.requests = worker.requests.get();
     report.connections_active = worker.connections.get();
+    let Some(snap) = worker.snapshot() else {
+        return;
+    };
     for ((api, op, class), n) in counts.drain() {
         let Some(a) = snap.doc.apis.get(api as usize) else {
             continue;
