@@ -101,6 +101,7 @@ pub fn run(settings: Settings) -> Result<(), StartError> {
         node: node.clone(),
         driver,
         blocking: monoio::blocking::DefaultThreadPool::new(2),
+        reaper: spawn_reaper()?,
     };
     let mut handles = Vec::with_capacity(settings.workers);
     for (id, listener) in listeners.into_iter().enumerate() {
@@ -186,6 +187,15 @@ fn first_from_endpoint(
             None
         }
     }
+}
+
+/// A thread that frees retired snapshots, off the workers' event loops.
+fn spawn_reaper() -> std::io::Result<crossbeam_channel::Sender<Snapshot>> {
+    let (tx, rx) = crossbeam_channel::unbounded::<Snapshot>();
+    std::thread::Builder::new()
+        .name("gw-reaper".into())
+        .spawn(move || rx.iter().for_each(drop))?;
+    Ok(tx)
 }
 
 /// The demo's source never changes.

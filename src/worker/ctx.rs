@@ -29,6 +29,10 @@ pub struct Worker {
     pub in_flight: Cell<u64>,
     pub draining: Cell<bool>,
     buffers: RefCell<Vec<Vec<u8>>>,
+    /// Replaced snapshots still held by requests in flight; once free they are sent to the
+    /// reaper thread, so freeing a large one never stalls this event loop.
+    retired: RefCell<Vec<Rc<Snapshot>>>,
+    reaper: crossbeam_channel::Sender<Snapshot>,
 }
 
 /// Size of relay buffers: one read from a backend or client moves at most this much.
@@ -40,6 +44,7 @@ impl Worker {
         settings: Arc<Settings>,
         node: Arc<NodeState>,
         snapshot: Option<Snapshot>,
+        reaper: crossbeam_channel::Sender<Snapshot>,
     ) -> Worker {
         Worker {
             id,
@@ -54,6 +59,8 @@ impl Worker {
             in_flight: Cell::new(0),
             draining: Cell::new(false),
             buffers: RefCell::new(Vec::new()),
+            retired: RefCell::new(Vec::new()),
+            reaper,
         }
     }
 
@@ -63,7 +70,25 @@ impl Worker {
     }
 
     pub fn install(&self, snapshot: Snapshot) {
-        self.snapshot.replace(Some(Rc::new(snapshot)));
+        if let Some(old) = self.snapshot.replace(Some(Rc::new(snapshot))) {
+            self.retired.borrow_mut().push(old);
+        }
+        self.reap();
+    }
+
+    /// Hands retired snapshots no request uses any more to the reaper thread.
+    pub fn reap(&self) {
+        let mut retired = self.retired.borrow_mut();
+        let mut i = 0;
+        while i < retired.len() {
+            if Rc::strong_count(&retired[i]) == 1 {
+                if let Ok(snap) = Rc::try_unwrap(retired.swap_remove(i)) {
+                    let _ = self.reaper.send(snap);
+                }
+            } else {
+                i += 1;
+            }
+        }
     }
 
     pub fn take_buf(&self) -> Vec<u8> {

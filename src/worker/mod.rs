@@ -32,6 +32,8 @@ pub struct Spawn {
     pub node: Arc<NodeState>,
     pub driver: Driver,
     pub blocking: monoio::blocking::DefaultThreadPool,
+    /// Where workers send snapshots to be freed (see `Worker::reap`).
+    pub reaper: Sender<Snapshot>,
 }
 
 /// Starts worker `id` on `listener` with its first snapshot.
@@ -47,6 +49,7 @@ pub fn spawn(
     let node = spawn.node.clone();
     let driver = spawn.driver;
     let pool = spawn.blocking.clone();
+    let reaper = spawn.reaper.clone();
     let thread = std::thread::Builder::new()
         .name(format!("gw-worker-{id}"))
         .spawn(move || {
@@ -66,6 +69,7 @@ pub fn spawn(
                 listener,
                 rx,
                 first,
+                reaper,
             };
             driver::block_on(driver, pool, run.main());
         })?;

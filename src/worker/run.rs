@@ -28,6 +28,7 @@ pub struct Run {
     pub listener: std::net::TcpListener,
     pub rx: Receiver<WorkerMsg>,
     pub first: Option<Snapshot>,
+    pub reaper: crossbeam_channel::Sender<Snapshot>,
 }
 
 impl Run {
@@ -39,9 +40,10 @@ impl Run {
             listener,
             rx,
             first,
+            reaper,
         } = self;
         let generation = first.as_ref().map_or(0, |s| s.generation);
-        let worker = Rc::new(Worker::new(id, settings, node.clone(), first));
+        let worker = Rc::new(Worker::new(id, settings, node.clone(), first, reaper));
         node.workers[id]
             .generation
             .store(generation, Ordering::Release);
@@ -82,6 +84,7 @@ impl Run {
                 }
             }
             worker.pool.sweep();
+            worker.reap();
             publish(&worker);
             if let Some(deadline) = drain_deadline {
                 if worker.in_flight.get() == 0 || Instant::now() >= deadline {
