@@ -64,15 +64,13 @@ fn main() {
             }
         };
         let t1 = Instant::now();
-        let snap =
-            match ringgate::snapshot::Snapshot::build(loaded.snapshot, 1, Duration::from_secs(300))
-            {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("{e}");
-                    std::process::exit(1);
-                }
-            };
+        let snap = match ringgate::snapshot::Snapshot::build(loaded.snapshot, 1, Duration::from_secs(300)) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("{e}");
+                std::process::exit(1);
+            }
+        };
         let t2 = Instant::now();
         let copies: Vec<_> = (0..workers).map(|_| snap.clone()).collect();
         let t3 = Instant::now();

@@ -19,15 +19,13 @@ pub struct Demo {
 pub fn start() -> std::io::Result<Demo> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let port = listener.local_addr()?.port();
-    std::thread::Builder::new()
-        .name("demo-echo".into())
-        .spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let _ = std::thread::Builder::new()
-                    .name("demo-echo-conn".into())
-                    .spawn(move || echo(stream));
-            }
-        })?;
+    std::thread::Builder::new().name("demo-echo".into()).spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let _ = std::thread::Builder::new()
+                .name("demo-echo-conn".into())
+                .spawn(move || echo(stream));
+        }
+    })?;
     let key: String = (0..32).map(|_| fastrand::alphanumeric()).collect();
     let document = format!(
         r#"{{"revision":"demo","apis":[{{"id":"echo","name":"Echo API","path":"echo","serviceUrl":"http://127.0.0.1:{port}"}}],

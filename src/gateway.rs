@@ -86,8 +86,7 @@ pub fn run(settings: Settings) -> Result<(), StartError> {
     let http_addr = SocketAddr::new(settings.bind, settings.http_port);
     let listeners = worker::listener::reuseport_group(http_addr, settings.workers)?;
     let http_addr = listeners[0].local_addr()?;
-    let admin =
-        worker::listener::single(SocketAddr::new(settings.admin_bind, settings.admin_port))?;
+    let admin = worker::listener::single(SocketAddr::new(settings.admin_bind, settings.admin_port))?;
     let admin_addr = admin.local_addr()?;
     crate::admin::spawn(admin, node.clone())?;
 
@@ -102,6 +101,11 @@ pub fn run(settings: Settings) -> Result<(), StartError> {
         driver,
         blocking: monoio::blocking::DefaultThreadPool::new(2),
         reaper: spawn_reaper()?,
+        log_tx: if settings.log_requests {
+            Some(crate::telemetry::access_log::writer()?)
+        } else {
+            None
+        },
     };
     let mut handles = Vec::with_capacity(settings.workers);
     for (id, listener) in listeners.into_iter().enumerate() {
@@ -145,11 +149,7 @@ pub fn run(settings: Settings) -> Result<(), StartError> {
 /// Managed mode at start: one fetch; if the endpoint cannot be reached (or its document does not
 /// load), the backup; if there is none (or it is refused), nothing: the status endpoint says 503
 /// until the endpoint answers.
-fn first_from_endpoint(
-    control: &mut Control,
-    endpoint: &mut EndpointSource,
-    settings: &Settings,
-) -> Option<Snapshot> {
+fn first_from_endpoint(control: &mut Control, endpoint: &mut EndpointSource, settings: &Settings) -> Option<Snapshot> {
     match endpoint.fetch_now() {
         Ok(bytes) => match control.compile(bytes, "endpoint") {
             Ok(snap) => {
@@ -161,7 +161,9 @@ fn first_from_endpoint(
         Err(e) => tracing::warn!("configuration endpoint not available at start: {e}"),
     }
     let Some(dir) = &settings.backup_path else {
-        tracing::warn!("no configuration yet and no backup (config.backup.path): serving 503 until the endpoint answers");
+        tracing::warn!(
+            "no configuration yet and no backup (config.backup.path): serving 503 until the endpoint answers"
+        );
         return None;
     };
     match crate::control::backup::read(dir) {
@@ -181,9 +183,7 @@ fn first_from_endpoint(
             None
         }
         Err(e) => {
-            tracing::error!(
-                "the configuration backup is refused: {e}; serving 503 until the endpoint answers"
-            );
+            tracing::error!("the configuration backup is refused: {e}; serving 503 until the endpoint answers");
             None
         }
     }
@@ -216,13 +216,11 @@ fn wait_for_signal() -> std::io::Result<()> {
     let first = signals.forever().next();
     tracing::info!(signal = ?first, "signal received");
     // A second signal while draining stops at once.
-    std::thread::Builder::new()
-        .name("gw-signals".into())
-        .spawn(move || {
-            if signals.forever().next().is_some() {
-                std::process::exit(1);
-            }
-        })?;
+    std::thread::Builder::new().name("gw-signals".into()).spawn(move || {
+        if signals.forever().next().is_some() {
+            std::process::exit(1);
+        }
+    })?;
     Ok(())
 }
 

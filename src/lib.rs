@@ -24,6 +24,7 @@ pub mod proxy;
 pub mod settings;
 pub mod snapshot;
 pub mod sys;
+pub mod telemetry;
 pub mod timefmt;
 pub mod token;
 pub mod worker;

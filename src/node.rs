@@ -6,6 +6,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Instant, SystemTime};
 
+use crate::telemetry::histograms::ApiHistograms;
+
 /// What the control thread last did with the configuration.
 #[derive(Clone, Debug, Default)]
 pub struct ControlStatus {
@@ -33,6 +35,8 @@ pub struct WorkerReport {
     pub connections_active: u64,
     /// (api id, operation id, code class) → count. Names, not indexes: they outlive snapshots.
     pub by_route: BTreeMap<(String, String, &'static str), u64>,
+    /// API id ("" for requests that matched none) → histograms.
+    pub histograms: BTreeMap<String, ApiHistograms>,
 }
 
 pub struct WorkerSlot {

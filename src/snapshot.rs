@@ -21,21 +21,13 @@ pub struct Snapshot {
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
     #[error("certificates[{index}] ({id}): {message}")]
-    Certificate {
-        index: usize,
-        id: String,
-        message: String,
-    },
+    Certificate { index: usize, id: String, message: String },
     #[error("backend TLS configuration: {0}")]
     Tls(String),
 }
 
 impl Snapshot {
-    pub fn build(
-        doc: config::Snapshot,
-        generation: u64,
-        default_timeout: Duration,
-    ) -> Result<Snapshot, BuildError> {
+    pub fn build(doc: config::Snapshot, generation: u64, default_timeout: Duration) -> Result<Snapshot, BuildError> {
         let client_tls = Arc::new(client_tls_config(&doc)?);
         let forward_timeout = doc
             .policy
@@ -62,12 +54,7 @@ pub fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
 fn client_tls_config(doc: &config::Snapshot) -> Result<rustls::ClientConfig, BuildError> {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    for (index, cert) in doc
-        .certificates
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.is_trusted)
-    {
+    for (index, cert) in doc.certificates.iter().enumerate().filter(|(_, c)| c.is_trusted) {
         let bad = |message: String| BuildError::Certificate {
             index,
             id: cert.id.clone(),

@@ -59,9 +59,6 @@ mod tests {
         s.flush().expect("flush");
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
         while idle_socket_is_healthy(c.as_raw_fd()) && std::time::Instant::now() < deadline {}
-        assert!(
-            !idle_socket_is_healthy(c.as_raw_fd()),
-            "pending byte means unusable"
-        );
+        assert!(!idle_socket_is_healthy(c.as_raw_fd()), "pending byte means unusable");
     }
 }

@@ -29,8 +29,7 @@ impl Compiler<'_> {
             Ok(out) => out,
             Err(unknown) => {
                 for name in unknown {
-                    self.ctx
-                        .problem(path, format!("unknown named value '{name}'"));
+                    self.ctx.problem(path, format!("unknown named value '{name}'"));
                 }
                 s.to_string()
             }
@@ -93,11 +92,7 @@ pub(crate) fn compile(doc: Doc, revision_fallback: String, ctx: &mut Ctx) -> Sna
         values: doc.named_values.iter().cloned().collect(),
     };
 
-    unique_ids(
-        c.ctx,
-        "certificates",
-        doc.certificates.iter().map(|x| x.id.as_str()),
-    );
+    unique_ids(c.ctx, "certificates", doc.certificates.iter().map(|x| x.id.as_str()));
     let certificates: Vec<Certificate> = doc
         .certificates
         .into_iter()
@@ -127,10 +122,8 @@ pub(crate) fn compile(doc: Doc, revision_fallback: String, ctx: &mut Ctx) -> Sna
         };
         if let Some(id) = &h.certificate_id {
             if !cert_exists(id) {
-                c.ctx.problem(
-                    format!("{at}.certificateId"),
-                    format!("unknown certificate '{id}'"),
-                );
+                c.ctx
+                    .problem(format!("{at}.certificateId"), format!("unknown certificate '{id}'"));
             }
         }
         hostnames.push(HostnameConfig {
@@ -142,11 +135,7 @@ pub(crate) fn compile(doc: Doc, revision_fallback: String, ctx: &mut Ctx) -> Sna
     }
     let hosts = HostMatcher::new(hostnames.iter().map(|h| h.hostname.as_str()));
 
-    unique_ids(
-        c.ctx,
-        "backends",
-        doc.backends.iter().map(|x| x.id.as_str()),
-    );
+    unique_ids(c.ctx, "backends", doc.backends.iter().map(|x| x.id.as_str()));
     let backend_ids: Vec<String> = doc.backends.iter().map(|b| b.id.clone()).collect();
     let mut backends = Vec::new();
     for (i, b) in doc.backends.into_iter().enumerate() {
@@ -176,16 +165,15 @@ pub(crate) fn compile(doc: Doc, revision_fallback: String, ctx: &mut Ctx) -> Sna
                 );
             }
         }
-        let mut creds =
-            |list: Vec<(String, Vec<String>)>, kind: &str| -> Vec<(String, Vec<String>)> {
-                list.into_iter()
-                    .map(|(n, vals)| {
-                        let path = format!("{at}.credentials.{kind}.{n}");
-                        let vals = vals.iter().map(|v| c.subst(v, &path)).collect();
-                        (n, vals)
-                    })
-                    .collect()
-            };
+        let mut creds = |list: Vec<(String, Vec<String>)>, kind: &str| -> Vec<(String, Vec<String>)> {
+            list.into_iter()
+                .map(|(n, vals)| {
+                    let path = format!("{at}.credentials.{kind}.{n}");
+                    let vals = vals.iter().map(|v| c.subst(v, &path)).collect();
+                    (n, vals)
+                })
+                .collect()
+        };
         let credentials = Credentials {
             header: creds(b.header_credentials, "header"),
             query: creds(b.query_credentials, "query"),
@@ -220,20 +208,13 @@ pub(crate) fn compile(doc: Doc, revision_fallback: String, ctx: &mut Ctx) -> Sna
         .fragments
         .into_iter()
         .map(|(name, text)| {
-            let p = c.policy(
-                Some(&text),
-                &format!("policyFragments.{name}"),
-                PolicyKind::Fragment,
-            );
+            let p = c.policy(Some(&text), &format!("policyFragments.{name}"), PolicyKind::Fragment);
             (name, p.unwrap_or_default())
         })
         .collect();
 
     Snapshot {
-        revision: doc
-            .revision
-            .filter(|r| !r.is_empty())
-            .unwrap_or(revision_fallback),
+        revision: doc.revision.filter(|r| !r.is_empty()).unwrap_or(revision_fallback),
         gateway_id: doc.gateway_id,
         gateway_location: doc.gateway_location,
         hosts,

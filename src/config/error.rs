@@ -75,9 +75,6 @@ mod tests {
                 Problem::new("$", "bad"),
             ],
         };
-        assert_eq!(
-            e.to_string(),
-            "apis[0].path: required field missing\n$: bad"
-        );
+        assert_eq!(e.to_string(), "apis[0].path: required field missing\n$: bad");
     }
 }

@@ -69,11 +69,7 @@ impl Ctx {
             self.type_problem(path, "an object", v);
             return None;
         };
-        let mut unknown: Vec<&str> = obj
-            .keys()
-            .map(String::as_str)
-            .filter(|k| !known.contains(k))
-            .collect();
+        let mut unknown: Vec<&str> = obj.keys().map(String::as_str).filter(|k| !known.contains(k)).collect();
         unknown.sort_unstable();
         for k in unknown {
             if self.unknown_seen.insert(k.to_string()) {

@@ -47,9 +47,7 @@ pub fn load_document(bytes: &mut [u8]) -> Result<Loaded, LoadError> {
     let revision_fallback = compile::content_revision(bytes);
     let mut ctx = json::Ctx::default();
     let Some(value) = load::parse(bytes, &mut ctx) else {
-        return Err(LoadError {
-            problems: ctx.problems,
-        });
+        return Err(LoadError { problems: ctx.problems });
     };
     let doc = load::walk(&value, &mut ctx);
     drop(value);
@@ -60,9 +58,7 @@ pub fn load_document(bytes: &mut [u8]) -> Result<Loaded, LoadError> {
             warnings: ctx.warnings,
         })
     } else {
-        Err(LoadError {
-            problems: ctx.problems,
-        })
+        Err(LoadError { problems: ctx.problems })
     }
 }
 

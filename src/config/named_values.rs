@@ -61,14 +61,8 @@ mod tests {
 
     #[test]
     fn replaces_known_names() {
-        assert_eq!(
-            substitute("a-{{env}}-{{env}}", &vals()).unwrap(),
-            "a-prod-prod"
-        );
-        assert_eq!(
-            substitute("no placeholders", &vals()).unwrap(),
-            "no placeholders"
-        );
+        assert_eq!(substitute("a-{{env}}-{{env}}", &vals()).unwrap(), "a-prod-prod");
+        assert_eq!(substitute("no placeholders", &vals()).unwrap(), "no placeholders");
     }
 
     #[test]
@@ -86,17 +80,11 @@ mod tests {
 
     #[test]
     fn unknown_names_reported_once() {
-        assert_eq!(
-            substitute("{{x}}{{y}}{{x}}", &vals()).unwrap_err(),
-            ["x", "y"]
-        );
+        assert_eq!(substitute("{{x}}{{y}}{{x}}", &vals()).unwrap_err(), ["x", "y"]);
     }
 
     #[test]
     fn multibyte_is_safe() {
-        assert_eq!(
-            substitute("é{{é}}{{env}}ü{{", &vals()).unwrap(),
-            "é{{é}}prodü{{"
-        );
+        assert_eq!(substitute("é{{é}}{{env}}ü{{", &vals()).unwrap(), "é{{é}}prodü{{");
     }
 }

@@ -36,16 +36,9 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(bytes.len());
     let before = &bytes[..offset];
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let line_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
+    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
     // Count characters, not bytes: skip UTF-8 continuation bytes.
-    let column = before[line_start..]
-        .iter()
-        .filter(|&&b| (b & 0xC0) != 0x80)
-        .count()
-        + 1;
+    let column = before[line_start..].iter().filter(|&&b| (b & 0xC0) != 0x80).count() + 1;
     (line, column)
 }
 
@@ -57,11 +50,7 @@ struct Checker<'a> {
 impl Checker<'_> {
     fn at(&mut self, offset: u64, message: String) {
         let (line, column) = line_col(self.text, usize::try_from(offset).unwrap_or(usize::MAX));
-        self.problems.push(PolicyProblem {
-            line,
-            column,
-            message,
-        });
+        self.problems.push(PolicyProblem { line, column, message });
     }
 }
 
@@ -120,10 +109,7 @@ pub fn check_policy(text: &str, kind: PolicyKind) -> Vec<PolicyProblem> {
     }
     if let Some(open) = stack.last() {
         let end = reader.buffer_position();
-        c.at(
-            end,
-            format!("unexpected end of document: <{open}> is not closed"),
-        );
+        c.at(end, format!("unexpected end of document: <{open}> is not closed"));
     }
     if !root_seen && c.problems.is_empty() {
         let root = match kind {
@@ -162,7 +148,10 @@ fn check_element(
         }
         [_] if kind == PolicyKind::Policies => {
             if !SECTIONS.contains(&name) {
-                c.at(pos, format!("unknown policy section <{name}> (expected inbound, backend, outbound or on-error)"));
+                c.at(
+                    pos,
+                    format!("unknown policy section <{name}> (expected inbound, backend, outbound or on-error)"),
+                );
             } else if seen_sections.iter().any(|s| s == name) {
                 c.at(pos, format!("section <{name}> appears more than once"));
             } else {
@@ -173,14 +162,23 @@ fn check_element(
         [_, section] if kind == PolicyKind::Policies && SECTIONS.contains(&section.as_str()) => match name {
             "base" => check_no_attributes(c, pos, e, name),
             "forward-request" if section == "backend" => check_forward_request(c, pos, e),
-            "forward-request" => c.at(pos, format!("<forward-request> is only allowed in <backend>, not in <{section}>")),
-            _ => c.at(pos, format!("policy element <{name}> is not supported yet (the policy engine is not built)")),
+            "forward-request" => c.at(
+                pos,
+                format!("<forward-request> is only allowed in <backend>, not in <{section}>"),
+            ),
+            _ => c.at(
+                pos,
+                format!("policy element <{name}> is not supported yet (the policy engine is not built)"),
+            ),
         },
         [.., parent] => {
             if matches!(parent.as_str(), "base" | "forward-request") {
                 c.at(pos, format!("<{parent}> takes no child elements, found <{name}>"));
             } else {
-                c.at(pos, format!("policy element <{name}> is not supported yet (the policy engine is not built)"));
+                c.at(
+                    pos,
+                    format!("policy element <{name}> is not supported yet (the policy engine is not built)"),
+                );
             }
         }
     }
@@ -192,10 +190,7 @@ fn check_no_attributes(c: &mut Checker<'_>, pos: u64, e: &BytesStart<'_>, name: 
             Ok(a) => {
                 let key = String::from_utf8_lossy(a.key.as_ref()).into_owned();
                 if !key.starts_with("xmlns") {
-                    c.at(
-                        pos,
-                        format!("attribute '{key}' is not supported on <{name}>"),
-                    );
+                    c.at(pos, format!("attribute '{key}' is not supported on <{name}>"));
                 }
             }
             Err(err) => c.at(pos, format!("malformed attribute on <{name}>: {err}")),
@@ -209,7 +204,10 @@ fn check_forward_request(c: &mut Checker<'_>, pos: u64, e: &BytesStart<'_>) {
             Ok(a) if a.key.as_ref() == b"timeout" => {
                 let v = String::from_utf8_lossy(&a.value).into_owned();
                 if v.parse::<u32>().is_err() {
-                    c.at(pos, format!("forward-request timeout must be a whole number of seconds, found '{v}'"));
+                    c.at(
+                        pos,
+                        format!("forward-request timeout must be a whole number of seconds, found '{v}'"),
+                    );
                 }
             }
             Ok(a) => {
@@ -219,10 +217,7 @@ fn check_forward_request(c: &mut Checker<'_>, pos: u64, e: &BytesStart<'_>) {
                     format!("attribute '{key}' of <forward-request> is not supported yet"),
                 );
             }
-            Err(err) => c.at(
-                pos,
-                format!("malformed attribute on <forward-request>: {err}"),
-            ),
+            Err(err) => c.at(pos, format!("malformed attribute on <forward-request>: {err}")),
         }
     }
 }
@@ -286,10 +281,7 @@ mod tests {
     #[test]
     fn fragments() {
         assert!(check_policy("<fragment></fragment>", PolicyKind::Fragment).is_empty());
-        let p = check_policy(
-            "<fragment>\n <set-header/></fragment>",
-            PolicyKind::Fragment,
-        );
+        let p = check_policy("<fragment>\n <set-header/></fragment>", PolicyKind::Fragment);
         assert_eq!((p[0].line, p[0].column), (2, 2));
     }
 

@@ -109,11 +109,7 @@ impl Router {
         };
         let (api, rest_start) = chosen;
         let idx = api as usize;
-        if !self
-            .protocols
-            .get(idx)
-            .is_some_and(|p| p.allows(req.scheme))
-        {
+        if !self.protocols.get(idx).is_some_and(|p| p.allows(req.scheme)) {
             return RouteOutcome::ApiNotFound;
         }
         let ops = self.ops.get(idx).map_or(&[][..], Vec::as_slice);
@@ -190,8 +186,7 @@ impl Router {
                 let b = req.path.as_bytes();
                 if b.get(end) == Some(&b'/') {
                     let start = end + 1;
-                    let seg_end = memchr::memchr(b'/', b.get(start..).unwrap_or(&[]))
-                        .map_or(b.len(), |i| start + i);
+                    let seg_end = memchr::memchr(b'/', b.get(start..).unwrap_or(&[])).map_or(b.len(), |i| start + i);
                     if let Some(api) = find(b.get(start..seg_end).unwrap_or(&[])) {
                         return Some((api, seg_end));
                     }

@@ -314,8 +314,6 @@ pub struct Cache {
 impl fmt::Debug for Cache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Connection strings may embed passwords.
-        f.debug_struct("Cache")
-            .field("id", &self.id)
-            .finish_non_exhaustive()
+        f.debug_struct("Cache").field("id", &self.id).finish_non_exhaustive()
     }
 }

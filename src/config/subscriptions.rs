@@ -70,9 +70,7 @@ impl Subscription {
         match self.scope {
             SubScope::AllApis => true,
             SubScope::Api(a) => a == api,
-            SubScope::Product(p) => products
-                .get(p as usize)
-                .is_some_and(|p| p.published && p.contains(api)),
+            SubScope::Product(p) => products.get(p as usize).is_some_and(|p| p.published && p.contains(api)),
         }
     }
 }
@@ -122,10 +120,7 @@ impl SubscriptionIndex {
                 }
             }
         }
-        let by_key = lists
-            .into_iter()
-            .map(|(k, v)| (k, v.into_boxed_slice()))
-            .collect();
+        let by_key = lists.into_iter().map(|(k, v)| (k, v.into_boxed_slice())).collect();
         SubscriptionIndex { subs, by_key }
     }
 

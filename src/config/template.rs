@@ -71,9 +71,7 @@ pub fn parse_template(t: &str) -> Result<Parsed, String> {
             wildcard = true;
         } else if s.contains(['{', '}']) {
             let Some(name) = s.strip_prefix('{').and_then(|x| x.strip_suffix('}')) else {
-                return Err(format!(
-                    "segment '{s}': a parameter must be a whole segment"
-                ));
+                return Err(format!("segment '{s}': a parameter must be a whole segment"));
             };
             if name.is_empty() || name.contains(['{', '}']) {
                 return Err(format!("segment '{s}': invalid parameter name"));
@@ -88,11 +86,7 @@ pub fn parse_template(t: &str) -> Result<Parsed, String> {
         }
     }
     Ok(Parsed {
-        template: Template {
-            segs,
-            wildcard,
-            params,
-        },
+        template: Template { segs, wildcard, params },
         warning,
     })
 }

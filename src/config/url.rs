@@ -6,8 +6,7 @@ use super::snapshot::{BackendUrl, Scheme};
 /// Parses an absolute `http://` or `https://` URL with a host. Query strings, fragments and
 /// user-info are refused: the gateway appends the request's own path and query.
 pub fn parse_backend_url(s: &str) -> Result<BackendUrl, String> {
-    let lower_prefix =
-        |p: &str| s.len() >= p.len() && s.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes());
+    let lower_prefix = |p: &str| s.len() >= p.len() && s.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes());
     let (scheme, rest) = if lower_prefix("http://") {
         (Scheme::Http, &s[7..])
     } else if lower_prefix("https://") {
@@ -34,11 +33,7 @@ pub fn parse_backend_url(s: &str) -> Result<BackendUrl, String> {
         };
         let host = &inner[..end];
         let after = &inner[end + 1..];
-        if host.is_empty()
-            || !host
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
-        {
+        if host.is_empty() || !host.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.') {
             return Err(format!("invalid IPv6 address '{host}'"));
         }
         let port = match after.strip_prefix(':') {
@@ -71,11 +66,7 @@ pub fn parse_backend_url(s: &str) -> Result<BackendUrl, String> {
         },
     };
     let host = host.to_ascii_lowercase();
-    let bracketed = if ipv6 {
-        format!("[{host}]")
-    } else {
-        host.clone()
-    };
+    let bracketed = if ipv6 { format!("[{host}]") } else { host.clone() };
     let authority = if port == scheme.default_port() {
         bracketed
     } else {
@@ -102,10 +93,7 @@ mod tests {
     fn default_ports_and_base_paths() {
         let u = p("http://b:9/api/v3/");
         assert_eq!((u.scheme, u.host.as_str(), u.port), (Scheme::Http, "b", 9));
-        assert_eq!(
-            (u.authority.as_str(), u.base_path.as_str()),
-            ("b:9", "/api/v3")
-        );
+        assert_eq!((u.authority.as_str(), u.base_path.as_str()), ("b:9", "/api/v3"));
         let u = p("HTTPS://Example.COM");
         assert_eq!(
             (u.scheme, u.port, u.authority.as_str(), u.base_path.as_str()),

@@ -16,10 +16,7 @@ pub enum BackupError {
     #[error("no backup at {0}")]
     Missing(PathBuf),
     #[error("backup {path}: {error}")]
-    Io {
-        path: PathBuf,
-        error: std::io::Error,
-    },
+    Io { path: PathBuf, error: std::io::Error },
     #[error("backup {path} is corrupt: {reason}")]
     Corrupt { path: PathBuf, reason: &'static str },
 }
@@ -42,10 +39,7 @@ pub fn write(dir: &Path, document: &[u8], revision: &str) -> Result<(), BackupEr
     let tmp = dir.join(format!(".{FILE}.tmp"));
     let digest = hex(&Sha256::digest(document));
     let revision: String = revision.chars().filter(|c| !c.is_whitespace()).collect();
-    let header = format!(
-        "{MAGIC} sha256={digest} bytes={} revision={revision}\n",
-        document.len()
-    );
+    let header = format!("{MAGIC} sha256={digest} bytes={} revision={revision}\n", document.len());
     let mut f = File::create(&tmp).map_err(io)?;
     f.write_all(header.as_bytes()).map_err(io)?;
     f.write_all(document).map_err(io)?;
@@ -61,15 +55,8 @@ pub fn read(dir: &Path) -> Result<Vec<u8>, BackupError> {
     let target = path(dir);
     let mut bytes = match fs::read(&target) {
         Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(BackupError::Missing(target))
-        }
-        Err(error) => {
-            return Err(BackupError::Io {
-                path: target,
-                error,
-            })
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(BackupError::Missing(target)),
+        Err(error) => return Err(BackupError::Io { path: target, error }),
     };
     let corrupt = |reason| BackupError::Corrupt {
         path: target.clone(),
@@ -84,9 +71,7 @@ pub fn read(dir: &Path) -> Result<Vec<u8>, BackupError> {
         rest.split_whitespace()
             .find_map(|kv| kv.strip_prefix(name).and_then(|v| v.strip_prefix('=')))
     };
-    let digest = field("sha256")
-        .ok_or_else(|| corrupt("no checksum"))?
-        .to_string();
+    let digest = field("sha256").ok_or_else(|| corrupt("no checksum"))?.to_string();
     let len: usize = field("bytes")
         .and_then(|v| v.parse().ok())
         .ok_or_else(|| corrupt("no length"))?;

@@ -53,11 +53,7 @@ impl Control {
 
     /// Loads and compiles a document into the next snapshot, recording the outcome in the node
     /// status. Does not hand it to workers.
-    pub fn compile(
-        &mut self,
-        mut bytes: Vec<u8>,
-        source: &'static str,
-    ) -> Result<Snapshot, ApplyError> {
+    pub fn compile(&mut self, mut bytes: Vec<u8>, source: &'static str) -> Result<Snapshot, ApplyError> {
         let result = config::load_document(&mut bytes)
             .map_err(ApplyError::from)
             .and_then(|loaded| {
@@ -97,12 +93,7 @@ impl Control {
     }
 
     /// Runs until `stop` fires: polls the source and broadcasts each accepted snapshot.
-    pub fn run(
-        mut self,
-        mut source: Box<dyn Source>,
-        workers: Vec<Sender<WorkerMsg>>,
-        stop: Receiver<()>,
-    ) {
+    pub fn run(mut self, mut source: Box<dyn Source>, workers: Vec<Sender<WorkerMsg>>, stop: Receiver<()>) {
         loop {
             match stop.recv_timeout(POLL) {
                 Ok(()) | Err(RecvTimeoutError::Disconnected) => return,

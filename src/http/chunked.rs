@@ -55,11 +55,7 @@ impl ChunkedScanner {
 
     /// Scans `input`; returns how many bytes belong to this message (all of them unless the
     /// message ends inside `input`). `on_data` receives the decoded payload pieces.
-    pub fn scan(
-        &mut self,
-        input: &[u8],
-        mut on_data: impl FnMut(&[u8]),
-    ) -> Result<usize, ChunkError> {
+    pub fn scan(&mut self, input: &[u8], mut on_data: impl FnMut(&[u8])) -> Result<usize, ChunkError> {
         let mut i = 0;
         while i < input.len() {
             let b = input[i];

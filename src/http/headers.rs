@@ -17,10 +17,7 @@ pub fn is_hop_by_hop(name: &[u8]) -> bool {
 
 /// Iterates the comma-separated tokens of a header value, trimmed, skipping empty ones.
 pub fn tokens(value: &[u8]) -> impl Iterator<Item = &[u8]> {
-    value
-        .split(|b| *b == b',')
-        .map(trim)
-        .filter(|t| !t.is_empty())
+    value.split(|b| *b == b',').map(trim).filter(|t| !t.is_empty())
 }
 
 pub fn trim(mut s: &[u8]) -> &[u8] {

@@ -63,9 +63,7 @@ impl RequestHead {
             Ok(httparse::Status::Complete(n)) => n,
             Ok(httparse::Status::Partial) => return Ok(None),
             Err(httparse::Error::TooManyHeaders) => return Err(HeadError::TooLarge),
-            Err(httparse::Error::Version) => {
-                return Err(HeadError::Malformed("unsupported HTTP version"))
-            }
+            Err(httparse::Error::Version) => return Err(HeadError::Malformed("unsupported HTTP version")),
             Err(_) => return Err(HeadError::Malformed("malformed request head")),
         };
         let (Some(method), Some(target), Some(minor)) = (req.method, req.path, req.version) else {
@@ -134,8 +132,7 @@ impl RequestHead {
                 self.drop_mask |= 1 << i;
             }
             if name.eq_ignore_ascii_case(b"content-length") {
-                let n =
-                    content_length(value).ok_or(HeadError::Malformed("invalid Content-Length"))?;
+                let n = content_length(value).ok_or(HeadError::Malformed("invalid Content-Length"))?;
                 if length.is_some_and(|l| l != n) {
                     return Err(HeadError::Malformed("differing Content-Length headers"));
                 }
@@ -145,9 +142,7 @@ impl RequestHead {
                 te_seen = true;
                 for t in tokens(value) {
                     if chunked {
-                        return Err(HeadError::Malformed(
-                            "chunked must be the last transfer coding",
-                        ));
+                        return Err(HeadError::Malformed("chunked must be the last transfer coding"));
                     }
                     if t.eq_ignore_ascii_case(b"chunked") {
                         chunked = true;
@@ -193,16 +188,10 @@ impl RequestHead {
             }
         }
         if host_count > 1 || (host_count == 0 && self.minor_version >= 1) {
-            return Err(HeadError::Malformed(
-                "a request needs exactly one Host header",
-            ));
+            return Err(HeadError::Malformed("a request needs exactly one Host header"));
         }
         self.framing = match (te_seen, length) {
-            (true, Some(_)) => {
-                return Err(HeadError::Malformed(
-                    "both Content-Length and Transfer-Encoding",
-                ))
-            }
+            (true, Some(_)) => return Err(HeadError::Malformed("both Content-Length and Transfer-Encoding")),
             (true, None) if !chunked || self.minor_version == 0 => {
                 return Err(HeadError::Malformed("transfer coding without chunked"))
             }
@@ -216,11 +205,7 @@ impl RequestHead {
     pub fn header<'a>(&self, buf: &'a [u8], lowercase_name: &str) -> Option<&'a [u8]> {
         self.headers
             .iter()
-            .find(|h| {
-                h.name
-                    .get(buf)
-                    .eq_ignore_ascii_case(lowercase_name.as_bytes())
-            })
+            .find(|h| h.name.get(buf).eq_ignore_ascii_case(lowercase_name.as_bytes()))
             .map(|h| h.value.get(buf))
     }
 
@@ -263,18 +248,13 @@ mod tests {
         assert_eq!(h.query.get(raw), b"x=1");
         assert_eq!(h.framing, Framing::Length(5));
         assert!(h.close);
-        assert_eq!(
-            h.drop_mask, 0b1110,
-            "content-length, connection and x-foo dropped"
-        );
+        assert_eq!(h.drop_mask, 0b1110, "content-length, connection and x-foo dropped");
         assert_eq!(h.len, raw.len() - 5);
     }
 
     #[test]
     fn partial_is_none() {
-        assert!(parse(b"GET / HTTP/1.1\r\nHost: a\r\n")
-            .expect("ok")
-            .is_none());
+        assert!(parse(b"GET / HTTP/1.1\r\nHost: a\r\n").expect("ok").is_none());
     }
 
     #[test]
@@ -307,18 +287,15 @@ mod tests {
 
     #[test]
     fn same_duplicate_length_is_accepted() {
-        let h =
-            parse(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n")
-                .expect("ok")
-                .expect("complete");
+        let h = parse(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n")
+            .expect("ok")
+            .expect("complete");
         assert_eq!(h.framing, Framing::Length(3));
     }
 
     #[test]
     fn http10_defaults_to_close() {
-        let h = parse(b"GET / HTTP/1.0\r\n\r\n")
-            .expect("ok")
-            .expect("complete");
+        let h = parse(b"GET / HTTP/1.0\r\n\r\n").expect("ok").expect("complete");
         assert!(h.close);
         let h = parse(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
             .expect("ok")

@@ -75,11 +75,7 @@ impl ResponseHead {
                 }
             }
         }
-        for h in res
-            .headers
-            .iter()
-            .filter(|h| h.name.eq_ignore_ascii_case("connection"))
-        {
+        for h in res.headers.iter().filter(|h| h.name.eq_ignore_ascii_case("connection")) {
             for t in tokens(h.value) {
                 for (j, other) in res.headers.iter().enumerate() {
                     if other.name.as_bytes().eq_ignore_ascii_case(t) {
@@ -88,8 +84,7 @@ impl ResponseHead {
                 }
             }
         }
-        let bodiless =
-            request_was_head || (100..200).contains(&status) || status == 204 || status == 304;
+        let bodiless = request_was_head || (100..200).contains(&status) || status == 204 || status == 304;
         self.framing = if bodiless {
             Framing::None
         } else if te {
@@ -149,10 +144,7 @@ mod tests {
             parse(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", true).framing,
             Framing::None
         );
-        assert_eq!(
-            parse(b"HTTP/1.1 204 No Content\r\n\r\n", false).framing,
-            Framing::None
-        );
+        assert_eq!(parse(b"HTTP/1.1 204 No Content\r\n\r\n", false).framing, Framing::None);
         assert_eq!(
             parse(b"HTTP/1.1 304 NM\r\nContent-Length: 9\r\n\r\n", false).framing,
             Framing::None

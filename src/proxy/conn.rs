@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 use std::rc::Rc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use monoio::io::{AsyncReadRent, AsyncWriteRent};
 
@@ -14,6 +14,8 @@ use crate::config::Scheme;
 use crate::http::request::RequestHead;
 use crate::http::write::{error_response, simple_response};
 use crate::http::Framing;
+use crate::telemetry::access_log;
+use crate::telemetry::Record;
 use crate::worker::ctx::Worker;
 
 pub struct Client<S> {
@@ -25,18 +27,14 @@ pub struct Client<S> {
 }
 
 enum HeadRead {
-    Ready,
+    /// A complete head; when its first byte arrived and how long reading it took.
+    Ready(Instant, Duration),
     /// Nothing (or nothing more) to do: the client went away or idled out between requests.
     Closed,
-    Refuse(u16, &'static str),
+    Refuse(u16, &'static str, Instant),
 }
 
-pub async fn serve<S: AsyncReadRent + AsyncWriteRent>(
-    worker: Rc<Worker>,
-    io: S,
-    peer: SocketAddr,
-    scheme: Scheme,
-) {
+pub async fn serve<S: AsyncReadRent + AsyncWriteRent>(worker: Rc<Worker>, io: S, peer: SocketAddr, scheme: Scheme) {
     worker.connections.set(worker.connections.get() + 1);
     let mut client = Client {
         io,
@@ -47,20 +45,26 @@ pub async fn serve<S: AsyncReadRent + AsyncWriteRent>(
     let mut head = RequestHead::default();
     let mut first = true;
     loop {
-        match read_head(&worker, &mut client, &mut head, first).await {
-            HeadRead::Ready => {}
+        let (start, head_time) = match read_head(&worker, &mut client, &mut head, first).await {
+            HeadRead::Ready(start, took) => (start, took),
             HeadRead::Closed => break,
-            HeadRead::Refuse(status, message) => {
-                worker.count_unrouted();
+            HeadRead::Refuse(status, message, start) => {
+                let mut rec = Record::new(start, start.elapsed());
+                rec.status = status;
+                rec.error("client", "ClientConnectionFailure");
                 let mut out = Vec::with_capacity(256);
                 error_response(&mut out, status, message, true, false);
+                rec.response_bytes = out.len() as u64;
                 let _ = write_from(&mut client.io, out, 0, worker.settings.idle_timeout).await;
+                worker.finish(&rec, None, &client.peer, 1, None);
                 break;
             }
-        }
+        };
         first = false;
         worker.in_flight.set(worker.in_flight.get() + 1);
-        let keep_alive = handle(&worker, &mut client, &head).await;
+        let mut rec = Record::new(start, head_time);
+        rec.request_bytes = head.len as u64;
+        let keep_alive = handle(&worker, &mut client, &head, &mut rec).await;
         worker.in_flight.set(worker.in_flight.get() - 1);
         if !keep_alive {
             break;
@@ -83,12 +87,14 @@ async fn read_head<S: AsyncReadRent>(
     } else {
         None
     };
+    let mut started: Option<Instant> = None;
     loop {
         if !client.buf.is_empty() {
+            let start = *started.get_or_insert_with(Instant::now);
             match head.parse(&client.buf) {
-                Ok(Some(())) => return HeadRead::Ready,
+                Ok(Some(())) => return HeadRead::Ready(start, start.elapsed()),
                 Ok(None) if client.buf.len() >= limit => {
-                    return HeadRead::Refuse(431, "Request header fields too large")
+                    return HeadRead::Refuse(431, "Request header fields too large", start)
                 }
                 Ok(None) => {}
                 Err(e) => {
@@ -98,7 +104,7 @@ async fn read_head<S: AsyncReadRent>(
                         other if other.status() == 501 => "Transfer coding not implemented",
                         _ => "Expectation not supported",
                     };
-                    return HeadRead::Refuse(e.status(), message);
+                    return HeadRead::Refuse(e.status(), message, start);
                 }
             }
             deadline.get_or_insert_with(|| Instant::now() + settings.header_timeout);
@@ -111,7 +117,7 @@ async fn read_head<S: AsyncReadRent>(
         match read_more(&mut client.io, &mut client.buf, room, wait).await {
             Ok(_) => {}
             Err(IoFailure::Timeout) if deadline.is_some() && !client.buf.is_empty() => {
-                return HeadRead::Refuse(408, "Request header timeout")
+                return HeadRead::Refuse(408, "Request header timeout", started.unwrap_or_else(Instant::now))
             }
             Err(_) => return HeadRead::Closed,
         }
@@ -123,31 +129,45 @@ async fn handle<S: AsyncReadRent + AsyncWriteRent>(
     worker: &Worker,
     client: &mut Client<S>,
     head: &RequestHead,
+    rec: &mut Record,
 ) -> bool {
+    let trace = head
+        .header(&client.buf, "traceparent")
+        .and_then(crate::telemetry::trace::TraceParent::parse);
+    rec.trace = trace.unwrap_or_else(crate::telemetry::trace::TraceParent::fresh);
+    let minor = head.minor_version;
     let Some(snap) = worker.snapshot() else {
         // Managed mode before the first document: nothing is served, probes see 503.
-        worker.count_unrouted();
+        let prefix = worker
+            .log_enabled()
+            .then(|| access_log::prefix(head, &client.buf, client.scheme, None));
         let is_head = head.is_head(&client.buf);
         let message = "The gateway has no configuration yet";
-        return respond(worker, client, head, |out, close| {
+        rec.status = 503;
+        let keep = respond(worker, client, head, rec, |out, close| {
             error_response(out, 503, message, close, is_head)
         })
         .await;
+        worker.finish(rec, prefix.as_deref(), &client.peer, minor, None);
+        return keep;
     };
-    match decide(&snap, head, &client.buf, client.scheme) {
-        Decision::Forward(route) => {
-            super::exchange::forward(worker, client, head, &snap, route).await
-        }
+    let decision = decide(&snap, head, &client.buf, client.scheme);
+    let key_query = match &decision {
+        Decision::Forward(r) => Some(snap.doc.apis[r.api as usize].key_query.as_str()),
+        Decision::Refuse { api: Some(a), .. } => Some(snap.doc.apis[*a as usize].key_query.as_str()),
+        _ => None,
+    };
+    let prefix = worker
+        .log_enabled()
+        .then(|| access_log::prefix(head, &client.buf, client.scheme, key_query));
+    let keep = match decision {
+        Decision::Forward(route) => super::exchange::forward(worker, client, head, &snap, route, rec).await,
         Decision::Status => {
             let draining = worker.draining.get();
-            let (status, body): (u16, &[u8]) = if draining {
-                (503, b"draining")
-            } else {
-                (200, b"")
-            };
-            worker.count_unrouted();
+            let (status, body): (u16, &[u8]) = if draining { (503, b"draining") } else { (200, b"") };
+            rec.status = status;
             let is_head = head.is_head(&client.buf);
-            respond(worker, client, head, |out, close| {
+            respond(worker, client, head, rec, |out, close| {
                 simple_response(out, status, b"text/plain", body, close, is_head)
             })
             .await
@@ -156,19 +176,27 @@ async fn handle<S: AsyncReadRent + AsyncWriteRent>(
             status,
             message,
             api,
-            ..
+            reason,
         } => {
-            match api {
-                Some(a) => worker.count(a, 0, status),
-                None => worker.count_unrouted(),
-            }
+            rec.api = api;
+            rec.status = status;
+            rec.error(
+                if status == 401 {
+                    "authorization"
+                } else {
+                    "configuration"
+                },
+                reason,
+            );
             let is_head = head.is_head(&client.buf);
-            respond(worker, client, head, |out, close| {
+            respond(worker, client, head, rec, |out, close| {
                 error_response(out, status, message, close, is_head)
             })
             .await
         }
-    }
+    };
+    worker.finish(rec, prefix.as_deref(), &client.peer, minor, Some(&snap));
+    keep
 }
 
 /// Writes a gateway-made response. Keeps the connection only when the request body (if any) is
@@ -177,6 +205,7 @@ async fn respond<S: AsyncReadRent + AsyncWriteRent>(
     worker: &Worker,
     client: &mut Client<S>,
     head: &RequestHead,
+    rec: &mut Record,
     write: impl FnOnce(&mut Vec<u8>, bool),
 ) -> bool {
     let body_end = match head.framing {
@@ -189,10 +218,14 @@ async fn respond<S: AsyncReadRent + AsyncWriteRent>(
     let keep_alive = body_end.is_some() && !head.close && !worker.draining.get();
     let mut out = worker.take_buf();
     write(&mut out, !keep_alive);
+    rec.response_bytes = out.len() as u64;
+    let watch = crate::telemetry::record::Stopwatch::start();
     let (res, out) = write_from(&mut client.io, out, 0, worker.settings.idle_timeout).await;
+    watch.add_to(&mut rec.client);
     worker.put_buf(out);
     match (res, body_end) {
         (Ok(()), Some(end)) if keep_alive => {
+            rec.request_bytes = end as u64;
             client.buf.drain(..end);
             true
         }

@@ -108,10 +108,7 @@ pub fn decide(snap: &Snapshot, head: &RequestHead, buf: &[u8], scheme: Scheme) -
             None => (None, KeySource::None),
         },
     };
-    match doc
-        .subscriptions
-        .admit(&doc.apis, &doc.products, m.api, key)
-    {
+    match doc.subscriptions.admit(&doc.apis, &doc.products, m.api, key) {
         Ok(adm) => Decision::Forward(Route {
             api: m.api,
             operation: m.operation,

@@ -87,20 +87,12 @@ impl RawSettings {
         for (k, v) in env {
             if keys::find(&k).is_some() {
                 put(&mut values, &mut warnings, &k, &v, Source::Environment);
-            } else if k.contains('.')
-                && keys::NAMESPACES
-                    .iter()
-                    .any(|p| k.to_ascii_lowercase().starts_with(p))
-            {
-                warnings.push(format!(
-                    "unknown setting {k:?} in the environment is ignored"
-                ));
+            } else if k.contains('.') && keys::NAMESPACES.iter().any(|p| k.to_ascii_lowercase().starts_with(p)) {
+                warnings.push(format!("unknown setting {k:?} in the environment is ignored"));
             }
         }
         for s in sets {
-            let (k, v) = s
-                .split_once('=')
-                .ok_or_else(|| SettingsError::SetSyntax(s.clone()))?;
+            let (k, v) = s.split_once('=').ok_or_else(|| SettingsError::SetSyntax(s.clone()))?;
             put(&mut values, &mut warnings, k.trim(), v, Source::CommandLine);
         }
         Ok(RawSettings { values, warnings })
@@ -154,10 +146,7 @@ fn put(
         Some(key) => {
             values.insert(key.name, (v.to_string(), source));
         }
-        None => warnings.push(format!(
-            "unknown setting {k:?} from the {} is ignored",
-            source.as_str()
-        )),
+        None => warnings.push(format!("unknown setting {k:?} from the {} is ignored", source.as_str())),
     }
 }
 
@@ -245,11 +234,7 @@ impl Settings {
         // `check` proved every present value parses, so the fallbacks below are never used.
         let dur = |k: &str| raw.get(k).and_then(parse::duration).unwrap_or_default();
         let flag = |k: &str| raw.get(k).and_then(parse::boolean).unwrap_or(false);
-        let num = |k: &str| {
-            raw.get(k)
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .unwrap_or(0)
-        };
+        let num = |k: &str| raw.get(k).and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(0);
         let size = |k: &str| raw.get(k).and_then(parse::bytes).unwrap_or(0);
         let ip = |k: &str| {
             raw.get(k)
@@ -258,19 +243,13 @@ impl Settings {
         };
         let workers = match raw.get("runtime.workers") {
             Some(v) => v.trim().parse().unwrap_or(1),
-            None => std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1),
+            None => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         };
         let body_bytes = match raw.get("net.server.limits.body-bytes") {
             Some(v) if v.trim() != "unlimited" => parse::bytes(v),
             _ => None,
         };
-        let log_format = match raw
-            .get("telemetry.logs.std")
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
+        let log_format = match raw.get("telemetry.logs.std").map(str::to_ascii_lowercase).as_deref() {
             Some("none") => LogFormat::None,
             Some("json") => LogFormat::Json,
             _ => LogFormat::Text,
@@ -282,8 +261,7 @@ impl Settings {
             endpoint_ca_file: text("config.service.endpoint.ca-file").map(PathBuf::from),
             integration_timeout: dur("config.service.integration.timeout"),
             poll_interval: dur("config.service.poll.interval").max(Duration::from_millis(100)),
-            heartbeat_interval: dur("config.service.heartbeat.interval")
-                .max(Duration::from_millis(100)),
+            heartbeat_interval: dur("config.service.heartbeat.interval").max(Duration::from_millis(100)),
             max_document_bytes: size("config.service.max-document-bytes"),
             local_path: text("config.local.path").map(PathBuf::from),
             backup_path: text("config.backup.path").map(PathBuf::from),
@@ -347,8 +325,7 @@ mod tests {
 
     #[test]
     fn malformed_value_names_key_and_accepted_values() {
-        let raw = RawSettings::gather(&["telemetry.logs.std=xml".to_string()], vec![], None)
-            .expect("gather");
+        let raw = RawSettings::gather(&["telemetry.logs.std=xml".to_string()], vec![], None).expect("gather");
         let err = Settings::from_raw(&raw).expect_err("must fail").to_string();
         assert!(
             err.contains("telemetry.logs.std") && err.contains("none, text, json"),
@@ -358,12 +335,8 @@ mod tests {
 
     #[test]
     fn secrets_are_masked() {
-        let raw = RawSettings::gather(
-            &["config.service.auth=GatewayKey abc".to_string()],
-            vec![],
-            None,
-        )
-        .expect("gather");
+        let raw =
+            RawSettings::gather(&["config.service.auth=GatewayKey abc".to_string()], vec![], None).expect("gather");
         let out = raw.describe();
         assert!(!out.contains("abc"), "{out}");
         assert!(out.contains("****"));

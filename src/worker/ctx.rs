@@ -10,10 +10,16 @@ use crate::proxy::upstream::connect::Resolver;
 use crate::proxy::upstream::pool::Pool;
 use crate::settings::Settings;
 use crate::snapshot::Snapshot;
+use crate::telemetry::access_log;
+use crate::telemetry::histograms::ApiHistograms;
+use crate::telemetry::Record;
 
-/// Request counts by (api index, operation index + 1, code class) for the current snapshot.
-/// Indexes are only meaningful for one snapshot, so counts are flushed before a swap.
+/// Request counts by (api index, operation index + 1, code class) for the current snapshot
+/// (0 = none). Indexes are only meaningful for one snapshot, so counts are flushed before a swap.
 pub type RouteCounts = HashMap<(u32, u32, u8), u64>;
+
+/// Marks requests that matched no API in [`RouteCounts`] and the histogram map.
+pub const NO_API: u32 = u32::MAX;
 
 pub struct Worker {
     pub id: usize,
@@ -25,6 +31,11 @@ pub struct Worker {
     pub resolver: Resolver,
     pub requests: Cell<u64>,
     pub route_counts: RefCell<RouteCounts>,
+    /// Per API index (or [`NO_API`]): latency and size histograms since the last publish.
+    pub histograms: RefCell<HashMap<u32, ApiHistograms>>,
+    /// This worker's access-log lines not yet handed to the writer thread.
+    pub access_log: RefCell<String>,
+    log_tx: Option<crossbeam_channel::Sender<Vec<u8>>>,
     pub connections: Cell<u64>,
     pub in_flight: Cell<u64>,
     pub draining: Cell<bool>,
@@ -45,6 +56,7 @@ impl Worker {
         node: Arc<NodeState>,
         snapshot: Option<Snapshot>,
         reaper: crossbeam_channel::Sender<Snapshot>,
+        log_tx: Option<crossbeam_channel::Sender<Vec<u8>>>,
     ) -> Worker {
         Worker {
             id,
@@ -55,6 +67,9 @@ impl Worker {
             resolver: Resolver::default(),
             requests: Cell::new(0),
             route_counts: RefCell::new(HashMap::new()),
+            histograms: RefCell::new(HashMap::new()),
+            access_log: RefCell::new(String::new()),
+            log_tx,
             connections: Cell::new(0),
             in_flight: Cell::new(0),
             draining: Cell::new(false),
@@ -106,17 +121,47 @@ impl Worker {
         }
     }
 
-    pub fn count(&self, api: u32, op: u32, status: u16) {
-        self.requests.set(self.requests.get() + 1);
-        let class = (status / 100).min(5) as u8;
-        *self
-            .route_counts
-            .borrow_mut()
-            .entry((api, op, class))
-            .or_insert(0) += 1;
+    pub fn log_enabled(&self) -> bool {
+        self.log_tx.is_some()
     }
 
-    pub fn count_unrouted(&self) {
+    /// Records a finished request: counters, histograms, and the access-log line.
+    pub fn finish(
+        &self,
+        rec: &Record,
+        log_prefix: Option<&str>,
+        peer: &std::net::SocketAddr,
+        http_minor: u8,
+        snap: Option<&Snapshot>,
+    ) {
         self.requests.set(self.requests.get() + 1);
+        let api = rec.api.unwrap_or(NO_API);
+        let op = rec.operation.map_or(0, |o| o + 1);
+        let class = (rec.status / 100).min(5) as u8;
+        *self.route_counts.borrow_mut().entry((api, op, class)).or_insert(0) += 1;
+        let d = rec.durations().map(|d| d.as_micros() as u64);
+        self.histograms
+            .borrow_mut()
+            .entry(api)
+            .or_default()
+            .record(d, rec.request_bytes, rec.response_bytes);
+        if let Some(tx) = &self.log_tx {
+            let mut buf = self.access_log.borrow_mut();
+            access_log::append(&mut buf, rec, log_prefix, peer.ip(), http_minor, snap);
+            if buf.len() >= access_log::FLUSH_AT {
+                let full = std::mem::replace(&mut *buf, String::with_capacity(access_log::FLUSH_AT + 1024));
+                let _ = tx.try_send(full.into_bytes());
+            }
+        }
+    }
+
+    /// Hands buffered access-log lines to the writer thread (from the tick).
+    pub fn flush_log(&self) {
+        if let Some(tx) = &self.log_tx {
+            let mut buf = self.access_log.borrow_mut();
+            if !buf.is_empty() {
+                let _ = tx.try_send(std::mem::take(&mut *buf).into_bytes());
+            }
+        }
     }
 }

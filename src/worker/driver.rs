@@ -49,11 +49,7 @@ pub fn detect() -> (Driver, Option<String>) {
     }
 }
 
-pub fn block_on<F: Future<Output = ()>>(
-    driver: Driver,
-    pool: monoio::blocking::DefaultThreadPool,
-    fut: F,
-) {
+pub fn block_on<F: Future<Output = ()>>(driver: Driver, pool: monoio::blocking::DefaultThreadPool, fut: F) {
     let result = match driver {
         Driver::IoUring => monoio::RuntimeBuilder::<monoio::IoUringDriver>::new()
             .with_entries(RING_ENTRIES)

@@ -34,6 +34,8 @@ pub struct Spawn {
     pub blocking: monoio::blocking::DefaultThreadPool,
     /// Where workers send snapshots to be freed (see `Worker::reap`).
     pub reaper: Sender<Snapshot>,
+    /// The access-log writer, when `telemetry.logs.requests` is on.
+    pub log_tx: Option<Sender<Vec<u8>>>,
 }
 
 /// Starts worker `id` on `listener` with its first snapshot.
@@ -50,16 +52,13 @@ pub fn spawn(
     let driver = spawn.driver;
     let pool = spawn.blocking.clone();
     let reaper = spawn.reaper.clone();
+    let log_tx = spawn.log_tx.clone();
     let thread = std::thread::Builder::new()
         .name(format!("gw-worker-{id}"))
         .spawn(move || {
             if let Some(core) = core {
                 if !core_affinity::set_for_current(core) {
-                    tracing::warn!(
-                        worker = id,
-                        core = core.id,
-                        "could not pin worker to its core"
-                    );
+                    tracing::warn!(worker = id, core = core.id, "could not pin worker to its core");
                 }
             }
             let run = run::Run {
@@ -70,6 +69,7 @@ pub fn spawn(
                 rx,
                 first,
                 reaper,
+                log_tx,
             };
             driver::block_on(driver, pool, run.main());
         })?;

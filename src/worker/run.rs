@@ -29,6 +29,7 @@ pub struct Run {
     pub rx: Receiver<WorkerMsg>,
     pub first: Option<Snapshot>,
     pub reaper: crossbeam_channel::Sender<Snapshot>,
+    pub log_tx: Option<crossbeam_channel::Sender<Vec<u8>>>,
 }
 
 impl Run {
@@ -41,12 +42,11 @@ impl Run {
             rx,
             first,
             reaper,
+            log_tx,
         } = self;
         let generation = first.as_ref().map_or(0, |s| s.generation);
-        let worker = Rc::new(Worker::new(id, settings, node.clone(), first, reaper));
-        node.workers[id]
-            .generation
-            .store(generation, Ordering::Release);
+        let worker = Rc::new(Worker::new(id, settings, node.clone(), first, reaper, log_tx));
+        node.workers[id].generation.store(generation, Ordering::Release);
         let uring = node.driver == "io_uring";
         if let Err(e) = listener.set_nonblocking(!uring) {
             tracing::error!(worker = id, error = %e, "listener setup failed");
@@ -85,6 +85,7 @@ impl Run {
             }
             worker.pool.sweep();
             worker.reap();
+            worker.flush_log();
             publish(&worker);
             if let Some(deadline) = drain_deadline {
                 if worker.in_flight.get() == 0 || Instant::now() >= deadline {
@@ -100,6 +101,7 @@ impl Run {
             }
         }
         let _ = accept.await;
+        worker.flush_log();
         publish(&worker);
     }
 }
@@ -109,12 +111,7 @@ async fn accept_loop(worker: Rc<Worker>, listener: TcpListener, cancel: monoio::
         match listener.cancelable_accept(cancel.clone()).await {
             Ok((stream, peer)) => {
                 let _ = stream.set_nodelay(true);
-                monoio::spawn(crate::proxy::conn::serve(
-                    worker.clone(),
-                    stream,
-                    peer,
-                    Scheme::Http,
-                ));
+                monoio::spawn(crate::proxy::conn::serve(worker.clone(), stream, peer, Scheme::Http));
             }
             Err(_) if worker.draining.get() => return,
             Err(e) => {
@@ -131,6 +128,7 @@ fn install(worker: &Worker, snap: Snapshot) {
     publish(worker); // counts keyed by the old snapshot's indexes go out under its names
     let generation = snap.generation;
     worker.install(snap);
+    worker.histograms.borrow_mut().clear(); // keyed by the old snapshot's indexes, already published
     worker.node.workers[worker.id]
         .generation
         .store(generation, Ordering::Release);
@@ -146,24 +144,29 @@ fn publish(worker: &Worker) {
     let report: &mut WorkerReport = &mut report;
     report.requests = worker.requests.get();
     report.connections_active = worker.connections.get();
-    let Some(snap) = worker.snapshot() else {
-        return;
-    };
+    let snap = worker.snapshot();
+    let api_of = |api: u32| snap.as_ref().and_then(|s| s.doc.apis.get(api as usize));
     for ((api, op, class), n) in counts.drain() {
-        let Some(a) = snap.doc.apis.get(api as usize) else {
-            continue;
+        let a = api_of(api);
+        let op_id = match (a, op) {
+            (Some(a), o) if o > 0 => a.operations.get(o as usize - 1).map_or("", |o| o.id.as_str()),
+            _ => "",
         };
-        let op_id = match op {
-            0 => "",
-            o => a
-                .operations
-                .get(o as usize - 1)
-                .map_or("", |o| o.id.as_str()),
-        };
+        let api_id = a.map_or("", |a| a.id.as_str());
         let class = ["1xx", "1xx", "2xx", "3xx", "4xx", "5xx"][class.min(5) as usize];
         *report
             .by_route
-            .entry((a.id.clone(), op_id.to_string(), class))
+            .entry((api_id.to_string(), op_id.to_string(), class))
             .or_insert(0) += n;
+    }
+    for (api, h) in worker.histograms.borrow_mut().iter_mut().filter(|(_, h)| h.count() > 0) {
+        let api_id = api_of(*api).map_or("", |a| a.id.as_str());
+        match report.histograms.get_mut(api_id) {
+            Some(node_h) => node_h.merge(h),
+            None => {
+                report.histograms.insert(api_id.to_string(), h.clone());
+            }
+        }
+        h.reset();
     }
 }

@@ -60,11 +60,7 @@ pub(super) fn compile_apis_products(
         apis.push(Api {
             name: a.name.unwrap_or_else(|| a.id.clone()),
             service_url: c.url(a.service_url.as_deref(), &format!("{at}.serviceUrl")),
-            policy: c.policy(
-                a.policy.as_deref(),
-                &format!("{at}.policy"),
-                PolicyKind::Policies,
-            ),
+            policy: c.policy(a.policy.as_deref(), &format!("{at}.policy"), PolicyKind::Policies),
             id: a.id,
             path: a.path,
             protocols: a.protocols,
@@ -84,11 +80,7 @@ pub(super) fn compile_apis_products(
         .filter_map(|(i, a)| Some((a.id.as_str(), ApiIdx::try_from(i).ok()?)))
         .collect();
 
-    unique_ids(
-        c.ctx,
-        "products",
-        product_docs.iter().map(|p| p.id.as_str()),
-    );
+    unique_ids(c.ctx, "products", product_docs.iter().map(|p| p.id.as_str()));
     let mut products = Vec::with_capacity(product_docs.len());
     for (i, p) in product_docs.into_iter().enumerate() {
         let at = format!("products[{i}]");
@@ -96,20 +88,14 @@ pub(super) fn compile_apis_products(
         for (j, id) in p.apis.iter().enumerate() {
             match api_index.get(id.as_str()) {
                 Some(&a) => members.push(a),
-                None => c
-                    .ctx
-                    .problem(format!("{at}.apis[{j}]"), format!("unknown API '{id}'")),
+                None => c.ctx.problem(format!("{at}.apis[{j}]"), format!("unknown API '{id}'")),
             }
         }
         members.sort_unstable();
         members.dedup();
         products.push(Product {
             name: p.name.unwrap_or_else(|| p.id.clone()),
-            policy: c.policy(
-                p.policy.as_deref(),
-                &format!("{at}.policy"),
-                PolicyKind::Policies,
-            ),
+            policy: c.policy(p.policy.as_deref(), &format!("{at}.policy"), PolicyKind::Policies),
             id: p.id,
             published: p.published,
             subscription_required: p.subscription_required,
@@ -187,7 +173,13 @@ pub(super) fn compile_subscriptions(
             found
         } else {
             if !s.scope.is_empty() {
-                ctx.problem(&at, format!("'{}' is not a scope (expected /apis, /apis/{{apiId}} or /products/{{productId}})", s.scope));
+                ctx.problem(
+                    &at,
+                    format!(
+                        "'{}' is not a scope (expected /apis, /apis/{{apiId}} or /products/{{productId}})",
+                        s.scope
+                    ),
+                );
             }
             None
         };

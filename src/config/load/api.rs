@@ -35,9 +35,7 @@ fn check_api_path(p: &str) -> Result<(), &'static str> {
     if p.split('/').any(str::is_empty) {
         return Err("must not contain empty segments ('//')");
     }
-    if p.bytes()
-        .any(|b| b <= b' ' || b == 0x7f || b == b'?' || b == b'#')
-    {
+    if p.bytes().any(|b| b <= b' ' || b == 0x7f || b == b'?' || b == b'#') {
         return Err("must not contain spaces, control characters, '?' or '#'");
     }
     Ok(())
@@ -149,18 +147,13 @@ fn walk_version_set(v: &Value, at: &str, ctx: &mut Ctx) -> Option<VersionScheme>
     let mut named = |key: &str| match f.opt_str(ctx, key) {
         Some(n) if !n.is_empty() => Some(n),
         _ => {
-            ctx.problem(
-                f.at(key),
-                format!("required when versioningScheme is '{scheme}'"),
-            );
+            ctx.problem(f.at(key), format!("required when versioningScheme is '{scheme}'"));
             None
         }
     };
     match scheme.to_ascii_lowercase().as_str() {
         "segment" => Some(VersionScheme::Segment),
-        "header" => {
-            named("versionHeaderName").map(|h| VersionScheme::Header(h.to_ascii_lowercase()))
-        }
+        "header" => named("versionHeaderName").map(|h| VersionScheme::Header(h.to_ascii_lowercase())),
         "query" => named("versionQueryName").map(VersionScheme::Query),
         _ => {
             ctx.problem(
@@ -201,10 +194,7 @@ fn walk_operation(v: &Value, at: &str, ctx: &mut Ctx) -> OpDoc {
     if method != "*" {
         let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
         if method.is_empty() || !method.bytes().all(token) {
-            ctx.problem(
-                f.at("method"),
-                format!("'{method}' is not an HTTP method or '*'"),
-            );
+            ctx.problem(f.at("method"), format!("'{method}' is not an HTTP method or '*'"));
         }
         op.method = Some(method.to_ascii_uppercase());
     }
@@ -298,7 +288,10 @@ pub(super) fn walk_subscription(v: &Value, at: &str, ctx: &mut Ctx) -> SubDoc {
             "cancelled" => SubState::Cancelled,
             "expired" => SubState::Expired,
             _ => {
-                ctx.problem(f.at("state"), format!("unknown subscription state '{st}' (expected active, suspended, cancelled or expired)"));
+                ctx.problem(
+                    f.at("state"),
+                    format!("unknown subscription state '{st}' (expected active, suspended, cancelled or expired)"),
+                );
                 SubState::Cancelled
             }
         };

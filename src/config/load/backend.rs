@@ -110,10 +110,7 @@ pub(super) fn walk_backend(v: &Value, at: &str, ctx: &mut Ctx) -> BackendDoc {
         }
     }
     if b.url.is_none() && b.pool.is_empty() {
-        ctx.problem(
-            f.at("url"),
-            "required field missing (a backend needs a url or a pool)",
-        );
+        ctx.problem(f.at("url"), "required field missing (a backend needs a url or a pool)");
     }
     if let Some(cb) = f.get("circuitBreaker") {
         b.circuit_breaker = walk_breaker(cb, &f.at("circuitBreaker"), ctx);
@@ -134,10 +131,7 @@ fn walk_breaker(v: &Value, at: &str, ctx: &mut Ctx) -> Option<CircuitBreaker> {
         let s = f.req_str(ctx, key)?;
         let d = parse_iso_duration(&s);
         if d.is_none() {
-            ctx.problem(
-                f.at(key),
-                format!("'{s}' is not an ISO 8601 duration such as PT30S"),
-            );
+            ctx.problem(f.at(key), format!("'{s}' is not an ISO 8601 duration such as PT30S"));
         }
         d
     };
@@ -160,9 +154,7 @@ fn walk_breaker(v: &Value, at: &str, ctx: &mut Ctx) -> Option<CircuitBreaker> {
         ranges.push((500, 599));
     }
     Some(CircuitBreaker {
-        failure_count: f
-            .opt_uint(ctx, "failureCount", u64::from(u32::MAX))
-            .unwrap_or(5) as u32,
+        failure_count: f.opt_uint(ctx, "failureCount", u64::from(u32::MAX)).unwrap_or(5) as u32,
         interval: interval?,
         trip_duration: trip?,
         status_code_ranges: ranges,
@@ -209,17 +201,9 @@ mod tests {
     fn durations() {
         assert_eq!(parse_iso_duration("PT10S"), Some(Duration::from_secs(10)));
         assert_eq!(parse_iso_duration("PT1M30S"), Some(Duration::from_secs(90)));
-        assert_eq!(
-            parse_iso_duration("P1DT1H"),
-            Some(Duration::from_secs(90_000))
-        );
-        assert_eq!(
-            parse_iso_duration("PT0.5S"),
-            Some(Duration::from_millis(500))
-        );
-        for bad in [
-            "", "P", "PT", "10S", "PT10", "P1M", "PTxS", "PT1..2S", "P1Y",
-        ] {
+        assert_eq!(parse_iso_duration("P1DT1H"), Some(Duration::from_secs(90_000)));
+        assert_eq!(parse_iso_duration("PT0.5S"), Some(Duration::from_millis(500)));
+        for bad in ["", "P", "PT", "10S", "PT10", "P1M", "PTxS", "PT1..2S", "P1Y"] {
             assert_eq!(parse_iso_duration(bad), None, "{bad}");
         }
     }

@@ -76,10 +76,7 @@ impl Router {
         let api = &apis[ai as usize];
         let group = &mut self.groups[g as usize];
         let other = |a: ApiIdx| apis.get(a as usize).map_or("?", |x| x.id.as_str());
-        match (
-            api.version.as_deref().filter(|v| !v.is_empty()),
-            &api.version_scheme,
-        ) {
+        match (api.version.as_deref().filter(|v| !v.is_empty()), &api.version_scheme) {
             (Some(v), Some(scheme)) => {
                 let scheme = group_scheme(scheme);
                 if group.versions.is_empty() {
@@ -94,11 +91,7 @@ impl Router {
                     );
                 }
                 let lower = v.to_ascii_lowercase();
-                if let Some((_, a)) = group
-                    .versions
-                    .iter()
-                    .find(|(k, _)| **k == *lower.as_bytes())
-                {
+                if let Some((_, a)) = group.versions.iter().find(|(k, _)| **k == *lower.as_bytes()) {
                     ctx.problem(
                         format!("{at}.apiVersion"),
                         format!(

@@ -4,10 +4,7 @@ use crate::config::{load_document, Snapshot};
 struct H(&'static [(&'static str, &'static str)]);
 impl HeaderLookup for H {
     fn header(&self, name: &str) -> Option<&[u8]> {
-        self.0
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_bytes())
+        self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_bytes())
     }
 }
 const NO: H = H(&[]);
@@ -34,9 +31,7 @@ fn route(s: &Snapshot, r: &RouteRequest<'_>, h: &H) -> String {
     match s.router.route(r, h) {
         RouteOutcome::Matched(m) => {
             let api = &s.apis[m.api as usize];
-            let op = m
-                .operation
-                .map_or("-", |o| api.operations[o as usize].id.as_str());
+            let op = m.operation.map_or("-", |o| api.operations[o as usize].id.as_str());
             format!("{} {} {:?}", api.id, op, &r.path[m.rest_start..])
         }
         RouteOutcome::ApiNotFound => "ApiNotFound".into(),
@@ -52,20 +47,14 @@ fn get(s: &Snapshot, path: &str) -> String {
 
 #[test]
 fn longest_api_path_and_segments() {
-    let s = snap(
-        r#"[{"id":"root","path":""},{"id":"o","path":"orders"},{"id":"o1","path":"orders/v1"}]"#,
-    );
+    let s = snap(r#"[{"id":"root","path":""},{"id":"o","path":"orders"},{"id":"o1","path":"orders/v1"}]"#);
     assert_eq!(get(&s, "/orders/v1/items/3"), r#"o1 - "/items/3""#);
     assert_eq!(get(&s, "/orders/v1"), r#"o1 - """#);
     assert_eq!(get(&s, "/orders/v2/x"), r#"o - "/v2/x""#);
     assert_eq!(get(&s, "/orders"), r#"o - """#);
     assert_eq!(get(&s, "/ordersX/a"), r#"root - "/ordersX/a""#);
     assert_eq!(get(&s, "/"), r#"root - "/""#);
-    assert_eq!(
-        get(&s, "/ORDERS/V1/x"),
-        r#"o1 - "/x""#,
-        "API path is case-insensitive"
-    );
+    assert_eq!(get(&s, "/ORDERS/V1/x"), r#"o1 - "/x""#, "API path is case-insensitive");
     assert_eq!(get(&s, "/orders/"), r#"o - "/""#);
 }
 
@@ -133,10 +122,7 @@ fn operation_precedence() {
         "OperationNotFound u",
         "templates are case-sensitive"
     );
-    assert_eq!(
-        route(&s, &req("/users/users", "", "POST"), &NO),
-        "OperationNotFound u"
-    );
+    assert_eq!(route(&s, &req("/users/users", "", "POST"), &NO), "OperationNotFound u");
 }
 
 #[test]
@@ -183,11 +169,7 @@ fn header_and_query_versions() {
         r#"[{{"id":"orig","path":"h","apiVersionSet":{hs}}},{{"id":"h1","path":"h","apiVersion":"2024-01","apiVersionSet":{hs}}}]"#
     ));
     assert_eq!(
-        route(
-            &s,
-            &req("/h/x", "", "GET"),
-            &H(&[("api-version", " 2024-01 ")])
-        ),
+        route(&s, &req("/h/x", "", "GET"), &H(&[("api-version", " 2024-01 ")])),
         r#"h1 - "/x""#
     );
     assert_eq!(get(&s, "/h/x"), r#"orig - "/x""#);
@@ -205,10 +187,7 @@ fn header_and_query_versions() {
         r#"q1 - "/x""#
     );
     assert_eq!(route(&s, &req("/q/x", "a=1", "GET"), &NO), "ApiNotFound");
-    assert_eq!(
-        route(&s, &req("/q/x", "api-version=v2", "GET"), &NO),
-        "ApiNotFound"
-    );
+    assert_eq!(route(&s, &req("/q/x", "api-version=v2", "GET"), &NO), "ApiNotFound");
 }
 
 fn problems(apis: &str) -> Vec<String> {
@@ -244,10 +223,7 @@ fn load_time_rejections() {
         "apis[5].operations[3].urlTemplate: '*' must be the last segment",
     ];
     for e in expected {
-        assert!(
-            p.iter().any(|x| x.starts_with(e)),
-            "missing {e:?} in {p:#?}"
-        );
+        assert!(p.iter().any(|x| x.starts_with(e)), "missing {e:?} in {p:#?}");
     }
     assert_eq!(p.len(), expected.len(), "{p:#?}");
 }
@@ -256,10 +232,7 @@ fn load_time_rejections() {
 fn api_path_shape_rejected() {
     for bad in ["/a", "a/", "a//b", "a b", "a?b"] {
         let p = problems(&format!(r#"[{{"id":"a","path":"{bad}"}}]"#));
-        assert!(
-            p.iter().any(|x| x.starts_with("apis[0].path:")),
-            "{bad}: {p:?}"
-        );
+        assert!(p.iter().any(|x| x.starts_with("apis[0].path:")), "{bad}: {p:?}");
     }
 }
 
@@ -286,11 +259,7 @@ fn random_requests_never_panic() {
             query.push_str(parts[rng.usize(0..parts.len())]);
         }
         let method = ["GET", "POST", "", "get"][rng.usize(0..4)];
-        let scheme = if rng.bool() {
-            Scheme::Http
-        } else {
-            Scheme::Https
-        };
+        let scheme = if rng.bool() { Scheme::Http } else { Scheme::Https };
         let r = RouteRequest {
             path: &path,
             query: &query,

@@ -28,17 +28,10 @@ const DOC: &str = r#"{
 
 fn snap() -> Snapshot {
     let mut b = DOC.as_bytes().to_vec();
-    load_document(&mut b)
-        .map_err(|e| e.to_string())
-        .unwrap()
-        .snapshot
+    load_document(&mut b).map_err(|e| e.to_string()).unwrap().snapshot
 }
 
-fn admit(
-    s: &Snapshot,
-    api: &str,
-    key: Option<&str>,
-) -> Result<(Option<String>, Option<String>), AuthFailure> {
+fn admit(s: &Snapshot, api: &str, key: Option<&str>) -> Result<(Option<String>, Option<String>), AuthFailure> {
     let idx = s.api_by_id(api).unwrap();
     s.subscriptions
         .admit(&s.apis, &s.products, idx, key.map(str::as_bytes))
@@ -65,14 +58,8 @@ fn key_scopes() {
         Err(AuthFailure::KeyInvalid),
         "API scope on another API"
     );
-    assert_eq!(
-        admit(&s, "b", Some("k-prod")),
-        some("prod", Some("starter"))
-    );
-    assert_eq!(
-        admit(&s, "free", Some("k-prod")),
-        Err(AuthFailure::KeyInvalid)
-    );
+    assert_eq!(admit(&s, "b", Some("k-prod")), some("prod", Some("starter")));
+    assert_eq!(admit(&s, "free", Some("k-prod")), Err(AuthFailure::KeyInvalid));
     assert_eq!(
         admit(&s, "hidden", Some("k-draft")),
         Err(AuthFailure::KeyInvalid),
@@ -110,10 +97,7 @@ fn no_key() {
         "unpublished open product does not count"
     );
     assert_eq!(admit(&s, "hidden", None), Err(AuthFailure::KeyNotFound));
-    assert_eq!(
-        s.apis[s.api_by_id("inopen").unwrap() as usize].open_product,
-        Some(1)
-    );
+    assert_eq!(s.apis[s.api_by_id("inopen").unwrap() as usize].open_product, Some(1));
 }
 
 #[test]
@@ -152,10 +136,7 @@ fn bad_scopes_and_two_open_products() {
         "subscriptions[3].primaryKey: must not be empty",
     ];
     for x in expected {
-        assert!(
-            p.iter().any(|m| m.starts_with(x)),
-            "missing {x:?} in {p:#?}"
-        );
+        assert!(p.iter().any(|m| m.starts_with(x)), "missing {x:?} in {p:#?}");
     }
     assert_eq!(p.len(), expected.len(), "{p:#?}");
 }

@@ -23,10 +23,7 @@ pub enum CallError {
 
 pub enum Fetched {
     NotModified,
-    Document {
-        bytes: Vec<u8>,
-        etag: Option<String>,
-    },
+    Document { bytes: Vec<u8>, etag: Option<String> },
 }
 
 pub struct Client {
@@ -42,8 +39,7 @@ impl Client {
         let roots = match &settings.endpoint_ca_file {
             None => ureq::tls::RootCerts::WebPki,
             Some(file) => {
-                let pem = std::fs::read(file)
-                    .map_err(|e| CallError::Setup(format!("{}: {e}", file.display())))?;
+                let pem = std::fs::read(file).map_err(|e| CallError::Setup(format!("{}: {e}", file.display())))?;
                 let certs: Vec<_> = ureq::tls::parse_pem(&pem)
                     .filter_map(|item| match item {
                         Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
@@ -51,10 +47,7 @@ impl Client {
                     })
                     .collect();
                 if certs.is_empty() {
-                    return Err(CallError::Setup(format!(
-                        "{}: no certificates",
-                        file.display()
-                    )));
+                    return Err(CallError::Setup(format!("{}: no certificates", file.display())));
                 }
                 ureq::tls::RootCerts::new_with_certs(&certs)
             }
@@ -97,12 +90,7 @@ impl Client {
                     .headers()
                     .get("etag")
                     .and_then(|v| v.to_str().ok())
-                    .map(|v| {
-                        v.trim()
-                            .trim_start_matches("W/")
-                            .trim_matches('"')
-                            .to_string()
-                    });
+                    .map(|v| v.trim().trim_start_matches("W/").trim_matches('"').to_string());
                 let bytes = resp
                     .body_mut()
                     .with_config()

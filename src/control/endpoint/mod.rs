@@ -52,12 +52,8 @@ pub struct EndpointSource {
 impl EndpointSource {
     pub fn new(settings: &Settings, node: Arc<NodeState>) -> Result<EndpointSource, EndpointError> {
         let endpoint = settings.service_endpoint.as_deref().unwrap_or_default();
-        let auth = settings
-            .service_auth
-            .as_deref()
-            .ok_or(EndpointError::NoToken)?;
-        let token =
-            crate::token::parse(auth).map_err(|e| EndpointError::BadToken(e.to_string()))?;
+        let auth = settings.service_auth.as_deref().ok_or(EndpointError::NoToken)?;
+        let token = crate::token::parse(auth).map_err(|e| EndpointError::BadToken(e.to_string()))?;
         let gateway = settings
             .gateway_name
             .clone()
@@ -82,9 +78,7 @@ impl EndpointSource {
             last_sync_error: None,
             last_expiry_warning: None,
         };
-        source
-            .node
-            .update_control(|c| c.token_expires = Some(token.expiry));
+        source.node.update_control(|c| c.token_expires = Some(token.expiry));
         Ok(source)
     }
 
@@ -151,8 +145,7 @@ impl EndpointSource {
                 self.next_poll = now + backoff(self.failures, self.poll_every);
                 let text = format!("configuration endpoint: {e}");
                 self.last_sync_error = Some(text.clone());
-                self.node
-                    .update_control(|c| c.endpoint_error = Some(text.clone()));
+                self.node.update_control(|c| c.endpoint_error = Some(text.clone()));
                 Some(Err(text))
             }
         }
