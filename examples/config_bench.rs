@@ -53,6 +53,11 @@ fn main() {
         doc.len()
     );
     let mut best = [Duration::MAX; 3];
+    let builder = ringgate::snapshot::Builder {
+        server_tls: ringgate::tls::ServerTls::new(None).unwrap_or_else(|e| panic!("{e}")),
+        client_provider: std::sync::Arc::new(rustls::crypto::ring::default_provider()),
+        default_timeout: Duration::from_secs(300),
+    };
     for _ in 0..5 {
         let mut bytes = doc.clone().into_bytes();
         let t0 = Instant::now();
@@ -64,7 +69,7 @@ fn main() {
             }
         };
         let t1 = Instant::now();
-        let snap = match ringgate::snapshot::Snapshot::build(loaded.snapshot, 1, Duration::from_secs(300)) {
+        let snap = match builder.build(loaded.snapshot, 1) {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("{e}");

@@ -24,13 +24,15 @@ pub enum StartError {
     #[error("{0}")]
     Endpoint(#[from] crate::control::endpoint::EndpointError),
     #[error("{0}")]
+    Tls(#[from] crate::tls::TlsSetupError),
+    #[error("{0}")]
     Io(#[from] std::io::Error),
 }
 
 impl StartError {
     pub fn exit_code(&self) -> u8 {
         match self {
-            StartError::Endpoint(_) => 2,
+            StartError::Endpoint(_) | StartError::Tls(_) => 2,
             _ => 1,
         }
     }
@@ -50,7 +52,8 @@ pub fn run(settings: Settings) -> Result<(), StartError> {
         tracing::debug!(limit, "open files limit");
     }
     let node = Arc::new(NodeState::new(settings.workers, driver.name()));
-    let mut control = Control::new(settings.clone(), node.clone());
+    let builder = crate::snapshot::Builder::from_settings(&settings)?;
+    let mut control = Control::new(settings.clone(), node.clone(), builder);
 
     // The first document: the endpoint (or its backup), a local file, or the demo.
     let mut demo_key = None;
@@ -86,6 +89,10 @@ pub fn run(settings: Settings) -> Result<(), StartError> {
     let http_addr = SocketAddr::new(settings.bind, settings.http_port);
     let listeners = worker::listener::reuseport_group(http_addr, settings.workers)?;
     let http_addr = listeners[0].local_addr()?;
+    // HTTPS is always listened on; without a certificate in the document handshakes are refused.
+    let https_listeners =
+        worker::listener::reuseport_group(SocketAddr::new(settings.bind, settings.https_port), settings.workers)?;
+    let https_addr = https_listeners[0].local_addr()?;
     let admin = worker::listener::single(SocketAddr::new(settings.admin_bind, settings.admin_port))?;
     let admin_addr = admin.local_addr()?;
     crate::admin::spawn(admin, node.clone())?;
@@ -108,12 +115,17 @@ pub fn run(settings: Settings) -> Result<(), StartError> {
         },
     };
     let mut handles = Vec::with_capacity(settings.workers);
-    for (id, listener) in listeners.into_iter().enumerate() {
+    for (id, (listener, tls_listener)) in listeners.into_iter().zip(https_listeners).enumerate() {
         let core = (!cores.is_empty()).then(|| cores[id % cores.len()]);
-        handles.push(worker::spawn(&spawn, id, core, listener, first.clone())?);
+        let listeners = worker::Listeners {
+            http: listener,
+            https: tls_listener,
+        };
+        handles.push(worker::spawn(&spawn, id, core, listeners, first.clone())?);
     }
     tracing::info!(
         http = %http_addr,
+        https = %https_addr,
         admin = %admin_addr,
         workers = settings.workers,
         pinned = !cores.is_empty(),

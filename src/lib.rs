@@ -26,5 +26,6 @@ pub mod snapshot;
 pub mod sys;
 pub mod telemetry;
 pub mod timefmt;
+pub mod tls;
 pub mod token;
 pub mod worker;

@@ -39,14 +39,16 @@ pub enum ApplyError {
 pub struct Control {
     pub settings: Arc<Settings>,
     pub node: Arc<NodeState>,
+    builder: crate::snapshot::Builder,
     generation: u64,
 }
 
 impl Control {
-    pub fn new(settings: Arc<Settings>, node: Arc<NodeState>) -> Control {
+    pub fn new(settings: Arc<Settings>, node: Arc<NodeState>, builder: crate::snapshot::Builder) -> Control {
         Control {
             settings,
             node,
+            builder,
             generation: 0,
         }
     }
@@ -60,11 +62,7 @@ impl Control {
                 for w in &loaded.warnings {
                     tracing::warn!(path = %w.path, "{}", w.message);
                 }
-                Ok(Snapshot::build(
-                    loaded.snapshot,
-                    self.generation + 1,
-                    self.settings.response_timeout,
-                )?)
+                Ok(self.builder.build(loaded.snapshot, self.generation + 1)?)
             });
         match &result {
             Ok(snap) => {

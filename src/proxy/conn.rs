@@ -24,6 +24,8 @@ pub struct Client<S> {
     pub buf: Vec<u8>,
     pub peer: SocketAddr,
     pub scheme: Scheme,
+    /// The negotiated TLS version, for the access log (`None` on plain HTTP).
+    pub tls: Option<&'static str>,
 }
 
 enum HeadRead {
@@ -34,13 +36,20 @@ enum HeadRead {
     Refuse(u16, &'static str, Instant),
 }
 
-pub async fn serve<S: AsyncReadRent + AsyncWriteRent>(worker: Rc<Worker>, io: S, peer: SocketAddr, scheme: Scheme) {
+pub async fn serve<S: AsyncReadRent + AsyncWriteRent>(
+    worker: Rc<Worker>,
+    io: S,
+    peer: SocketAddr,
+    scheme: Scheme,
+    tls: Option<&'static str>,
+) {
     worker.connections.set(worker.connections.get() + 1);
     let mut client = Client {
         io,
         buf: Vec::with_capacity(4096),
         peer,
         scheme,
+        tls,
     };
     let mut head = RequestHead::default();
     let mut first = true;
@@ -56,7 +65,7 @@ pub async fn serve<S: AsyncReadRent + AsyncWriteRent>(worker: Rc<Worker>, io: S,
                 error_response(&mut out, status, message, true, false);
                 rec.response_bytes = out.len() as u64;
                 let _ = write_from(&mut client.io, out, 0, worker.settings.idle_timeout).await;
-                worker.finish(&rec, None, &client.peer, 1, None);
+                worker.finish(&rec, None, &client.peer, 1, client.tls, None);
                 break;
             }
         };
@@ -148,7 +157,7 @@ async fn handle<S: AsyncReadRent + AsyncWriteRent>(
             error_response(out, 503, message, close, is_head)
         })
         .await;
-        worker.finish(rec, prefix.as_deref(), &client.peer, minor, None);
+        worker.finish(rec, prefix.as_deref(), &client.peer, minor, client.tls, None);
         return keep;
     };
     let decision = decide(&snap, head, &client.buf, client.scheme);
@@ -195,7 +204,7 @@ async fn handle<S: AsyncReadRent + AsyncWriteRent>(
             .await
         }
     };
-    worker.finish(rec, prefix.as_deref(), &client.peer, minor, Some(&snap));
+    worker.finish(rec, prefix.as_deref(), &client.peer, minor, client.tls, Some(&snap));
     keep
 }
 

@@ -64,6 +64,7 @@ pub fn append(
     prefix: Option<&str>,
     client_ip: std::net::IpAddr,
     http_minor: u8,
+    tls: Option<&str>,
     snap: Option<&Snapshot>,
 ) {
     let [total, backend, client, _] = rec.durations();
@@ -125,6 +126,6 @@ pub fn append(
         "clientProtocol",
         Some(if http_minor == 0 { "HTTP/1.0" } else { "HTTP/1.1" }),
     );
-    field(out, "clientTlsVersion", None);
+    field(out, "clientTlsVersion", tls);
     out.push_str("}\n");
 }

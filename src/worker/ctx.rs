@@ -132,6 +132,7 @@ impl Worker {
         log_prefix: Option<&str>,
         peer: &std::net::SocketAddr,
         http_minor: u8,
+        tls: Option<&str>,
         snap: Option<&Snapshot>,
     ) {
         self.requests.set(self.requests.get() + 1);
@@ -147,7 +148,7 @@ impl Worker {
             .record(d, rec.request_bytes, rec.response_bytes);
         if let Some(tx) = &self.log_tx {
             let mut buf = self.access_log.borrow_mut();
-            access_log::append(&mut buf, rec, log_prefix, peer.ip(), http_minor, snap);
+            access_log::append(&mut buf, rec, log_prefix, peer.ip(), http_minor, tls, snap);
             if buf.len() >= access_log::FLUSH_AT {
                 let full = std::mem::replace(&mut *buf, String::with_capacity(access_log::FLUSH_AT + 1024));
                 let _ = tx.try_send(full.into_bytes());

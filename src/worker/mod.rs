@@ -22,6 +22,12 @@ pub enum WorkerMsg {
     Drain,
 }
 
+/// A worker's listening sockets (each a member of its port's SO_REUSEPORT group).
+pub struct Listeners {
+    pub http: std::net::TcpListener,
+    pub https: std::net::TcpListener,
+}
+
 pub struct WorkerHandle {
     pub tx: Sender<WorkerMsg>,
     pub thread: JoinHandle<()>,
@@ -43,7 +49,7 @@ pub fn spawn(
     spawn: &Spawn,
     id: usize,
     core: Option<core_affinity::CoreId>,
-    listener: std::net::TcpListener,
+    listeners: Listeners,
     first: Option<Snapshot>,
 ) -> std::io::Result<WorkerHandle> {
     let (tx, rx): (Sender<WorkerMsg>, Receiver<WorkerMsg>) = crossbeam_channel::unbounded();
@@ -65,7 +71,7 @@ pub fn spawn(
                 id,
                 settings,
                 node,
-                listener,
+                listeners,
                 rx,
                 first,
                 reaper,

@@ -25,7 +25,7 @@ pub struct Run {
     pub id: usize,
     pub settings: Arc<Settings>,
     pub node: Arc<NodeState>,
-    pub listener: std::net::TcpListener,
+    pub listeners: super::Listeners,
     pub rx: Receiver<WorkerMsg>,
     pub first: Option<Snapshot>,
     pub reaper: crossbeam_channel::Sender<Snapshot>,
@@ -38,7 +38,7 @@ impl Run {
             id,
             settings,
             node,
-            listener,
+            listeners,
             rx,
             first,
             reaper,
@@ -48,19 +48,16 @@ impl Run {
         let worker = Rc::new(Worker::new(id, settings, node.clone(), first, reaper, log_tx));
         node.workers[id].generation.store(generation, Ordering::Release);
         let uring = node.driver == "io_uring";
-        if let Err(e) = listener.set_nonblocking(!uring) {
-            tracing::error!(worker = id, error = %e, "listener setup failed");
-            return;
-        }
-        let listener = match TcpListener::from_std(listener) {
-            Ok(l) => l,
-            Err(e) => {
+        let (http, https) = match (adopt(listeners.http, uring), adopt(listeners.https, uring)) {
+            (Ok(a), Ok(b)) => (a, b),
+            (Err(e), _) | (_, Err(e)) => {
                 tracing::error!(worker = id, error = %e, "listener setup failed");
                 return;
             }
         };
         let canceller = Canceller::new();
-        let accept = monoio::spawn(accept_loop(worker.clone(), listener, canceller.handle()));
+        let accept = monoio::spawn(accept_loop(worker.clone(), http, canceller.handle(), false));
+        let accept_tls = monoio::spawn(accept_loop(worker.clone(), https, canceller.handle(), true));
         let mut drain_deadline: Option<Instant> = None;
         let mut canceller = Some(canceller);
         loop {
@@ -101,17 +98,33 @@ impl Run {
             }
         }
         let _ = accept.await;
+        let _ = accept_tls.await;
         worker.flush_log();
         publish(&worker);
     }
 }
 
-async fn accept_loop(worker: Rc<Worker>, listener: TcpListener, cancel: monoio::io::CancelHandle) {
+fn adopt(listener: std::net::TcpListener, uring: bool) -> std::io::Result<TcpListener> {
+    listener.set_nonblocking(!uring)?;
+    TcpListener::from_std(listener)
+}
+
+async fn accept_loop(worker: Rc<Worker>, listener: TcpListener, cancel: monoio::io::CancelHandle, tls: bool) {
     loop {
         match listener.cancelable_accept(cancel.clone()).await {
             Ok((stream, peer)) => {
                 let _ = stream.set_nodelay(true);
-                monoio::spawn(crate::proxy::conn::serve(worker.clone(), stream, peer, Scheme::Http));
+                if tls {
+                    monoio::spawn(serve_tls(worker.clone(), stream, peer));
+                } else {
+                    monoio::spawn(crate::proxy::conn::serve(
+                        worker.clone(),
+                        stream,
+                        peer,
+                        Scheme::Http,
+                        None,
+                    ));
+                }
             }
             Err(_) if worker.draining.get() => return,
             Err(e) => {
@@ -121,6 +134,25 @@ async fn accept_loop(worker: Rc<Worker>, listener: TcpListener, cancel: monoio::
             }
         }
     }
+}
+
+/// The TLS handshake (bounded by the head timeout), then the same connection loop as plain HTTP.
+/// The configuration is the snapshot's at accept time: new certificates apply to new connections.
+async fn serve_tls(worker: Rc<Worker>, stream: monoio::net::TcpStream, peer: std::net::SocketAddr) {
+    let Some(config) = worker.snapshot().and_then(|s| s.server_tls.clone()) else {
+        return; // no certificate configured: refuse by closing
+    };
+    let acceptor = monoio_rustls::TlsAcceptor::from(config);
+    let tls = match monoio::time::timeout(worker.settings.header_timeout, acceptor.accept(stream)).await {
+        Ok(Ok(tls)) => tls,
+        Ok(Err(e)) => {
+            tracing::debug!(worker = worker.id, %peer, error = %e, "TLS handshake failed");
+            return;
+        }
+        Err(_) => return,
+    };
+    // monoio-rustls does not expose the session, so the exact version is not known here.
+    crate::proxy::conn::serve(worker, tls, peer, Scheme::Https, Some("TLS")).await;
 }
 
 /// Swaps the snapshot between requests: requests in flight keep their `Rc` to the old one.
