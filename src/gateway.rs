@@ -137,6 +137,22 @@ pub fn run(settings: Settings) -> Result<(), StartError> {
         print_demo(http_addr, &key);
     }
 
+    if settings.otel_enabled {
+        match &settings.otel_collector {
+            Some(uri) => {
+                let url = format!("{}/v1/metrics", uri.trim_end_matches('/'));
+                tracing::info!(url = %url, interval = ?settings.otel_interval, "OpenTelemetry metrics export");
+                crate::telemetry::otlp::Exporter {
+                    url,
+                    interval: settings.otel_interval,
+                    buckets_ms: settings.otel_buckets_ms.clone(),
+                    node: node.clone(),
+                }
+                .spawn()?;
+            }
+            None => tracing::warn!("observability.opentelemetry.enabled without a collector.uri: nothing exported"),
+        }
+    }
     let (stop_tx, stop_rx) = crossbeam_channel::bounded::<()>(1);
     let senders: Vec<_> = handles.iter().map(|h| h.tx.clone()).collect();
     let control_thread = std::thread::Builder::new()

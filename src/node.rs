@@ -39,6 +39,14 @@ pub struct WorkerReport {
     pub histograms: BTreeMap<String, ApiHistograms>,
 }
 
+/// The node-wide sums of the workers' reports.
+#[derive(Default)]
+pub struct Merged {
+    pub requests: u64,
+    pub by_route: BTreeMap<(String, String, &'static str), u64>,
+    pub histograms: BTreeMap<String, ApiHistograms>,
+}
+
 pub struct WorkerSlot {
     /// Generation of the snapshot this worker runs (0 = none yet).
     pub generation: AtomicU64,
@@ -87,6 +95,27 @@ impl NodeState {
                 .workers
                 .iter()
                 .all(|w| w.generation.load(Ordering::Acquire) == target)
+    }
+
+    /// Every worker's published counters and histograms, summed (for /metrics and exporters).
+    pub fn merged(&self) -> Merged {
+        let mut m = Merged::default();
+        for w in &self.workers {
+            let Ok(r) = w.report.lock() else { continue };
+            m.requests += r.requests;
+            for (k, v) in &r.by_route {
+                *m.by_route.entry(k.clone()).or_insert(0) += v;
+            }
+            for (api, h) in &r.histograms {
+                match m.histograms.get_mut(api) {
+                    Some(total) => total.merge(h),
+                    None => {
+                        m.histograms.insert(api.clone(), h.clone());
+                    }
+                }
+            }
+        }
+        m
     }
 
     pub fn is_draining(&self) -> bool {

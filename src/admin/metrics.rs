@@ -3,35 +3,25 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::node::NodeState;
+use crate::node::{Merged, NodeState};
 use crate::telemetry::histograms::{at_or_below, ApiHistograms, DURATIONS};
 
 pub fn render(node: &NodeState) -> String {
     let mut s = String::with_capacity(4096);
-    let mut by_route: BTreeMap<(String, String, &'static str), u64> = BTreeMap::new();
     let _ = writeln!(
         s,
         "# HELP ringgate_worker_requests_total Requests handled by each worker."
     );
     let _ = writeln!(s, "# TYPE ringgate_worker_requests_total counter");
     let mut conns = Vec::new();
-    let mut histograms: BTreeMap<String, ApiHistograms> = BTreeMap::new();
     for (i, w) in node.workers.iter().enumerate() {
         let Ok(r) = w.report.lock() else { continue };
         let _ = writeln!(s, "ringgate_worker_requests_total{{worker=\"{i}\"}} {}", r.requests);
         conns.push((i, r.connections_active));
-        for (k, v) in &r.by_route {
-            *by_route.entry(k.clone()).or_insert(0) += v;
-        }
-        for (api, h) in &r.histograms {
-            match histograms.get_mut(api) {
-                Some(total) => total.merge(h),
-                None => {
-                    histograms.insert(api.clone(), h.clone());
-                }
-            }
-        }
     }
+    let Merged {
+        by_route, histograms, ..
+    } = node.merged();
     let _ = writeln!(
         s,
         "# HELP ringgate_requests_total Requests by API, operation and status class."

@@ -183,6 +183,24 @@ fn check_value(key: &str, kind: Kind, v: &str) -> Result<(), SettingsError> {
     })
 }
 
+/// `5,10,25` → ascending, positive, finite bucket bounds.
+fn buckets(v: &str) -> Result<Vec<f64>, SettingsError> {
+    let invalid = || SettingsError::Invalid {
+        key: "observability.opentelemetry.histogram.buckets".into(),
+        value: v.into(),
+        expected: "ascending positive numbers in milliseconds, comma-separated".into(),
+    };
+    let mut out = Vec::new();
+    for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let b: f64 = part.parse().map_err(|_| invalid())?;
+        if !b.is_finite() || b <= 0.0 || out.last().is_some_and(|l| *l >= b) {
+            return Err(invalid());
+        }
+        out.push(b);
+    }
+    Ok(out)
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LogFormat {
     None,
@@ -227,6 +245,11 @@ pub struct Settings {
     pub log_level: String,
     pub log_requests: bool,
     pub drain_timeout: Duration,
+    pub otel_enabled: bool,
+    pub otel_collector: Option<String>,
+    /// Histogram bucket bounds in milliseconds, ascending.
+    pub otel_buckets_ms: Vec<f64>,
+    pub otel_interval: Duration,
 }
 
 impl Settings {
@@ -293,6 +316,10 @@ impl Settings {
                 .to_ascii_lowercase(),
             log_requests: flag("telemetry.logs.requests"),
             drain_timeout: dur("shutdown.drain.timeout"),
+            otel_enabled: flag("observability.opentelemetry.enabled"),
+            otel_collector: text("observability.opentelemetry.collector.uri"),
+            otel_buckets_ms: buckets(raw.get("observability.opentelemetry.histogram.buckets").unwrap_or(""))?,
+            otel_interval: dur("observability.opentelemetry.export.interval").max(Duration::from_millis(100)),
         })
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod access_log;
 pub mod histograms;
+pub mod otlp;
 pub mod record;
 pub mod trace;
 
