@@ -107,11 +107,21 @@ pub fn run(settings: Settings) -> Result<(), StartError> {
         node: node.clone(),
         driver,
         blocking: monoio::blocking::DefaultThreadPool::new(2),
-        reaper: spawn_reaper()?,
-        log_tx: if settings.log_requests {
-            Some(crate::telemetry::access_log::writer()?)
-        } else {
-            None
+        sinks: worker::Sinks {
+            reaper: spawn_reaper()?,
+            access_log: if settings.log_requests {
+                Some(crate::telemetry::access_log::writer()?)
+            } else {
+                None
+            },
+            statsd: match &settings.statsd {
+                Some(endpoint) => {
+                    let format = crate::telemetry::statsd::TagFormat::parse(&settings.statsd_tag_format);
+                    tracing::info!(endpoint = %endpoint, format = ?format, "StatsD metrics");
+                    Some(crate::telemetry::statsd::spawn(endpoint, format)?)
+                }
+                None => None,
+            },
         },
     };
     let mut handles = Vec::with_capacity(settings.workers);

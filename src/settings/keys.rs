@@ -92,6 +92,11 @@ pub const KEYS: &[Key] = &[
         Kind::OneOf(&["none", "statsd", "prometheus"]),
     ),
     key("telemetry.metrics.local.statsd.endpoint", None, Kind::Text),
+    key(
+        "telemetry.metrics.local.statsd.tag-format",
+        Some("dogStatsD"),
+        Kind::OneOf(&["none", "dogStatsD", "influxDB", "librato"]),
+    ),
     key("observability.opentelemetry.enabled", Some("false"), Kind::Bool),
     key("observability.opentelemetry.collector.uri", None, Kind::Text),
     key(

@@ -245,6 +245,9 @@ pub struct Settings {
     pub log_level: String,
     pub log_requests: bool,
     pub drain_timeout: Duration,
+    /// `Some(endpoint)` when `telemetry.metrics.local=statsd`.
+    pub statsd: Option<String>,
+    pub statsd_tag_format: String,
     pub otel_enabled: bool,
     pub otel_collector: Option<String>,
     /// Histogram bucket bounds in milliseconds, ascending.
@@ -316,6 +319,23 @@ impl Settings {
                 .to_ascii_lowercase(),
             log_requests: flag("telemetry.logs.requests"),
             drain_timeout: dur("shutdown.drain.timeout"),
+            statsd: match raw
+                .get("telemetry.metrics.local")
+                .map(str::to_ascii_lowercase)
+                .as_deref()
+            {
+                Some("statsd") => {
+                    Some(
+                        text("telemetry.metrics.local.statsd.endpoint").ok_or_else(|| SettingsError::Invalid {
+                            key: "telemetry.metrics.local.statsd.endpoint".into(),
+                            value: String::new(),
+                            expected: "host:port (required when telemetry.metrics.local=statsd)".into(),
+                        })?,
+                    )
+                }
+                _ => None,
+            },
+            statsd_tag_format: text("telemetry.metrics.local.statsd.tag-format").unwrap_or_default(),
             otel_enabled: flag("observability.opentelemetry.enabled"),
             otel_collector: text("observability.opentelemetry.collector.uri"),
             otel_buckets_ms: buckets(raw.get("observability.opentelemetry.histogram.buckets").unwrap_or(""))?,

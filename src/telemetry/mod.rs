@@ -6,6 +6,7 @@ pub mod access_log;
 pub mod histograms;
 pub mod otlp;
 pub mod record;
+pub mod statsd;
 pub mod trace;
 
 pub use record::Record;

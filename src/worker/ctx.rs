@@ -12,7 +12,9 @@ use crate::settings::Settings;
 use crate::snapshot::Snapshot;
 use crate::telemetry::access_log;
 use crate::telemetry::histograms::ApiHistograms;
+use crate::telemetry::statsd::Sample;
 use crate::telemetry::Record;
+use crate::worker::Sinks;
 
 /// Request counts by (api index, operation index + 1, code class) for the current snapshot
 /// (0 = none). Indexes are only meaningful for one snapshot, so counts are flushed before a swap.
@@ -35,7 +37,8 @@ pub struct Worker {
     pub histograms: RefCell<HashMap<u32, ApiHistograms>>,
     /// This worker's access-log lines not yet handed to the writer thread.
     pub access_log: RefCell<String>,
-    log_tx: Option<crossbeam_channel::Sender<Vec<u8>>>,
+    /// StatsD samples not yet handed to the StatsD thread.
+    statsd_samples: RefCell<Vec<Sample>>,
     pub connections: Cell<u64>,
     pub in_flight: Cell<u64>,
     pub draining: Cell<bool>,
@@ -43,7 +46,7 @@ pub struct Worker {
     /// Replaced snapshots still held by requests in flight; once free they are sent to the
     /// reaper thread, so freeing a large one never stalls this event loop.
     retired: RefCell<Vec<Rc<Snapshot>>>,
-    reaper: crossbeam_channel::Sender<Snapshot>,
+    sinks: Sinks,
 }
 
 /// Size of relay buffers: one read from a backend or client moves at most this much.
@@ -55,8 +58,7 @@ impl Worker {
         settings: Arc<Settings>,
         node: Arc<NodeState>,
         snapshot: Option<Snapshot>,
-        reaper: crossbeam_channel::Sender<Snapshot>,
-        log_tx: Option<crossbeam_channel::Sender<Vec<u8>>>,
+        sinks: Sinks,
     ) -> Worker {
         Worker {
             id,
@@ -69,13 +71,13 @@ impl Worker {
             route_counts: RefCell::new(HashMap::new()),
             histograms: RefCell::new(HashMap::new()),
             access_log: RefCell::new(String::new()),
-            log_tx,
+            statsd_samples: RefCell::new(Vec::new()),
             connections: Cell::new(0),
             in_flight: Cell::new(0),
             draining: Cell::new(false),
             buffers: RefCell::new(Vec::new()),
             retired: RefCell::new(Vec::new()),
-            reaper,
+            sinks,
         }
     }
 
@@ -98,7 +100,7 @@ impl Worker {
         while i < retired.len() {
             if Rc::strong_count(&retired[i]) == 1 {
                 if let Ok(snap) = Rc::try_unwrap(retired.swap_remove(i)) {
-                    let _ = self.reaper.send(snap);
+                    let _ = self.sinks.reaper.send(snap);
                 }
             } else {
                 i += 1;
@@ -122,7 +124,7 @@ impl Worker {
     }
 
     pub fn log_enabled(&self) -> bool {
-        self.log_tx.is_some()
+        self.sinks.access_log.is_some()
     }
 
     /// Records a finished request: counters, histograms, and the access-log line.
@@ -140,13 +142,27 @@ impl Worker {
         let op = rec.operation.map_or(0, |o| o + 1);
         let class = (rec.status / 100).min(5) as u8;
         *self.route_counts.borrow_mut().entry((api, op, class)).or_insert(0) += 1;
-        let d = rec.durations().map(|d| d.as_micros() as u64);
+        let durations = rec.durations();
+        if self.sinks.statsd.is_some() {
+            let api = rec.api.and_then(|a| snap.and_then(|s| s.doc.apis.get(a as usize)));
+            let op = rec
+                .operation
+                .and_then(|o| api.and_then(|a| a.operations.get(o as usize)));
+            let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+            self.statsd_samples.borrow_mut().push(Sample {
+                api: api.map(|a| a.id.clone()).unwrap_or_default(),
+                operation: op.map(|o| o.id.clone()).unwrap_or_default(),
+                status: rec.status,
+                ms: [ms(durations[0]), ms(durations[1]), ms(durations[2])],
+            });
+        }
+        let d = durations.map(|d| d.as_micros() as u64);
         self.histograms
             .borrow_mut()
             .entry(api)
             .or_default()
             .record(d, rec.request_bytes, rec.response_bytes);
-        if let Some(tx) = &self.log_tx {
+        if let Some(tx) = &self.sinks.access_log {
             let mut buf = self.access_log.borrow_mut();
             access_log::append(&mut buf, rec, log_prefix, peer.ip(), http_minor, tls, snap);
             if buf.len() >= access_log::FLUSH_AT {
@@ -158,7 +174,13 @@ impl Worker {
 
     /// Hands buffered access-log lines to the writer thread (from the tick).
     pub fn flush_log(&self) {
-        if let Some(tx) = &self.log_tx {
+        if let Some(tx) = &self.sinks.statsd {
+            let mut samples = self.statsd_samples.borrow_mut();
+            if !samples.is_empty() {
+                let _ = tx.try_send(std::mem::take(&mut *samples));
+            }
+        }
+        if let Some(tx) = &self.sinks.access_log {
             let mut buf = self.access_log.borrow_mut();
             if !buf.is_empty() {
                 let _ = tx.try_send(std::mem::take(&mut *buf).into_bytes());

@@ -38,10 +38,18 @@ pub struct Spawn {
     pub node: Arc<NodeState>,
     pub driver: Driver,
     pub blocking: monoio::blocking::DefaultThreadPool,
-    /// Where workers send snapshots to be freed (see `Worker::reap`).
+    pub sinks: Sinks,
+}
+
+/// Where a worker hands things it must not do on its event loop.
+#[derive(Clone)]
+pub struct Sinks {
+    /// Retired snapshots, freed elsewhere (see `Worker::reap`).
     pub reaper: Sender<Snapshot>,
-    /// The access-log writer, when `telemetry.logs.requests` is on.
-    pub log_tx: Option<Sender<Vec<u8>>>,
+    /// Access-log bytes, when `telemetry.logs.requests` is on.
+    pub access_log: Option<Sender<Vec<u8>>>,
+    /// StatsD samples, when `telemetry.metrics.local=statsd`.
+    pub statsd: Option<Sender<Vec<crate::telemetry::statsd::Sample>>>,
 }
 
 /// Starts worker `id` on `listener` with its first snapshot.
@@ -57,8 +65,7 @@ pub fn spawn(
     let node = spawn.node.clone();
     let driver = spawn.driver;
     let pool = spawn.blocking.clone();
-    let reaper = spawn.reaper.clone();
-    let log_tx = spawn.log_tx.clone();
+    let sinks = spawn.sinks.clone();
     let thread = std::thread::Builder::new()
         .name(format!("gw-worker-{id}"))
         .spawn(move || {
@@ -74,8 +81,7 @@ pub fn spawn(
                 listeners,
                 rx,
                 first,
-                reaper,
-                log_tx,
+                sinks,
             };
             driver::block_on(driver, pool, run.main());
         })?;

@@ -28,8 +28,7 @@ pub struct Run {
     pub listeners: super::Listeners,
     pub rx: Receiver<WorkerMsg>,
     pub first: Option<Snapshot>,
-    pub reaper: crossbeam_channel::Sender<Snapshot>,
-    pub log_tx: Option<crossbeam_channel::Sender<Vec<u8>>>,
+    pub sinks: super::Sinks,
 }
 
 impl Run {
@@ -41,11 +40,10 @@ impl Run {
             listeners,
             rx,
             first,
-            reaper,
-            log_tx,
+            sinks,
         } = self;
         let generation = first.as_ref().map_or(0, |s| s.generation);
-        let worker = Rc::new(Worker::new(id, settings, node.clone(), first, reaper, log_tx));
+        let worker = Rc::new(Worker::new(id, settings, node.clone(), first, sinks));
         node.workers[id].generation.store(generation, Ordering::Release);
         let uring = node.driver == "io_uring";
         let (http, https) = match (adopt(listeners.http, uring), adopt(listeners.https, uring)) {
