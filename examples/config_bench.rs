@@ -48,10 +48,7 @@ fn main() {
     let apis: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(10_000);
     let workers: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(2);
     let doc = document(apis);
-    println!(
-        "document: {apis} APIs x 5 operations, {} bytes, {workers} workers",
-        doc.len()
-    );
+    println!("document: {apis} APIs x 5 operations, {} bytes, {workers} workers", doc.len());
     let mut best = [Duration::MAX; 3];
     let builder = ringgate::snapshot::Builder {
         server_tls: ringgate::tls::ServerTls::new(None).unwrap_or_else(|e| panic!("{e}")),

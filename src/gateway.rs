@@ -68,19 +68,14 @@ pub fn run(settings: Settings) -> Result<(), StartError> {
         let first = first_from_endpoint(&mut control, &mut endpoint, &settings);
         (first, Box::new(endpoint))
     } else if let Some(path) = &settings.local_path {
-        let bytes = std::fs::read(path).map_err(|error| StartError::ReadConfig {
-            path: path.display().to_string(),
-            error,
-        })?;
+        let bytes =
+            std::fs::read(path).map_err(|error| StartError::ReadConfig { path: path.display().to_string(), error })?;
         tracing::info!(source = "file", path = %path.display(), "configuration source");
         let snap = control.compile(bytes.clone(), "file")?;
         (Some(snap), Box::new(FileSource::new(path.clone(), &bytes)))
     } else {
         let demo = crate::demo::start()?;
-        tracing::info!(
-            source = "demo",
-            "configuration source: none given, serving the built-in demo"
-        );
+        tracing::info!(source = "demo", "configuration source: none given, serving the built-in demo");
         let snap = control.compile(demo.document.clone(), "demo")?;
         demo_key = Some(demo.key);
         (Some(snap), Box::new(NoSource))
@@ -97,11 +92,7 @@ pub fn run(settings: Settings) -> Result<(), StartError> {
     let admin_addr = admin.local_addr()?;
     crate::admin::spawn(admin, node.clone())?;
 
-    let cores = if settings.pin_workers {
-        core_affinity::get_core_ids().unwrap_or_default()
-    } else {
-        Vec::new()
-    };
+    let cores = if settings.pin_workers { core_affinity::get_core_ids().unwrap_or_default() } else { Vec::new() };
     let spawn = worker::Spawn {
         settings: settings.clone(),
         node: node.clone(),
@@ -109,11 +100,7 @@ pub fn run(settings: Settings) -> Result<(), StartError> {
         blocking: monoio::blocking::DefaultThreadPool::new(2),
         sinks: worker::Sinks {
             reaper: spawn_reaper()?,
-            access_log: if settings.log_requests {
-                Some(crate::telemetry::access_log::writer()?)
-            } else {
-                None
-            },
+            access_log: if settings.log_requests { Some(crate::telemetry::access_log::writer()?) } else { None },
             statsd: match &settings.statsd {
                 Some(endpoint) => {
                     let format = crate::telemetry::statsd::TagFormat::parse(&settings.statsd_tag_format);
@@ -127,10 +114,7 @@ pub fn run(settings: Settings) -> Result<(), StartError> {
     let mut handles = Vec::with_capacity(settings.workers);
     for (id, (listener, tls_listener)) in listeners.into_iter().zip(https_listeners).enumerate() {
         let core = (!cores.is_empty()).then(|| cores[id % cores.len()]);
-        let listeners = worker::Listeners {
-            http: listener,
-            https: tls_listener,
-        };
+        let listeners = worker::Listeners { http: listener, https: tls_listener };
         handles.push(worker::spawn(&spawn, id, core, listeners, first.clone())?);
     }
     tracing::info!(
@@ -165,9 +149,8 @@ pub fn run(settings: Settings) -> Result<(), StartError> {
     }
     let (stop_tx, stop_rx) = crossbeam_channel::bounded::<()>(1);
     let senders: Vec<_> = handles.iter().map(|h| h.tx.clone()).collect();
-    let control_thread = std::thread::Builder::new()
-        .name("gw-control".into())
-        .spawn(move || control.run(source, senders, stop_rx))?;
+    let control_thread =
+        std::thread::Builder::new().name("gw-control".into()).spawn(move || control.run(source, senders, stop_rx))?;
 
     wait_for_signal()?;
     tracing::info!(timeout = ?settings.drain_timeout, "draining: no new connections, finishing requests in flight");
@@ -230,9 +213,7 @@ fn first_from_endpoint(control: &mut Control, endpoint: &mut EndpointSource, set
 /// A thread that frees retired snapshots, off the workers' event loops.
 fn spawn_reaper() -> std::io::Result<crossbeam_channel::Sender<Snapshot>> {
     let (tx, rx) = crossbeam_channel::unbounded::<Snapshot>();
-    std::thread::Builder::new()
-        .name("gw-reaper".into())
-        .spawn(move || rx.iter().for_each(drop))?;
+    std::thread::Builder::new().name("gw-reaper".into()).spawn(move || rx.iter().for_each(drop))?;
     Ok(tx)
 }
 
@@ -263,11 +244,7 @@ fn wait_for_signal() -> std::io::Result<()> {
 }
 
 fn print_demo(addr: SocketAddr, key: &str) {
-    let host = if addr.ip().is_unspecified() {
-        "127.0.0.1".to_string()
-    } else {
-        addr.ip().to_string()
-    };
+    let host = if addr.ip().is_unspecified() { "127.0.0.1".to_string() } else { addr.ip().to_string() };
     let url = format!("http://{host}:{}/echo/hello?name=ringgate", addr.port());
     println!();
     println!("  ringgate demo: an echo backend behind the 'echo' API.");

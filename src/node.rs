@@ -67,10 +67,7 @@ impl NodeState {
             started: Instant::now(),
             driver,
             workers: (0..workers)
-                .map(|_| WorkerSlot {
-                    generation: AtomicU64::new(0),
-                    report: Mutex::new(WorkerReport::default()),
-                })
+                .map(|_| WorkerSlot { generation: AtomicU64::new(0), report: Mutex::new(WorkerReport::default()) })
                 .collect(),
             control: Mutex::new(ControlStatus::default()),
             draining: AtomicBool::new(false),
@@ -90,11 +87,7 @@ impl NodeState {
     /// True when every worker runs the newest accepted snapshot.
     pub fn all_applied(&self) -> bool {
         let target = self.control().generation;
-        target > 0
-            && self
-                .workers
-                .iter()
-                .all(|w| w.generation.load(Ordering::Acquire) == target)
+        target > 0 && self.workers.iter().all(|w| w.generation.load(Ordering::Acquire) == target)
     }
 
     /// Every worker's published counters and histograms, summed (for /metrics and exporters).

@@ -45,22 +45,9 @@ impl Builder {
 
     pub fn build(&self, doc: config::Snapshot, generation: u64) -> Result<Snapshot, BuildError> {
         let client_tls = Arc::new(client_tls_config(&doc, &self.client_provider)?);
-        let server_tls = self
-            .server_tls
-            .config_for(&doc)
-            .map_err(|e| BuildError::Tls(e.to_string()))?;
-        let forward_timeout = doc
-            .policy
-            .as_deref()
-            .and_then(forward_timeout)
-            .unwrap_or(self.default_timeout);
-        Ok(Snapshot {
-            generation,
-            doc,
-            client_tls,
-            forward_timeout,
-            server_tls,
-        })
+        let server_tls = self.server_tls.config_for(&doc).map_err(|e| BuildError::Tls(e.to_string()))?;
+        let forward_timeout = doc.policy.as_deref().and_then(forward_timeout).unwrap_or(self.default_timeout);
+        Ok(Snapshot { generation, doc, client_tls, forward_timeout, server_tls })
     }
 }
 
@@ -85,16 +72,10 @@ fn client_tls_config(
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     for (index, cert) in doc.certificates.iter().enumerate().filter(|(_, c)| c.is_trusted) {
-        let bad = |message: String| BuildError::Certificate {
-            index,
-            id: cert.id.clone(),
-            message,
-        };
+        let bad = |message: String| BuildError::Certificate { index, id: cert.id.clone(), message };
         for der in rustls_pemfile::certs(&mut cert.pem.as_bytes()) {
             let der = der.map_err(|e| bad(format!("invalid PEM: {e}")))?;
-            roots
-                .add(der)
-                .map_err(|e| bad(format!("not a usable CA certificate: {e}")))?;
+            roots.add(der).map_err(|e| bad(format!("not a usable CA certificate: {e}")))?;
         }
     }
     let config = rustls::ClientConfig::builder_with_provider(provider.clone())
@@ -133,9 +114,6 @@ mod tests {
     fn reads_forward_timeout() {
         let p = r#"<policies><inbound><base/></inbound><backend><forward-request timeout="2"/></backend></policies>"#;
         assert_eq!(forward_timeout(p), Some(Duration::from_secs(2)));
-        assert_eq!(
-            forward_timeout("<policies><backend><forward-request/></backend></policies>"),
-            None
-        );
+        assert_eq!(forward_timeout("<policies><backend><forward-request/></backend></policies>"), None);
     }
 }

@@ -8,10 +8,7 @@ use crate::telemetry::histograms::{at_or_below, ApiHistograms, DURATIONS};
 
 pub fn render(node: &NodeState) -> String {
     let mut s = String::with_capacity(4096);
-    let _ = writeln!(
-        s,
-        "# HELP ringgate_worker_requests_total Requests handled by each worker."
-    );
+    let _ = writeln!(s, "# HELP ringgate_worker_requests_total Requests handled by each worker.");
     let _ = writeln!(s, "# TYPE ringgate_worker_requests_total counter");
     let mut conns = Vec::new();
     for (i, w) in node.workers.iter().enumerate() {
@@ -19,13 +16,8 @@ pub fn render(node: &NodeState) -> String {
         let _ = writeln!(s, "ringgate_worker_requests_total{{worker=\"{i}\"}} {}", r.requests);
         conns.push((i, r.connections_active));
     }
-    let Merged {
-        by_route, histograms, ..
-    } = node.merged();
-    let _ = writeln!(
-        s,
-        "# HELP ringgate_requests_total Requests by API, operation and status class."
-    );
+    let Merged { by_route, histograms, .. } = node.merged();
+    let _ = writeln!(s, "# HELP ringgate_requests_total Requests by API, operation and status class.");
     let _ = writeln!(s, "# TYPE ringgate_requests_total counter");
     for ((api, op, class), v) in &by_route {
         let _ = writeln!(
@@ -37,10 +29,7 @@ pub fn render(node: &NodeState) -> String {
     }
     durations(&mut s, &histograms);
     sizes(&mut s, &histograms);
-    let _ = writeln!(
-        s,
-        "# HELP ringgate_connections_active Open client connections per worker."
-    );
+    let _ = writeln!(s, "# HELP ringgate_connections_active Open client connections per worker.");
     let _ = writeln!(s, "# TYPE ringgate_connections_active gauge");
     for (i, c) in conns {
         let _ = writeln!(s, "ringgate_connections_active{{worker=\"{i}\"}} {c}");
@@ -49,17 +38,9 @@ pub fn render(node: &NodeState) -> String {
     let _ = writeln!(s, "# HELP ringgate_config_info The configuration being served.");
     let _ = writeln!(s, "# TYPE ringgate_config_info gauge");
     if let Some(rev) = &c.revision {
-        let _ = writeln!(
-            s,
-            "ringgate_config_info{{revision=\"{}\",source=\"{}\"}} 1",
-            label(rev),
-            c.source
-        );
+        let _ = writeln!(s, "ringgate_config_info{{revision=\"{}\",source=\"{}\"}} 1", label(rev), c.source);
     }
-    let _ = writeln!(
-        s,
-        "# HELP ringgate_config_sync_failures_total Configuration loads or fetches that failed."
-    );
+    let _ = writeln!(s, "# HELP ringgate_config_sync_failures_total Configuration loads or fetches that failed.");
     let _ = writeln!(s, "# TYPE ringgate_config_sync_failures_total counter");
     let _ = writeln!(s, "ringgate_config_sync_failures_total {}", c.sync_failures);
     let _ = writeln!(s, "# HELP ringgate_io_driver The I/O driver the workers run on.");
@@ -72,9 +53,8 @@ pub fn render(node: &NodeState) -> String {
 }
 
 /// Bucket bounds of the duration histograms, in seconds.
-const DURATION_BOUNDS: [f64; 14] = [
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-];
+const DURATION_BOUNDS: [f64; 14] =
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 /// Bucket bounds of the size histograms, in bytes.
 const SIZE_BOUNDS: [u64; 8] = [128, 1024, 8192, 65_536, 262_144, 1 << 20, 16 << 20, 256 << 20];
 
@@ -104,10 +84,8 @@ fn durations(s: &mut String, histograms: &BTreeMap<String, ApiHistograms>) {
 }
 
 fn sizes(s: &mut String, histograms: &BTreeMap<String, ApiHistograms>) {
-    for (kind, help) in [
-        ("request", "Request sizes (head and body)."),
-        ("response", "Response sizes (head and body)."),
-    ] {
+    for (kind, help) in [("request", "Request sizes (head and body)."), ("response", "Response sizes (head and body).")]
+    {
         let name = format!("ringgate_{kind}_size_bytes");
         let _ = writeln!(s, "# HELP {name} {help}");
         let _ = writeln!(s, "# TYPE {name} histogram");

@@ -16,9 +16,7 @@ pub fn spawn(listener: TcpListener, node: Arc<NodeState>) -> std::io::Result<std
         for stream in listener.incoming().flatten() {
             let node = node.clone();
             // Scrapes are rare and small; a thread each keeps a slow client from blocking others.
-            let _ = std::thread::Builder::new()
-                .name("gw-admin-conn".into())
-                .spawn(move || serve(stream, &node));
+            let _ = std::thread::Builder::new().name("gw-admin-conn".into()).spawn(move || serve(stream, &node));
         }
     })
 }
@@ -56,11 +54,7 @@ fn serve(mut stream: TcpStream, node: &NodeState) {
                 (if s.1 { 200 } else { 503 }, "application/json", s.0)
             }
             "/metrics" => (200, "text/plain; version=0.0.4; charset=utf-8", metrics::render(node)),
-            _ => (
-                404,
-                "application/json",
-                "{\"statusCode\":404,\"message\":\"Resource not found\"}".to_string(),
-            ),
+            _ => (404, "application/json", "{\"statusCode\":404,\"message\":\"Resource not found\"}".to_string()),
         };
         let mut out = Vec::with_capacity(body.len() + 128);
         crate::http::write::simple_response(&mut out, status, ctype.as_bytes(), body.as_bytes(), close, false);

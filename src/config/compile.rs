@@ -40,8 +40,7 @@ impl Compiler<'_> {
     pub fn policy(&mut self, p: Option<&str>, path: &str, kind: PolicyKind) -> Option<String> {
         let p = p?;
         for pp in check_policy(p, kind) {
-            self.ctx
-                .problem(format!("{path}:{}:{}", pp.line, pp.column), pp.message);
+            self.ctx.problem(format!("{path}:{}:{}", pp.line, pp.column), pp.message);
         }
         Some(self.subst(p, path))
     }
@@ -87,10 +86,7 @@ fn check_pem(c: &Certificate, at: &str, ctx: &mut Ctx) {
 
 /// Compiles the walked document. The result is only handed out when `ctx` has no problems.
 pub(crate) fn compile(doc: Doc, revision_fallback: String, ctx: &mut Ctx) -> Snapshot {
-    let mut c = Compiler {
-        ctx,
-        values: doc.named_values.iter().cloned().collect(),
-    };
+    let mut c = Compiler { ctx, values: doc.named_values.iter().cloned().collect() };
 
     unique_ids(c.ctx, "certificates", doc.certificates.iter().map(|x| x.id.as_str()));
     let certificates: Vec<Certificate> = doc
@@ -98,12 +94,7 @@ pub(crate) fn compile(doc: Doc, revision_fallback: String, ctx: &mut Ctx) -> Sna
         .into_iter()
         .enumerate()
         .map(|(i, d)| {
-            let cert = Certificate {
-                id: d.id,
-                pem: d.pem,
-                key: d.key,
-                is_trusted: d.is_trusted,
-            };
+            let cert = Certificate { id: d.id, pem: d.pem, key: d.key, is_trusted: d.is_trusted };
             check_pem(&cert, &format!("certificates[{i}]"), c.ctx);
             cert
         })
@@ -122,8 +113,7 @@ pub(crate) fn compile(doc: Doc, revision_fallback: String, ctx: &mut Ctx) -> Sna
         };
         if let Some(id) = &h.certificate_id {
             if !cert_exists(id) {
-                c.ctx
-                    .problem(format!("{at}.certificateId"), format!("unknown certificate '{id}'"));
+                c.ctx.problem(format!("{at}.certificateId"), format!("unknown certificate '{id}'"));
             }
         }
         hostnames.push(HostnameConfig {
@@ -141,17 +131,9 @@ pub(crate) fn compile(doc: Doc, revision_fallback: String, ctx: &mut Ctx) -> Sna
     for (i, b) in doc.backends.into_iter().enumerate() {
         let at = format!("backends[{i}]");
         let url = c.url(b.url.as_deref(), &format!("{at}.url"));
-        let refs = b
-            .tls
-            .ca_certificate_ids
-            .iter()
-            .enumerate()
-            .map(|(j, id)| (format!("{at}.tls.caCertificateIds[{j}]"), id));
-        let client = b
-            .tls
-            .client_certificate_id
-            .iter()
-            .map(|id| (format!("{at}.tls.clientCertificateId"), id));
+        let refs =
+            b.tls.ca_certificate_ids.iter().enumerate().map(|(j, id)| (format!("{at}.tls.caCertificateIds[{j}]"), id));
+        let client = b.tls.client_certificate_id.iter().map(|id| (format!("{at}.tls.clientCertificateId"), id));
         for (path, id) in refs.chain(client) {
             if !cert_exists(id) {
                 c.ctx.problem(path, format!("unknown certificate '{id}'"));
@@ -159,10 +141,7 @@ pub(crate) fn compile(doc: Doc, revision_fallback: String, ctx: &mut Ctx) -> Sna
         }
         for (j, m) in b.pool.iter().enumerate() {
             if !backend_ids.contains(&m.backend_id) {
-                c.ctx.problem(
-                    format!("{at}.pool.services[{j}].id"),
-                    format!("unknown backend '{}'", m.backend_id),
-                );
+                c.ctx.problem(format!("{at}.pool.services[{j}].id"), format!("unknown backend '{}'", m.backend_id));
             }
         }
         let mut creds = |list: Vec<(String, Vec<String>)>, kind: &str| -> Vec<(String, Vec<String>)> {
@@ -174,10 +153,8 @@ pub(crate) fn compile(doc: Doc, revision_fallback: String, ctx: &mut Ctx) -> Sna
                 })
                 .collect()
         };
-        let credentials = Credentials {
-            header: creds(b.header_credentials, "header"),
-            query: creds(b.query_credentials, "query"),
-        };
+        let credentials =
+            Credentials { header: creds(b.header_credentials, "header"), query: creds(b.query_credentials, "query") };
         backends.push(Backend {
             id: b.id,
             url,
@@ -189,14 +166,7 @@ pub(crate) fn compile(doc: Doc, revision_fallback: String, ctx: &mut Ctx) -> Sna
     }
 
     unique_ids(c.ctx, "caches", doc.caches.iter().map(|x| x.id.as_str()));
-    let caches = doc
-        .caches
-        .into_iter()
-        .map(|x| Cache {
-            id: x.id,
-            connection_string: x.connection_string,
-        })
-        .collect();
+    let caches = doc.caches.into_iter().map(|x| Cache { id: x.id, connection_string: x.connection_string }).collect();
 
     let (mut apis, mut products) = refs::compile_apis_products(&mut c, doc.apis, doc.products);
     refs::assign_open_products(c.ctx, &mut apis, &mut products);

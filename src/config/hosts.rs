@@ -111,12 +111,7 @@ mod tests {
 
     fn m(names: &[&str]) -> HostMatcher {
         HostMatcher::new(
-            names
-                .iter()
-                .map(|n| validate_hostname(n).unwrap())
-                .collect::<Vec<_>>()
-                .iter()
-                .map(String::as_str),
+            names.iter().map(|n| validate_hostname(n).unwrap()).collect::<Vec<_>>().iter().map(String::as_str),
         )
     }
 

@@ -52,10 +52,7 @@ impl Ctx {
     }
 
     pub fn warn(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.warnings.push(Warning {
-            path: path.into(),
-            message: message.into(),
-        });
+        self.warnings.push(Warning { path: path.into(), message: message.into() });
     }
 
     fn type_problem(&mut self, path: &str, expected: &str, v: &Value) {
@@ -76,10 +73,7 @@ impl Ctx {
                 self.warn(join(path, k), format!("unknown field '{k}' ignored"));
             }
         }
-        Some(Fields {
-            obj,
-            path: path.to_string(),
-        })
+        Some(Fields { obj, path: path.to_string() })
     }
 
     /// A string value, or a problem.

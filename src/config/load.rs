@@ -28,10 +28,7 @@ pub(crate) fn parse(bytes: &mut [u8], ctx: &mut Ctx) -> Option<Value> {
         Err(e) => {
             let at = e.index().min(bytes.len());
             let (line, col) = line_col(&newlines, at);
-            ctx.problem(
-                "$",
-                format!("invalid JSON at byte {at} (line {line}, column {col}): {:?}", e.error()),
-            );
+            ctx.problem("$", format!("invalid JSON at byte {at} (line {line}, column {col}): {:?}", e.error()));
             None
         }
     }
@@ -71,8 +68,7 @@ pub(crate) fn walk(root: &Value, ctx: &mut Ctx) -> Doc {
         doc.products.push(api::walk_product(v, &index("products", i), ctx));
     }
     for (i, v) in f.array(ctx, "subscriptions").iter().enumerate() {
-        doc.subscriptions
-            .push(api::walk_subscription(v, &index("subscriptions", i), ctx));
+        doc.subscriptions.push(api::walk_subscription(v, &index("subscriptions", i), ctx));
     }
     for (i, v) in f.array(ctx, "backends").iter().enumerate() {
         doc.backends.push(backend::walk_backend(v, &index("backends", i), ctx));
@@ -106,14 +102,8 @@ fn walk_gateway(v: &Value, doc: &mut Doc, ctx: &mut Ctx) {
     };
     doc.gateway_id = g.opt_str(ctx, "id");
     doc.gateway_location = g.opt_str(ctx, "location");
-    const HOST_FIELDS: &[&str] = &[
-        "hostname",
-        "certificateId",
-        "negotiateClientCertificate",
-        "http2Enabled",
-        "tls10Enabled",
-        "tls11Enabled",
-    ];
+    const HOST_FIELDS: &[&str] =
+        &["hostname", "certificateId", "negotiateClientCertificate", "http2Enabled", "tls10Enabled", "tls11Enabled"];
     for (i, h) in g.array(ctx, "hostnames").iter().enumerate() {
         let at = index("gateway.hostnames", i);
         let Some(h) = ctx.fields(h, &at, HOST_FIELDS) else {

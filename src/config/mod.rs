@@ -53,10 +53,7 @@ pub fn load_document(bytes: &mut [u8]) -> Result<Loaded, LoadError> {
     drop(value);
     let snapshot = compile::compile(doc, revision_fallback, &mut ctx);
     if ctx.problems.is_empty() {
-        Ok(Loaded {
-            snapshot,
-            warnings: ctx.warnings,
-        })
+        Ok(Loaded { snapshot, warnings: ctx.warnings })
     } else {
         Err(LoadError { problems: ctx.problems })
     }

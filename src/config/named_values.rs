@@ -53,10 +53,7 @@ mod tests {
     use super::*;
 
     fn vals() -> HashMap<String, String> {
-        [("env", "prod"), ("s", "{{env}}")]
-            .into_iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect()
+        [("env", "prod"), ("s", "{{env}}")].into_iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
     }
 
     #[test]
@@ -72,10 +69,7 @@ mod tests {
 
     #[test]
     fn non_names_left_alone() {
-        assert_eq!(
-            substitute("{{ x }} {{}} {{{env}}} {{a", &vals()).unwrap(),
-            "{{ x }} {{}} {prod} {{a"
-        );
+        assert_eq!(substitute("{{ x }} {{}} {{{env}}} {{a", &vals()).unwrap(), "{{ x }} {{}} {prod} {{a");
     }
 
     #[test]

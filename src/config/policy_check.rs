@@ -56,10 +56,7 @@ impl Checker<'_> {
 
 /// Checks one policy document; an empty vector means it is accepted.
 pub fn check_policy(text: &str, kind: PolicyKind) -> Vec<PolicyProblem> {
-    let mut c = Checker {
-        text,
-        problems: Vec::new(),
-    };
+    let mut c = Checker { text, problems: Vec::new() };
     let mut reader = Reader::from_str(text);
     // Element path: names of open elements.
     let mut stack: Vec<String> = Vec::new();
@@ -80,16 +77,7 @@ pub fn check_policy(text: &str, kind: PolicyKind) -> Vec<PolicyProblem> {
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let empty = matches!(event, Event::Empty(_));
                 let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
-                check_element(
-                    &mut c,
-                    start,
-                    e,
-                    &name,
-                    &stack,
-                    &mut seen_sections,
-                    &mut root_seen,
-                    kind,
-                );
+                check_element(&mut c, start, e, &name, &stack, &mut seen_sections, &mut root_seen, kind);
                 if !empty {
                     stack.push(name);
                 }
@@ -148,10 +136,7 @@ fn check_element(
         }
         [_] if kind == PolicyKind::Policies => {
             if !SECTIONS.contains(&name) {
-                c.at(
-                    pos,
-                    format!("unknown policy section <{name}> (expected inbound, backend, outbound or on-error)"),
-                );
+                c.at(pos, format!("unknown policy section <{name}> (expected inbound, backend, outbound or on-error)"));
             } else if seen_sections.iter().any(|s| s == name) {
                 c.at(pos, format!("section <{name}> appears more than once"));
             } else {
@@ -162,23 +147,16 @@ fn check_element(
         [_, section] if kind == PolicyKind::Policies && SECTIONS.contains(&section.as_str()) => match name {
             "base" => check_no_attributes(c, pos, e, name),
             "forward-request" if section == "backend" => check_forward_request(c, pos, e),
-            "forward-request" => c.at(
-                pos,
-                format!("<forward-request> is only allowed in <backend>, not in <{section}>"),
-            ),
-            _ => c.at(
-                pos,
-                format!("policy element <{name}> is not supported yet (the policy engine is not built)"),
-            ),
+            "forward-request" => {
+                c.at(pos, format!("<forward-request> is only allowed in <backend>, not in <{section}>"))
+            }
+            _ => c.at(pos, format!("policy element <{name}> is not supported yet (the policy engine is not built)")),
         },
         [.., parent] => {
             if matches!(parent.as_str(), "base" | "forward-request") {
                 c.at(pos, format!("<{parent}> takes no child elements, found <{name}>"));
             } else {
-                c.at(
-                    pos,
-                    format!("policy element <{name}> is not supported yet (the policy engine is not built)"),
-                );
+                c.at(pos, format!("policy element <{name}> is not supported yet (the policy engine is not built)"));
             }
         }
     }
@@ -204,18 +182,12 @@ fn check_forward_request(c: &mut Checker<'_>, pos: u64, e: &BytesStart<'_>) {
             Ok(a) if a.key.as_ref() == b"timeout" => {
                 let v = String::from_utf8_lossy(&a.value).into_owned();
                 if v.parse::<u32>().is_err() {
-                    c.at(
-                        pos,
-                        format!("forward-request timeout must be a whole number of seconds, found '{v}'"),
-                    );
+                    c.at(pos, format!("forward-request timeout must be a whole number of seconds, found '{v}'"));
                 }
             }
             Ok(a) => {
                 let key = String::from_utf8_lossy(a.key.as_ref()).into_owned();
-                c.at(
-                    pos,
-                    format!("attribute '{key}' of <forward-request> is not supported yet"),
-                );
+                c.at(pos, format!("attribute '{key}' of <forward-request> is not supported yet"));
             }
             Err(err) => c.at(pos, format!("malformed attribute on <forward-request>: {err}")),
         }

@@ -114,19 +114,11 @@ impl Router {
         }
         let ops = self.ops.get(idx).map_or(&[][..], Vec::as_slice);
         if ops.is_empty() {
-            return RouteOutcome::Matched(RouteMatch {
-                api,
-                operation: None,
-                rest_start,
-            });
+            return RouteOutcome::Matched(RouteMatch { api, operation: None, rest_start });
         }
         let rest = req.path.get(rest_start..).unwrap_or("");
         match best_operation(ops, req.method, rest) {
-            Some(op) => RouteOutcome::Matched(RouteMatch {
-                api,
-                operation: Some(op),
-                rest_start,
-            }),
+            Some(op) => RouteOutcome::Matched(RouteMatch { api, operation: Some(op), rest_start }),
             None => RouteOutcome::OperationNotFound { api },
         }
     }
@@ -174,12 +166,7 @@ impl Router {
         headers: &dyn HeaderLookup,
     ) -> Option<(ApiIdx, usize)> {
         let g = self.groups.get(group as usize)?;
-        let find = |v: &[u8]| {
-            g.versions
-                .iter()
-                .find(|(k, _)| cmp_lower(k, v) == Ordering::Equal)
-                .map(|(_, a)| *a)
-        };
+        let find = |v: &[u8]| g.versions.iter().find(|(k, _)| cmp_lower(k, v) == Ordering::Equal).map(|(_, a)| *a);
         match &g.scheme {
             GroupScheme::Plain => g.original.map(|a| (a, end)),
             GroupScheme::Segment => {

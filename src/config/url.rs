@@ -51,11 +51,7 @@ pub fn parse_backend_url(s: &str) -> Result<BackendUrl, String> {
     if host.is_empty() {
         return Err("URL has no host".into());
     }
-    if !ipv6
-        && !host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
-    {
+    if !ipv6 && !host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_')) {
         return Err(format!("invalid host '{host}'"));
     }
     let port = match port_str {
@@ -67,18 +63,8 @@ pub fn parse_backend_url(s: &str) -> Result<BackendUrl, String> {
     };
     let host = host.to_ascii_lowercase();
     let bracketed = if ipv6 { format!("[{host}]") } else { host.clone() };
-    let authority = if port == scheme.default_port() {
-        bracketed
-    } else {
-        format!("{bracketed}:{port}")
-    };
-    Ok(BackendUrl {
-        scheme,
-        host,
-        port,
-        authority,
-        base_path: path.trim_end_matches('/').to_string(),
-    })
+    let authority = if port == scheme.default_port() { bracketed } else { format!("{bracketed}:{port}") };
+    Ok(BackendUrl { scheme, host, port, authority, base_path: path.trim_end_matches('/').to_string() })
 }
 
 #[cfg(test)]
@@ -108,15 +94,9 @@ mod tests {
     #[test]
     fn ipv6() {
         let u = p("http://[::1]:8080/a");
-        assert_eq!(
-            (u.host.as_str(), u.port, u.authority.as_str()),
-            ("::1", 8080, "[::1]:8080")
-        );
+        assert_eq!((u.host.as_str(), u.port, u.authority.as_str()), ("::1", 8080, "[::1]:8080"));
         let u = p("https://[FE80::1]/");
-        assert_eq!(
-            (u.host.as_str(), u.port, u.authority.as_str()),
-            ("fe80::1", 443, "[fe80::1]")
-        );
+        assert_eq!((u.host.as_str(), u.port, u.authority.as_str()), ("fe80::1", 443, "[fe80::1]"));
     }
 
     #[test]

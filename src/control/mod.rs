@@ -45,25 +45,18 @@ pub struct Control {
 
 impl Control {
     pub fn new(settings: Arc<Settings>, node: Arc<NodeState>, builder: crate::snapshot::Builder) -> Control {
-        Control {
-            settings,
-            node,
-            builder,
-            generation: 0,
-        }
+        Control { settings, node, builder, generation: 0 }
     }
 
     /// Loads and compiles a document into the next snapshot, recording the outcome in the node
     /// status. Does not hand it to workers.
     pub fn compile(&mut self, mut bytes: Vec<u8>, source: &'static str) -> Result<Snapshot, ApplyError> {
-        let result = config::load_document(&mut bytes)
-            .map_err(ApplyError::from)
-            .and_then(|loaded| {
-                for w in &loaded.warnings {
-                    tracing::warn!(path = %w.path, "{}", w.message);
-                }
-                Ok(self.builder.build(loaded.snapshot, self.generation + 1)?)
-            });
+        let result = config::load_document(&mut bytes).map_err(ApplyError::from).and_then(|loaded| {
+            for w in &loaded.warnings {
+                tracing::warn!(path = %w.path, "{}", w.message);
+            }
+            Ok(self.builder.build(loaded.snapshot, self.generation + 1)?)
+        });
         match &result {
             Ok(snap) => {
                 self.generation = snap.generation;

@@ -36,13 +36,7 @@ pub struct ChunkedScanner {
 
 impl Default for ChunkedScanner {
     fn default() -> Self {
-        ChunkedScanner {
-            state: State::Size,
-            size: 0,
-            digits: 0,
-            line_len: 0,
-            payload: 0,
-        }
+        ChunkedScanner { state: State::Size, size: 0, digits: 0, line_len: 0, payload: 0 }
     }
 }
 
@@ -89,11 +83,7 @@ impl ChunkedScanner {
                     }
                     self.line_len = 0;
                     self.digits = 0;
-                    self.state = if self.size == 0 {
-                        State::TrailerStart
-                    } else {
-                        State::Data
-                    };
+                    self.state = if self.size == 0 { State::TrailerStart } else { State::Data };
                 }
                 State::Data => {
                     let take = (self.size as usize).min(input.len() - i);

@@ -75,10 +75,7 @@ impl RequestHead {
         self.split_target(buf, target.as_bytes())?;
         self.headers.clear();
         for h in req.headers.iter() {
-            self.headers.push(HeaderSpan {
-                name: Span::of(buf, h.name.as_bytes()),
-                value: Span::of(buf, h.value),
-            });
+            self.headers.push(HeaderSpan { name: Span::of(buf, h.name.as_bytes()), value: Span::of(buf, h.value) });
         }
         self.check_headers(buf)?;
         Ok(Some(()))
@@ -174,11 +171,7 @@ impl RequestHead {
             self.close = false;
         }
         // Headers named in Connection are hop-by-hop too.
-        for h in self
-            .headers
-            .iter()
-            .filter(|h| h.name.get(buf).eq_ignore_ascii_case(b"connection"))
-        {
+        for h in self.headers.iter().filter(|h| h.name.get(buf).eq_ignore_ascii_case(b"connection")) {
             for t in tokens(h.value.get(buf)) {
                 for (j, other) in self.headers.iter().enumerate() {
                     if other.name.get(buf).eq_ignore_ascii_case(t) {
@@ -211,10 +204,7 @@ impl RequestHead {
 
     /// Methods a retry may repeat (RFC 9110 §9.2.2).
     pub fn is_idempotent(&self, buf: &[u8]) -> bool {
-        matches!(
-            self.method.get(buf),
-            b"GET" | b"HEAD" | b"OPTIONS" | b"PUT" | b"DELETE" | b"TRACE"
-        )
+        matches!(self.method.get(buf), b"GET" | b"HEAD" | b"OPTIONS" | b"PUT" | b"DELETE" | b"TRACE")
     }
 
     pub fn is_head(&self, buf: &[u8]) -> bool {
@@ -273,11 +263,7 @@ mod tests {
         ];
         for raw in bad {
             let r = parse(raw);
-            assert!(
-                matches!(r, Err(HeadError::Malformed(_))),
-                "{:?}: {r:?}",
-                String::from_utf8_lossy(raw)
-            );
+            assert!(matches!(r, Err(HeadError::Malformed(_))), "{:?}: {r:?}", String::from_utf8_lossy(raw));
         }
         assert_eq!(
             parse(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n").err(),
@@ -297,9 +283,7 @@ mod tests {
     fn http10_defaults_to_close() {
         let h = parse(b"GET / HTTP/1.0\r\n\r\n").expect("ok").expect("complete");
         assert!(h.close);
-        let h = parse(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
-            .expect("ok")
-            .expect("complete");
+        let h = parse(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").expect("ok").expect("complete");
         assert!(!h.close);
     }
 

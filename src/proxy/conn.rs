@@ -44,13 +44,8 @@ pub async fn serve<S: AsyncReadRent + AsyncWriteRent>(
     tls: Option<&'static str>,
 ) {
     worker.connections.set(worker.connections.get() + 1);
-    let mut client = Client {
-        io,
-        buf: Vec::with_capacity(4096),
-        peer,
-        scheme,
-        tls,
-    };
+    // Small to start: an idle kept-alive connection holds only this while its read is pending.
+    let mut client = Client { io, buf: Vec::with_capacity(1024), peer, scheme, tls };
     let mut head = RequestHead::default();
     let mut first = true;
     loop {
@@ -73,7 +68,9 @@ pub async fn serve<S: AsyncReadRent + AsyncWriteRent>(
         worker.in_flight.set(worker.in_flight.get() + 1);
         let mut rec = Record::new(start, head_time);
         rec.request_bytes = head.len as u64;
-        let keep_alive = handle(&worker, &mut client, &head, &mut rec).await;
+        // Boxed: the request's state (backend exchange, relay) exists only while a request runs,
+        // so an idle connection's task stays small.
+        let keep_alive = Box::pin(handle(&worker, &mut client, &head, &mut rec)).await;
         worker.in_flight.set(worker.in_flight.get() - 1);
         if !keep_alive {
             break;
@@ -91,11 +88,7 @@ async fn read_head<S: AsyncReadRent>(
     let settings = &worker.settings;
     let limit = settings.header_bytes;
     // A new connection gets the head timeout from accept; a kept-alive one may idle first.
-    let mut deadline = if first {
-        Some(Instant::now() + settings.header_timeout)
-    } else {
-        None
-    };
+    let mut deadline = if first { Some(Instant::now() + settings.header_timeout) } else { None };
     let mut started: Option<Instant> = None;
     loop {
         if !client.buf.is_empty() {
@@ -140,23 +133,17 @@ async fn handle<S: AsyncReadRent + AsyncWriteRent>(
     head: &RequestHead,
     rec: &mut Record,
 ) -> bool {
-    let trace = head
-        .header(&client.buf, "traceparent")
-        .and_then(crate::telemetry::trace::TraceParent::parse);
+    let trace = head.header(&client.buf, "traceparent").and_then(crate::telemetry::trace::TraceParent::parse);
     rec.trace = trace.unwrap_or_else(crate::telemetry::trace::TraceParent::fresh);
     let minor = head.minor_version;
     let Some(snap) = worker.snapshot() else {
         // Managed mode before the first document: nothing is served, probes see 503.
-        let prefix = worker
-            .log_enabled()
-            .then(|| access_log::prefix(head, &client.buf, client.scheme, None));
+        let prefix = worker.log_enabled().then(|| access_log::prefix(head, &client.buf, client.scheme, None));
         let is_head = head.is_head(&client.buf);
         let message = "The gateway has no configuration yet";
         rec.status = 503;
-        let keep = respond(worker, client, head, rec, |out, close| {
-            error_response(out, 503, message, close, is_head)
-        })
-        .await;
+        let keep =
+            respond(worker, client, head, rec, |out, close| error_response(out, 503, message, close, is_head)).await;
         worker.finish(rec, prefix.as_deref(), &client.peer, minor, client.tls, None);
         return keep;
     };
@@ -166,9 +153,7 @@ async fn handle<S: AsyncReadRent + AsyncWriteRent>(
         Decision::Refuse { api: Some(a), .. } => Some(snap.doc.apis[*a as usize].key_query.as_str()),
         _ => None,
     };
-    let prefix = worker
-        .log_enabled()
-        .then(|| access_log::prefix(head, &client.buf, client.scheme, key_query));
+    let prefix = worker.log_enabled().then(|| access_log::prefix(head, &client.buf, client.scheme, key_query));
     let keep = match decision {
         Decision::Forward(route) => super::exchange::forward(worker, client, head, &snap, route, rec).await,
         Decision::Status => {
@@ -181,27 +166,12 @@ async fn handle<S: AsyncReadRent + AsyncWriteRent>(
             })
             .await
         }
-        Decision::Refuse {
-            status,
-            message,
-            api,
-            reason,
-        } => {
+        Decision::Refuse { status, message, api, reason } => {
             rec.api = api;
             rec.status = status;
-            rec.error(
-                if status == 401 {
-                    "authorization"
-                } else {
-                    "configuration"
-                },
-                reason,
-            );
+            rec.error(if status == 401 { "authorization" } else { "configuration" }, reason);
             let is_head = head.is_head(&client.buf);
-            respond(worker, client, head, rec, |out, close| {
-                error_response(out, status, message, close, is_head)
-            })
-            .await
+            respond(worker, client, head, rec, |out, close| error_response(out, status, message, close, is_head)).await
         }
     };
     worker.finish(rec, prefix.as_deref(), &client.peer, minor, client.tls, Some(&snap));
@@ -219,9 +189,9 @@ async fn respond<S: AsyncReadRent + AsyncWriteRent>(
 ) -> bool {
     let body_end = match head.framing {
         Framing::None => Some(head.len),
-        Framing::Length(n) => Some(head.len as u64 + n)
-            .filter(|end| *end <= client.buf.len() as u64)
-            .map(|e| e as usize),
+        Framing::Length(n) => {
+            Some(head.len as u64 + n).filter(|end| *end <= client.buf.len() as u64).map(|e| e as usize)
+        }
         _ => None,
     };
     let keep_alive = body_end.is_some() && !head.close && !worker.draining.get();

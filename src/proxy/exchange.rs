@@ -113,15 +113,7 @@ pub async fn forward<S: AsyncReadRent + AsyncWriteRent>(
     };
     let Some(backend) = api.service_url.as_ref() else {
         rec.error("configuration", "BackendNotConfigured");
-        return fail_early(
-            w,
-            client,
-            &req,
-            rec,
-            500,
-            "No backend service is configured for this API",
-        )
-        .await;
+        return fail_early(w, client, &req, rec, 500, "No backend service is configured for this API").await;
     };
     if let (Some(limit), Framing::Length(n)) = (w.settings.body_bytes, req.framing) {
         if n > limit {
@@ -181,38 +173,18 @@ pub async fn forward<S: AsyncReadRent + AsyncWriteRent>(
     client.buf.drain(..head.len + prefix);
     if head.expect_continue && !body_done {
         let cont = b"HTTP/1.1 100 Continue\r\n\r\n".to_vec();
-        if write_from(&mut client.io, cont, 0, w.settings.idle_timeout)
-            .await
-            .0
-            .is_err()
-        {
+        if write_from(&mut client.io, cont, 0, w.settings.idle_timeout).await.0.is_err() {
             w.put_buf(out);
             return false;
         }
     }
 
-    let peer = Peer {
-        scheme: backend.scheme,
-        host: &backend.host,
-        port: backend.port,
-    };
+    let peer = Peer { scheme: backend.scheme, host: &backend.host, port: backend.port };
     let mut ubuf = w.take_buf();
     let mut rh = ResponseHead::default();
     let io = Io { req: &req, rec };
-    let result = exchange(
-        w,
-        client,
-        snap,
-        &peer,
-        io,
-        &mut out,
-        &mut ubuf,
-        &mut rh,
-        &mut scanner,
-        body_done,
-        length_left,
-    )
-    .await;
+    let result =
+        exchange(w, client, snap, &peer, io, &mut out, &mut ubuf, &mut rh, &mut scanner, body_done, length_left).await;
     w.put_buf(out);
     if req.framing == Framing::Chunked {
         rec.request_bytes = head_len as u64 + scanner.payload;
@@ -305,10 +277,7 @@ async fn exchange<S: AsyncReadRent + AsyncWriteRent>(
             Err(e) => Err(Failure::Backend(e.to_string())),
             Ok(()) => {
                 if !body_done {
-                    let body = Body {
-                        framing: req.framing,
-                        remaining: length_left,
-                    };
+                    let body = Body { framing: req.framing, remaining: length_left };
                     stream_request_body(w, client, &mut conn, body, scanner, out, rec).await?;
                 }
                 let watch = Stopwatch::start();
@@ -432,12 +401,7 @@ async fn relay_response<S: AsyncReadRent + AsyncWriteRent>(
     let framing = client_framing(rh, req.minor);
     let keep_alive = framing != ClientFraming::Close && !req.close && !w.draining.get();
     let mut out = w.take_buf();
-    let shape = ResponseShape {
-        framing,
-        keep_alive,
-        client_minor: req.minor,
-        request_was_head: req.is_head,
-    };
+    let shape = ResponseShape { framing, keep_alive, client_minor: req.minor, request_was_head: req.is_head };
     response_head(&mut out, rh, ubuf, &shape, &rec.id);
     let mut scanner = ChunkedScanner::default();
     let body = &ubuf[rh.len..];

@@ -87,11 +87,7 @@ pub fn request_head(out: &mut Vec<u8>, head: &RequestHead, buf: &[u8], up: &Upst
     }
     push_ip(out, up.client_ip);
     out.extend_from_slice(b"\r\n");
-    header(
-        out,
-        b"x-forwarded-proto",
-        if up.scheme == Scheme::Https { b"https" } else { b"http" },
-    );
+    header(out, b"x-forwarded-proto", if up.scheme == Scheme::Https { b"https" } else { b"http" });
     if let Some(host) = head.host {
         header(out, b"x-forwarded-host", host.get(buf));
     }
@@ -105,11 +101,7 @@ pub fn backend_url(out: &[u8], backend: &BackendUrl) -> String {
     let line_end = memchr::memchr(b'\r', out).unwrap_or(out.len());
     let line = &out[..line_end];
     let target = line.split(|b| *b == b' ').nth(1).unwrap_or(b"/");
-    let scheme = if backend.scheme == Scheme::Https {
-        "https"
-    } else {
-        "http"
-    };
+    let scheme = if backend.scheme == Scheme::Https { "https" } else { "http" };
     format!("{scheme}://{}{}", backend.authority, String::from_utf8_lossy(target))
 }
 
@@ -151,12 +143,7 @@ pub struct ResponseShape {
 }
 
 pub fn response_head(out: &mut Vec<u8>, rh: &ResponseHead, ubuf: &[u8], shape: &ResponseShape, id: &RequestId) {
-    let ResponseShape {
-        framing,
-        keep_alive,
-        client_minor,
-        request_was_head,
-    } = *shape;
+    let ResponseShape { framing, keep_alive, client_minor, request_was_head } = *shape;
     status_line(out, rh.status, rh.reason.get(ubuf));
     for (i, h) in rh.headers.iter().enumerate() {
         if rh.drop_mask & (1 << i) == 0 {

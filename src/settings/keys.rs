@@ -26,29 +26,15 @@ pub struct Key {
 }
 
 const fn key(name: &'static str, default: Option<&'static str>, kind: Kind) -> Key {
-    Key {
-        name,
-        default,
-        kind,
-        secret: false,
-    }
+    Key { name, default, kind, secret: false }
 }
 
 const LOG_LEVELS: &[&str] = &["all", "debug", "info", "warn", "error", "fatal"];
 
 pub const KEYS: &[Key] = &[
     key("config.service.endpoint", None, Kind::Text),
-    Key {
-        name: "config.service.auth",
-        default: None,
-        kind: Kind::Text,
-        secret: true,
-    },
-    key(
-        "config.service.endpoint.disableCertificateValidation",
-        Some("false"),
-        Kind::Bool,
-    ),
+    Key { name: "config.service.auth", default: None, kind: Kind::Text, secret: true },
+    key("config.service.endpoint.disableCertificateValidation", Some("false"), Kind::Bool),
     key("config.service.integration.timeout", Some("00:01:40"), Kind::Duration),
     key("config.service.poll.interval", Some("10s"), Kind::Duration),
     key("config.service.heartbeat.interval", Some("60s"), Kind::Duration),
@@ -67,30 +53,18 @@ pub const KEYS: &[Key] = &[
     key("net.server.tls.ciphers.allowed-suites", None, Kind::Text),
     key("net.client.tls.ciphers.allowed-suites", None, Kind::Text),
     key("net.server.limits.header-bytes", Some("65536"), Kind::Bytes),
-    key(
-        "net.server.limits.body-bytes",
-        Some("unlimited"),
-        Kind::BytesOrUnlimited,
-    ),
+    key("net.server.limits.body-bytes", Some("unlimited"), Kind::BytesOrUnlimited),
     key("net.server.timeouts.header", Some("30s"), Kind::Duration),
     key("net.server.timeouts.idle", Some("120s"), Kind::Duration),
     key("net.client.timeouts.connect", Some("10s"), Kind::Duration),
     key("net.client.timeouts.response", Some("300s"), Kind::Duration),
     key("net.client.pool.idle-per-host", Some("64"), Kind::Count),
     key("net.client.pool.idle-timeout", Some("30s"), Kind::Duration),
-    key(
-        "telemetry.logs.std",
-        Some("text"),
-        Kind::OneOf(&["none", "text", "json"]),
-    ),
+    key("telemetry.logs.std", Some("text"), Kind::OneOf(&["none", "text", "json"])),
     key("telemetry.logs.std.level", Some("info"), Kind::OneOf(LOG_LEVELS)),
     key("telemetry.logs.std.color", Some("false"), Kind::Bool),
     key("telemetry.logs.requests", Some("true"), Kind::Bool),
-    key(
-        "telemetry.metrics.local",
-        Some("none"),
-        Kind::OneOf(&["none", "statsd", "prometheus"]),
-    ),
+    key("telemetry.metrics.local", Some("none"), Kind::OneOf(&["none", "statsd", "prometheus"])),
     key("telemetry.metrics.local.statsd.endpoint", None, Kind::Text),
     key(
         "telemetry.metrics.local.statsd.tag-format",
@@ -104,11 +78,7 @@ pub const KEYS: &[Key] = &[
         Some("5,10,25,50,100,250,500,1000,2500,5000,10000"),
         Kind::Text,
     ),
-    key(
-        "observability.opentelemetry.export.interval",
-        Some("60s"),
-        Kind::Duration,
-    ),
+    key("observability.opentelemetry.export.interval", Some("60s"), Kind::Duration),
     key("policy.counters.redis", None, Kind::Text),
     key("shutdown.drain.timeout", Some("30s"), Kind::Duration),
 ];
@@ -119,13 +89,5 @@ pub fn find(name: &str) -> Option<&'static Key> {
 }
 
 /// Prefixes that mark an environment variable as meant for us, so a typo gets a warning.
-pub const NAMESPACES: &[&str] = &[
-    "config.",
-    "gateway.",
-    "runtime.",
-    "net.",
-    "telemetry.",
-    "observability.",
-    "policy.",
-    "shutdown.",
-];
+pub const NAMESPACES: &[&str] =
+    &["config.", "gateway.", "runtime.", "net.", "telemetry.", "observability.", "policy.", "shutdown."];

@@ -40,11 +40,7 @@ pub enum SettingsError {
     #[error("--set {0}: expected key=value")]
     SetSyntax(String),
     #[error("setting {key}={value:?} is invalid: expected {expected}")]
-    Invalid {
-        key: String,
-        value: String,
-        expected: String,
-    },
+    Invalid { key: String, value: String, expected: String },
 }
 
 /// Every known key with its effective raw value and source, plus warnings about unknown keys.
@@ -68,19 +64,15 @@ impl RawSettings {
             }
         }
         if let Some(path) = file {
-            let text = std::fs::read_to_string(path).map_err(|error| SettingsError::File {
-                path: path.to_string(),
-                error,
-            })?;
+            let text =
+                std::fs::read_to_string(path).map_err(|error| SettingsError::File { path: path.to_string(), error })?;
             for (i, line) in text.lines().enumerate() {
                 let line = line.trim();
                 if line.is_empty() || line.starts_with('#') {
                     continue;
                 }
-                let (k, v) = line.split_once('=').ok_or(SettingsError::FileSyntax {
-                    path: path.to_string(),
-                    line: i + 1,
-                })?;
+                let (k, v) =
+                    line.split_once('=').ok_or(SettingsError::FileSyntax { path: path.to_string(), line: i + 1 })?;
                 put(&mut values, &mut warnings, k.trim(), v.trim(), Source::File);
             }
         }
@@ -264,11 +256,7 @@ impl Settings {
         let flag = |k: &str| raw.get(k).and_then(parse::boolean).unwrap_or(false);
         let num = |k: &str| raw.get(k).and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(0);
         let size = |k: &str| raw.get(k).and_then(parse::bytes).unwrap_or(0);
-        let ip = |k: &str| {
-            raw.get(k)
-                .and_then(|v| v.trim().parse().ok())
-                .unwrap_or(IpAddr::from([127, 0, 0, 1]))
-        };
+        let ip = |k: &str| raw.get(k).and_then(|v| v.trim().parse().ok()).unwrap_or(IpAddr::from([127, 0, 0, 1]));
         let workers = match raw.get("runtime.workers") {
             Some(v) => v.trim().parse().unwrap_or(1),
             None => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
@@ -313,25 +301,16 @@ impl Settings {
             pool_idle_per_host: num("net.client.pool.idle-per-host") as usize,
             pool_idle_timeout: dur("net.client.pool.idle-timeout"),
             log_format,
-            log_level: raw
-                .get("telemetry.logs.std.level")
-                .unwrap_or("info")
-                .to_ascii_lowercase(),
+            log_level: raw.get("telemetry.logs.std.level").unwrap_or("info").to_ascii_lowercase(),
             log_requests: flag("telemetry.logs.requests"),
             drain_timeout: dur("shutdown.drain.timeout"),
-            statsd: match raw
-                .get("telemetry.metrics.local")
-                .map(str::to_ascii_lowercase)
-                .as_deref()
-            {
+            statsd: match raw.get("telemetry.metrics.local").map(str::to_ascii_lowercase).as_deref() {
                 Some("statsd") => {
-                    Some(
-                        text("telemetry.metrics.local.statsd.endpoint").ok_or_else(|| SettingsError::Invalid {
-                            key: "telemetry.metrics.local.statsd.endpoint".into(),
-                            value: String::new(),
-                            expected: "host:port (required when telemetry.metrics.local=statsd)".into(),
-                        })?,
-                    )
+                    Some(text("telemetry.metrics.local.statsd.endpoint").ok_or_else(|| SettingsError::Invalid {
+                        key: "telemetry.metrics.local.statsd.endpoint".into(),
+                        value: String::new(),
+                        expected: "host:port (required when telemetry.metrics.local=statsd)".into(),
+                    })?)
                 }
                 _ => None,
             },
@@ -352,17 +331,10 @@ mod tests {
     fn precedence_is_set_then_env_then_file_then_default() {
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("env.conf");
-        std::fs::write(
-            &file,
-            "# comment\nruntime.workers=3\nnet.server.http.port=9001\nbogus.key=1\n",
-        )
-        .expect("write");
+        std::fs::write(&file, "# comment\nruntime.workers=3\nnet.server.http.port=9001\nbogus.key=1\n").expect("write");
         let raw = RawSettings::gather(
             &["net.server.http.port=9003".to_string()],
-            vec![
-                ("RUNTIME.WORKERS".to_string(), "5".to_string()),
-                ("PATH".to_string(), "/bin".to_string()),
-            ],
+            vec![("RUNTIME.WORKERS".to_string(), "5".to_string()), ("PATH".to_string(), "/bin".to_string())],
             file.to_str(),
         )
         .expect("gather");
@@ -378,10 +350,7 @@ mod tests {
     fn malformed_value_names_key_and_accepted_values() {
         let raw = RawSettings::gather(&["telemetry.logs.std=xml".to_string()], vec![], None).expect("gather");
         let err = Settings::from_raw(&raw).expect_err("must fail").to_string();
-        assert!(
-            err.contains("telemetry.logs.std") && err.contains("none, text, json"),
-            "{err}"
-        );
+        assert!(err.contains("telemetry.logs.std") && err.contains("none, text, json"), "{err}");
     }
 
     #[test]

@@ -19,15 +19,13 @@ pub const FLUSH_AT: usize = 64 * 1024;
 /// Starts the writer thread; workers send it whole buffers of complete lines.
 pub fn writer() -> std::io::Result<Sender<Vec<u8>>> {
     let (tx, rx) = crossbeam_channel::bounded::<Vec<u8>>(1024);
-    std::thread::Builder::new()
-        .name("gw-access-log".into())
-        .spawn(move || {
-            for buf in rx {
-                let mut out = std::io::stdout().lock();
-                let _ = out.write_all(&buf);
-                let _ = out.flush();
-            }
-        })?;
+    std::thread::Builder::new().name("gw-access-log".into()).spawn(move || {
+        for buf in rx {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(&buf);
+            let _ = out.flush();
+        }
+    })?;
     Ok(tx)
 }
 
@@ -71,13 +69,9 @@ pub fn append(
     let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
     let doc = snap.map(|s| &s.doc);
     let api = rec.api.and_then(|a| doc.and_then(|d| d.apis.get(a as usize)));
-    let op = rec
-        .operation
-        .and_then(|o| api.and_then(|a| a.operations.get(o as usize)));
+    let op = rec.operation.and_then(|o| api.and_then(|a| a.operations.get(o as usize)));
     let product = rec.product.and_then(|p| doc.and_then(|d| d.products.get(p as usize)));
-    let sub = rec
-        .subscription
-        .and_then(|s| doc.and_then(|d| d.subscriptions.get_opt(s)));
+    let sub = rec.subscription.and_then(|s| doc.and_then(|d| d.subscriptions.get_opt(s)));
     out.push_str("{\"timeGenerated\":\"");
     out.push_str(&crate::timefmt::rfc3339(std::time::SystemTime::now()));
     out.push_str("\",\"category\":\"GatewayLogs\",\"correlationId\":\"");
@@ -121,11 +115,7 @@ pub fn append(
     }
     field(out, "lastErrorSource", rec.last_error_source);
     field(out, "lastErrorReason", rec.last_error_reason);
-    field(
-        out,
-        "clientProtocol",
-        Some(if http_minor == 0 { "HTTP/1.0" } else { "HTTP/1.1" }),
-    );
+    field(out, "clientProtocol", Some(if http_minor == 0 { "HTTP/1.0" } else { "HTTP/1.1" }));
     field(out, "clientTlsVersion", tls);
     out.push_str("}\n");
 }

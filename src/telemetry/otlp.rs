@@ -19,12 +19,8 @@ use super::histograms::{at_or_below, ApiHistograms};
 use crate::node::{Merged, NodeState};
 
 /// The APIM names of the four duration histograms, in `Record::durations` order.
-pub const DURATION_NAMES: [&str; 4] = [
-    "DurationInMs",
-    "BackendDurationInMs",
-    "ClientDurationInMs",
-    "GatewayDurationInMs",
-];
+pub const DURATION_NAMES: [&str; 4] =
+    ["DurationInMs", "BackendDurationInMs", "ClientDurationInMs", "GatewayDurationInMs"];
 
 pub struct Exporter {
     pub url: String,
@@ -44,10 +40,7 @@ impl Exporter {
             loop {
                 std::thread::sleep(self.interval);
                 let body = encode(&self.node, &self.buckets_ms);
-                let sent = agent
-                    .post(&self.url)
-                    .header("Content-Type", "application/x-protobuf")
-                    .send(&body[..]);
+                let sent = agent.post(&self.url).header("Content-Type", "application/x-protobuf").send(&body[..]);
                 match sent {
                     Ok(r) if r.status().is_success() => {}
                     Ok(r) => tracing::warn!(status = r.status().as_u16(), "OTLP export refused"),
@@ -62,9 +55,7 @@ impl Exporter {
 fn attr(key: &str, value: &str) -> KeyValue {
     KeyValue {
         key: key.to_string(),
-        value: Some(AnyValue {
-            value: Some(any_value::Value::StringValue(value.to_string())),
-        }),
+        value: Some(AnyValue { value: Some(any_value::Value::StringValue(value.to_string())) }),
         ..Default::default()
     }
 }
@@ -78,19 +69,13 @@ pub fn encode(node: &NodeState, buckets_ms: &[f64]) -> Vec<u8> {
     let now = SystemTime::now();
     let start = unix_nanos(now - node.started.elapsed());
     let now = unix_nanos(now);
-    let Merged {
-        by_route, histograms, ..
-    } = node.merged();
+    let Merged { by_route, histograms, .. } = node.merged();
     let cumulative = AggregationTemporality::Cumulative as i32;
     let mut metrics = Vec::new();
     let points = by_route
         .iter()
         .map(|((api, op, class), n)| NumberDataPoint {
-            attributes: vec![
-                attr("ApiId", api),
-                attr("OperationId", op),
-                attr("ResponseCodeCategory", class),
-            ],
+            attributes: vec![attr("ApiId", api), attr("OperationId", op), attr("ResponseCodeCategory", class)],
             start_time_unix_nano: start,
             time_unix_nano: now,
             value: Some(number_data_point::Value::AsInt(*n as i64)),
@@ -108,17 +93,11 @@ pub fn encode(node: &NodeState, buckets_ms: &[f64]) -> Vec<u8> {
         ..Default::default()
     });
     for (i, name) in DURATION_NAMES.iter().enumerate() {
-        let points = histograms
-            .iter()
-            .map(|(api, h)| point(api, h, i, buckets_ms, start, now))
-            .collect();
+        let points = histograms.iter().map(|(api, h)| point(api, h, i, buckets_ms, start, now)).collect();
         metrics.push(Metric {
             name: (*name).into(),
             unit: "ms".into(),
-            data: Some(metric::Data::Histogram(Histogram {
-                data_points: points,
-                aggregation_temporality: cumulative,
-            })),
+            data: Some(metric::Data::Histogram(Histogram { data_points: points, aggregation_temporality: cumulative })),
             ..Default::default()
         });
     }
@@ -187,21 +166,11 @@ mod tests {
         let names: Vec<&str> = metrics.iter().map(|m| m.name.as_str()).collect();
         assert_eq!(
             names,
-            [
-                "Requests",
-                "DurationInMs",
-                "BackendDurationInMs",
-                "ClientDurationInMs",
-                "GatewayDurationInMs"
-            ]
+            ["Requests", "DurationInMs", "BackendDurationInMs", "ClientDurationInMs", "GatewayDurationInMs"]
         );
-        let Some(metric::Data::Sum(sum)) = &metrics[0].data else {
-            panic!("Requests is a sum")
-        };
+        let Some(metric::Data::Sum(sum)) = &metrics[0].data else { panic!("Requests is a sum") };
         assert_eq!(sum.data_points[0].value, Some(number_data_point::Value::AsInt(6)));
-        let Some(metric::Data::Histogram(h)) = &metrics[1].data else {
-            panic!("a histogram")
-        };
+        let Some(metric::Data::Histogram(h)) = &metrics[1].data else { panic!("a histogram") };
         let p = &h.data_points[0];
         assert_eq!(p.count, 4);
         assert_eq!(p.bucket_counts, vec![2, 0, 0, 2], "2 ms twice (<=5), 30 ms twice (>25)");

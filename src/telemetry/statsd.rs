@@ -42,10 +42,7 @@ const MAX_DATAGRAM: usize = 1400;
 /// One metric line in the given tag format.
 pub fn line(out: &mut String, name: &str, value: &str, kind: &str, tags: &[(&str, &str)], format: TagFormat) {
     let tag_list = |sep: char, kv: char| {
-        tags.iter()
-            .map(|(k, v)| format!("{k}{kv}{}", clean(v)))
-            .collect::<Vec<_>>()
-            .join(&sep.to_string())
+        tags.iter().map(|(k, v)| format!("{k}{kv}{}", clean(v))).collect::<Vec<_>>().join(&sep.to_string())
     };
     match format {
         TagFormat::None => out.push_str(&format!("{name}:{value}|{kind}")),
@@ -58,15 +55,7 @@ pub fn line(out: &mut String, name: &str, value: &str, kind: &str, tags: &[(&str
 
 /// Tag values may not carry the format's separators.
 fn clean(v: &str) -> String {
-    v.chars()
-        .map(|c| {
-            if matches!(c, ',' | ':' | '|' | '=' | '#' | '\n') {
-                '_'
-            } else {
-                c
-            }
-        })
-        .collect()
+    v.chars().map(|c| if matches!(c, ',' | ':' | '|' | '=' | '#' | '\n') { '_' } else { c }).collect()
 }
 
 pub fn spawn(endpoint: &str, format: TagFormat) -> std::io::Result<Sender<Vec<Sample>>> {
@@ -88,11 +77,9 @@ pub fn spawn(endpoint: &str, format: TagFormat) -> std::io::Result<Sender<Vec<Sa
                 ];
                 line_buf.clear();
                 line(&mut line_buf, "Requests", "1", "c", &tags, format);
-                for (name, ms) in [
-                    ("DurationInMS", s.ms[0]),
-                    ("BackendDurationInMS", s.ms[1]),
-                    ("ClientDurationInMS", s.ms[2]),
-                ] {
+                for (name, ms) in
+                    [("DurationInMS", s.ms[0]), ("BackendDurationInMS", s.ms[1]), ("ClientDurationInMS", s.ms[2])]
+                {
                     line(&mut line_buf, name, &format!("{ms:.3}"), "ms", &tags[..2], format);
                 }
                 if datagram.len() + line_buf.len() > MAX_DATAGRAM && !datagram.is_empty() {

@@ -62,20 +62,12 @@ impl TraceParent {
 
     /// A new trace started at the gateway (not sampled: ringgate records no spans itself).
     pub fn fresh() -> TraceParent {
-        TraceParent {
-            trace_id: fastrand::u128(1..),
-            parent_id: fastrand::u64(1..),
-            flags: 0,
-        }
+        TraceParent { trace_id: fastrand::u128(1..), parent_id: fastrand::u64(1..), flags: 0 }
     }
 
     pub fn header_value(&self) -> String {
         let mut s = String::with_capacity(55);
-        let _ = write!(
-            s,
-            "00-{:032x}-{:016x}-{:02x}",
-            self.trace_id, self.parent_id, self.flags
-        );
+        let _ = write!(s, "00-{:032x}-{:016x}-{:02x}", self.trace_id, self.parent_id, self.flags);
         s
     }
 

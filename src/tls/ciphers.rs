@@ -33,27 +33,16 @@ pub fn restrict(
     let mut chosen = Vec::new();
     let mut unknown = Vec::new();
     for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-        match provider
-            .cipher_suites
-            .iter()
-            .find(|s| iana_name(s).eq_ignore_ascii_case(name))
-        {
+        match provider.cipher_suites.iter().find(|s| iana_name(s).eq_ignore_ascii_case(name)) {
             Some(s) => chosen.push(*s),
             None => unknown.push(name.to_string()),
         }
     }
     if !unknown.is_empty() || chosen.is_empty() {
         let supported: Vec<String> = provider.cipher_suites.iter().map(iana_name).collect();
-        return Err(CipherError {
-            setting,
-            names: unknown.join(", "),
-            supported: supported.join(", "),
-        });
+        return Err(CipherError { setting, names: unknown.join(", "), supported: supported.join(", ") });
     }
-    Ok(CryptoProvider {
-        cipher_suites: chosen,
-        ..provider
-    })
+    Ok(CryptoProvider { cipher_suites: chosen, ..provider })
 }
 
 #[cfg(test)]
@@ -63,12 +52,8 @@ mod tests {
     #[test]
     fn restricts_by_iana_name() {
         let p = rustls::crypto::ring::default_provider();
-        let r = restrict(
-            p.clone(),
-            Some("TLS_AES_128_GCM_SHA256, TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"),
-            "x",
-        )
-        .expect("known names");
+        let r = restrict(p.clone(), Some("TLS_AES_128_GCM_SHA256, TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"), "x")
+            .expect("known names");
         assert_eq!(r.cipher_suites.len(), 2);
         let err = restrict(p, Some("TLS_RSA_WITH_RC4_128_SHA"), "x").expect_err("unsupported");
         assert!(err.to_string().contains("TLS_RSA_WITH_RC4_128_SHA"));

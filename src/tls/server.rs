@@ -82,24 +82,16 @@ impl SniResolver {
         let mut first_with_key = None;
         for (index, cert) in doc.certificates.iter().enumerate() {
             let Some(key_pem) = &cert.key else { continue };
-            let bad = |message: String| TlsSetupError::Certificate {
-                index,
-                id: cert.id.clone(),
-                message,
-            };
+            let bad = |message: String| TlsSetupError::Certificate { index, id: cert.id.clone(), message };
             let chain: Vec<_> = rustls_pemfile::certs(&mut cert.pem.as_bytes())
                 .collect::<Result<_, _>>()
                 .map_err(|e| bad(format!("invalid certificate PEM: {e}")))?;
             let key = rustls_pemfile::private_key(&mut key_pem.as_bytes())
                 .map_err(|e| bad(format!("invalid key PEM: {e}")))?
                 .ok_or_else(|| bad("no private key in `key`".into()))?;
-            let signer = provider
-                .key_provider
-                .load_private_key(key)
-                .map_err(|e| bad(e.to_string()))?;
+            let signer = provider.key_provider.load_private_key(key).map_err(|e| bad(e.to_string()))?;
             let ck = Arc::new(CertifiedKey::new(chain, signer));
-            ck.keys_match()
-                .map_err(|e| bad(format!("key does not match the certificate: {e}")))?;
+            ck.keys_match().map_err(|e| bad(format!("key does not match the certificate: {e}")))?;
             first_with_key.get_or_insert_with(|| ck.clone());
             keys.insert(cert.id.as_str(), ck);
         }

@@ -109,10 +109,7 @@ impl Worker {
     }
 
     pub fn take_buf(&self) -> Vec<u8> {
-        self.buffers
-            .borrow_mut()
-            .pop()
-            .unwrap_or_else(|| Vec::with_capacity(BUF_SIZE))
+        self.buffers.borrow_mut().pop().unwrap_or_else(|| Vec::with_capacity(BUF_SIZE))
     }
 
     pub fn put_buf(&self, mut buf: Vec<u8>) {
@@ -145,9 +142,7 @@ impl Worker {
         let durations = rec.durations();
         if self.sinks.statsd.is_some() {
             let api = rec.api.and_then(|a| snap.and_then(|s| s.doc.apis.get(a as usize)));
-            let op = rec
-                .operation
-                .and_then(|o| api.and_then(|a| a.operations.get(o as usize)));
+            let op = rec.operation.and_then(|o| api.and_then(|a| a.operations.get(o as usize)));
             let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
             self.statsd_samples.borrow_mut().push(Sample {
                 api: api.map(|a| a.id.clone()).unwrap_or_default(),
@@ -157,11 +152,7 @@ impl Worker {
             });
         }
         let d = durations.map(|d| d.as_micros() as u64);
-        self.histograms
-            .borrow_mut()
-            .entry(api)
-            .or_default()
-            .record(d, rec.request_bytes, rec.response_bytes);
+        self.histograms.borrow_mut().entry(api).or_default().record(d, rec.request_bytes, rec.response_bytes);
         if let Some(tx) = &self.sinks.access_log {
             let mut buf = self.access_log.borrow_mut();
             access_log::append(&mut buf, rec, log_prefix, peer.ip(), http_minor, tls, snap);

@@ -66,24 +66,14 @@ pub fn spawn(
     let driver = spawn.driver;
     let pool = spawn.blocking.clone();
     let sinks = spawn.sinks.clone();
-    let thread = std::thread::Builder::new()
-        .name(format!("gw-worker-{id}"))
-        .spawn(move || {
-            if let Some(core) = core {
-                if !core_affinity::set_for_current(core) {
-                    tracing::warn!(worker = id, core = core.id, "could not pin worker to its core");
-                }
+    let thread = std::thread::Builder::new().name(format!("gw-worker-{id}")).spawn(move || {
+        if let Some(core) = core {
+            if !core_affinity::set_for_current(core) {
+                tracing::warn!(worker = id, core = core.id, "could not pin worker to its core");
             }
-            let run = run::Run {
-                id,
-                settings,
-                node,
-                listeners,
-                rx,
-                first,
-                sinks,
-            };
-            driver::block_on(driver, pool, run.main());
-        })?;
+        }
+        let run = run::Run { id, settings, node, listeners, rx, first, sinks };
+        driver::block_on(driver, pool, run.main());
+    })?;
     Ok(WorkerHandle { tx, thread })
 }

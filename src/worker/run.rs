@@ -33,15 +33,7 @@ pub struct Run {
 
 impl Run {
     pub async fn main(self) {
-        let Run {
-            id,
-            settings,
-            node,
-            listeners,
-            rx,
-            first,
-            sinks,
-        } = self;
+        let Run { id, settings, node, listeners, rx, first, sinks } = self;
         let generation = first.as_ref().map_or(0, |s| s.generation);
         let worker = Rc::new(Worker::new(id, settings, node.clone(), first, sinks));
         node.workers[id].generation.store(generation, Ordering::Release);
@@ -85,11 +77,7 @@ impl Run {
             if let Some(deadline) = drain_deadline {
                 if worker.in_flight.get() == 0 || Instant::now() >= deadline {
                     if worker.in_flight.get() > 0 {
-                        tracing::warn!(
-                            worker = id,
-                            in_flight = worker.in_flight.get(),
-                            "drain timeout: closing"
-                        );
+                        tracing::warn!(worker = id, in_flight = worker.in_flight.get(), "drain timeout: closing");
                     }
                     break;
                 }
@@ -115,13 +103,7 @@ async fn accept_loop(worker: Rc<Worker>, listener: TcpListener, cancel: monoio::
                 if tls {
                     monoio::spawn(serve_tls(worker.clone(), stream, peer));
                 } else {
-                    monoio::spawn(crate::proxy::conn::serve(
-                        worker.clone(),
-                        stream,
-                        peer,
-                        Scheme::Http,
-                        None,
-                    ));
+                    monoio::spawn(crate::proxy::conn::serve(worker.clone(), stream, peer, Scheme::Http, None));
                 }
             }
             Err(_) if worker.draining.get() => return,
@@ -159,9 +141,7 @@ fn install(worker: &Worker, snap: Snapshot) {
     let generation = snap.generation;
     worker.install(snap);
     worker.histograms.borrow_mut().clear(); // keyed by the old snapshot's indexes, already published
-    worker.node.workers[worker.id]
-        .generation
-        .store(generation, Ordering::Release);
+    worker.node.workers[worker.id].generation.store(generation, Ordering::Release);
 }
 
 /// Publishes this worker's counters into its node slot (off the request path, once per tick).
@@ -184,10 +164,7 @@ fn publish(worker: &Worker) {
         };
         let api_id = a.map_or("", |a| a.id.as_str());
         let class = ["1xx", "1xx", "2xx", "3xx", "4xx", "5xx"][class.min(5) as usize];
-        *report
-            .by_route
-            .entry((api_id.to_string(), op_id.to_string(), class))
-            .or_insert(0) += n;
+        *report.by_route.entry((api_id.to_string(), op_id.to_string(), class)).or_insert(0) += n;
     }
     for (api, h) in worker.histograms.borrow_mut().iter_mut().filter(|(_, h)| h.count() > 0) {
         let api_id = api_of(*api).map_or("", |a| a.id.as_str());

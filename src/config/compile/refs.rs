@@ -17,10 +17,7 @@ pub(crate) fn unique_ids<'a>(ctx: &mut Ctx, coll: &str, ids: impl Iterator<Item 
             continue;
         }
         if let Some(first) = seen.get(id) {
-            ctx.problem(
-                format!("{coll}[{i}].id"),
-                format!("duplicate id '{id}' (first used at {coll}[{first}])"),
-            );
+            ctx.problem(format!("{coll}[{i}].id"), format!("duplicate id '{id}' (first used at {coll}[{first}])"));
         } else {
             seen.insert(id, i);
         }
@@ -36,22 +33,14 @@ pub(super) fn compile_apis_products(
     let mut apis = Vec::with_capacity(api_docs.len());
     for (i, a) in api_docs.into_iter().enumerate() {
         let at = format!("apis[{i}]");
-        unique_ids(
-            c.ctx,
-            &format!("{at}.operations"),
-            a.operations.iter().map(|o| o.id.as_str()),
-        );
+        unique_ids(c.ctx, &format!("{at}.operations"), a.operations.iter().map(|o| o.id.as_str()));
         let operations = a
             .operations
             .into_iter()
             .enumerate()
             .map(|(j, o)| Operation {
                 name: o.name.unwrap_or_else(|| o.id.clone()),
-                policy: c.policy(
-                    o.policy.as_deref(),
-                    &format!("{at}.operations[{j}].policy"),
-                    PolicyKind::Policies,
-                ),
+                policy: c.policy(o.policy.as_deref(), &format!("{at}.operations[{j}].policy"), PolicyKind::Policies),
                 id: o.id,
                 method: o.method,
                 url_template: o.url_template,
@@ -74,11 +63,8 @@ pub(super) fn compile_apis_products(
             open_product: None,
         });
     }
-    let api_index: HashMap<&str, ApiIdx> = apis
-        .iter()
-        .enumerate()
-        .filter_map(|(i, a)| Some((a.id.as_str(), ApiIdx::try_from(i).ok()?)))
-        .collect();
+    let api_index: HashMap<&str, ApiIdx> =
+        apis.iter().enumerate().filter_map(|(i, a)| Some((a.id.as_str(), ApiIdx::try_from(i).ok()?))).collect();
 
     unique_ids(c.ctx, "products", product_docs.iter().map(|p| p.id.as_str()));
     let mut products = Vec::with_capacity(product_docs.len());
@@ -146,17 +132,9 @@ pub(super) fn compile_subscriptions(
     let mut subs = Vec::with_capacity(docs.len());
     for (i, s) in docs.into_iter().enumerate() {
         let at = format!("subscriptions[{i}].scope");
-        let find_api = |id: &str| {
-            apis.iter()
-                .position(|a| a.id == id)
-                .and_then(|x| ApiIdx::try_from(x).ok())
-        };
-        let find_product = |id: &str| {
-            products
-                .iter()
-                .position(|p| p.id == id)
-                .and_then(|x| ProductIdx::try_from(x).ok())
-        };
+        let find_api = |id: &str| apis.iter().position(|a| a.id == id).and_then(|x| ApiIdx::try_from(x).ok());
+        let find_product =
+            |id: &str| products.iter().position(|p| p.id == id).and_then(|x| ProductIdx::try_from(x).ok());
         let scope = if s.scope == "/apis" {
             Some(SubScope::AllApis)
         } else if let Some(id) = s.scope.strip_prefix("/apis/") {

@@ -44,17 +44,8 @@ pub(crate) fn parse_iso_duration(s: &str) -> Option<Duration> {
     Some(Duration::from_secs_f64(total))
 }
 
-const FIELDS: &[&str] = &[
-    "id",
-    "url",
-    "tls",
-    "credentials",
-    "pool",
-    "circuitBreaker",
-    "protocol",
-    "description",
-    "type",
-];
+const FIELDS: &[&str] =
+    &["id", "url", "tls", "credentials", "pool", "circuitBreaker", "protocol", "description", "type"];
 
 pub(super) fn walk_backend(v: &Value, at: &str, ctx: &mut Ctx) -> BackendDoc {
     let mut b = BackendDoc {
@@ -72,12 +63,8 @@ pub(super) fn walk_backend(v: &Value, at: &str, ctx: &mut Ctx) -> BackendDoc {
     b.id = f.req_str(ctx, "id").unwrap_or_default();
     b.url = f.opt_str(ctx, "url");
     if let Some(t) = f.get("tls") {
-        const TLS: &[&str] = &[
-            "validateCertificateChain",
-            "validateCertificateName",
-            "caCertificateIds",
-            "clientCertificateId",
-        ];
+        const TLS: &[&str] =
+            &["validateCertificateChain", "validateCertificateName", "caCertificateIds", "clientCertificateId"];
         if let Some(t) = ctx.fields(t, &f.at("tls"), TLS) {
             b.tls.validate_certificate_chain = t.bool(ctx, "validateCertificateChain", true);
             b.tls.validate_certificate_name = t.bool(ctx, "validateCertificateName", true);
@@ -119,13 +106,7 @@ pub(super) fn walk_backend(v: &Value, at: &str, ctx: &mut Ctx) -> BackendDoc {
 }
 
 fn walk_breaker(v: &Value, at: &str, ctx: &mut Ctx) -> Option<CircuitBreaker> {
-    const CB: &[&str] = &[
-        "failureCount",
-        "interval",
-        "tripDuration",
-        "statusCodeRanges",
-        "acceptRetryAfter",
-    ];
+    const CB: &[&str] = &["failureCount", "interval", "tripDuration", "statusCodeRanges", "acceptRetryAfter"];
     let f = ctx.fields(v, at, CB)?;
     let mut duration = |key: &str| {
         let s = f.req_str(ctx, key)?;
@@ -169,10 +150,7 @@ fn value_lists(f: &Fields<'_>, ctx: &mut Ctx, key: &str) -> Vec<(String, Vec<Str
     };
     let path = f.at(key);
     let Value::Object(obj) = v else {
-        ctx.problem(
-            path,
-            format!("expected an object, found {}", crate::config::json::kind(v)),
-        );
+        ctx.problem(path, format!("expected an object, found {}", crate::config::json::kind(v)));
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -180,12 +158,9 @@ fn value_lists(f: &Fields<'_>, ctx: &mut Ctx, key: &str) -> Vec<(String, Vec<Str
         let at = join(&path, name);
         let list = match vals {
             Value::String(s) => vec![s.clone()],
-            other => ctx
-                .array(other, &at)
-                .iter()
-                .enumerate()
-                .filter_map(|(i, x)| ctx.string(x, &index(&at, i)))
-                .collect(),
+            other => {
+                ctx.array(other, &at).iter().enumerate().filter_map(|(i, x)| ctx.string(x, &index(&at, i))).collect()
+            }
         };
         out.push((name.clone(), list));
     }

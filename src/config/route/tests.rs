@@ -18,12 +18,7 @@ fn snap(apis: &str) -> Snapshot {
 }
 
 fn req<'a>(path: &'a str, query: &'a str, method: &'a str) -> RouteRequest<'a> {
-    RouteRequest {
-        path,
-        query,
-        method,
-        scheme: Scheme::Https,
-    }
+    RouteRequest { path, query, method, scheme: Scheme::Https }
 }
 
 /// (api id, operation id, rest) or a short error tag.
@@ -70,17 +65,7 @@ fn no_root_api_means_not_found() {
 #[test]
 fn scheme_must_be_allowed() {
     let s = snap(r#"[{"id":"o","path":"o","protocols":["https"]},{"id":"root","path":""}]"#);
-    assert_eq!(
-        route(
-            &s,
-            &RouteRequest {
-                scheme: Scheme::Http,
-                ..req("/o/x", "", "GET")
-            },
-            &NO
-        ),
-        "ApiNotFound"
-    );
+    assert_eq!(route(&s, &RouteRequest { scheme: Scheme::Http, ..req("/o/x", "", "GET") }, &NO), "ApiNotFound");
     assert_eq!(get(&s, "/o/x"), r#"o - "/x""#);
 }
 
@@ -99,29 +84,15 @@ fn operation_precedence() {
     let s = snap(OPS);
     assert_eq!(get(&s, "/users/users/me"), r#"u me "/users/me""#);
     assert_eq!(get(&s, "/users/users/7"), r#"u byid "/users/7""#);
-    assert_eq!(
-        route(&s, &req("/users/users/7", "", "DELETE"), &NO),
-        r#"u any "/users/7""#
-    );
+    assert_eq!(route(&s, &req("/users/users/7", "", "DELETE"), &NO), r#"u any "/users/7""#);
     assert_eq!(get(&s, "/users/users/7/x"), r#"u wild "/users/7/x""#);
     assert_eq!(get(&s, "/users/users"), r#"u list "/users""#);
-    assert_eq!(
-        get(&s, "/users/users/"),
-        r#"u list "/users/""#,
-        "one trailing slash is insignificant"
-    );
+    assert_eq!(get(&s, "/users/users/"), r#"u list "/users/""#, "one trailing slash is insignificant");
     assert_eq!(get(&s, "/users"), r#"u root """#);
     assert_eq!(get(&s, "/users/"), r#"u root "/""#);
     assert_eq!(get(&s, "/users/files"), r#"u files "/files""#);
-    assert_eq!(
-        route(&s, &req("/users/files/a/b", "", "PUT"), &NO),
-        r#"u files "/files/a/b""#
-    );
-    assert_eq!(
-        get(&s, "/users/Users/me"),
-        "OperationNotFound u",
-        "templates are case-sensitive"
-    );
+    assert_eq!(route(&s, &req("/users/files/a/b", "", "PUT"), &NO), r#"u files "/files/a/b""#);
+    assert_eq!(get(&s, "/users/Users/me"), "OperationNotFound u", "templates are case-sensitive");
     assert_eq!(route(&s, &req("/users/users", "", "POST"), &NO), "OperationNotFound u");
 }
 
@@ -168,24 +139,13 @@ fn header_and_query_versions() {
     let s = snap(&format!(
         r#"[{{"id":"orig","path":"h","apiVersionSet":{hs}}},{{"id":"h1","path":"h","apiVersion":"2024-01","apiVersionSet":{hs}}}]"#
     ));
-    assert_eq!(
-        route(&s, &req("/h/x", "", "GET"), &H(&[("api-version", " 2024-01 ")])),
-        r#"h1 - "/x""#
-    );
+    assert_eq!(route(&s, &req("/h/x", "", "GET"), &H(&[("api-version", " 2024-01 ")])), r#"h1 - "/x""#);
     assert_eq!(get(&s, "/h/x"), r#"orig - "/x""#);
-    assert_eq!(
-        route(&s, &req("/h/x", "", "GET"), &H(&[("api-version", "nope")])),
-        "ApiNotFound"
-    );
+    assert_eq!(route(&s, &req("/h/x", "", "GET"), &H(&[("api-version", "nope")])), "ApiNotFound");
 
     let qs = r#"{"versioningScheme":"Query","versionQueryName":"api-version"}"#;
-    let s = snap(&format!(
-        r#"[{{"id":"q1","path":"q","apiVersion":"v1","apiVersionSet":{qs}}}]"#
-    ));
-    assert_eq!(
-        route(&s, &req("/q/x", "a=1&api-version=v1", "GET"), &NO),
-        r#"q1 - "/x""#
-    );
+    let s = snap(&format!(r#"[{{"id":"q1","path":"q","apiVersion":"v1","apiVersionSet":{qs}}}]"#));
+    assert_eq!(route(&s, &req("/q/x", "a=1&api-version=v1", "GET"), &NO), r#"q1 - "/x""#);
     assert_eq!(route(&s, &req("/q/x", "a=1", "GET"), &NO), "ApiNotFound");
     assert_eq!(route(&s, &req("/q/x", "api-version=v2", "GET"), &NO), "ApiNotFound");
 }
@@ -238,15 +198,9 @@ fn api_path_shape_rejected() {
 
 #[test]
 fn random_requests_never_panic() {
-    let s = snap(&format!(
-        "{},{}",
-        OPS.trim_end_matches(']'),
-        SEG.trim_start_matches('[')
-    ));
+    let s = snap(&format!("{},{}", OPS.trim_end_matches(']'), SEG.trim_start_matches('[')));
     let mut rng = fastrand::Rng::with_seed(7);
-    let parts = [
-        "/", "users", "orders", "v1", "V2", "files", "me", "", "%2F", "é", "*", "{id}", "?",
-    ];
+    let parts = ["/", "users", "orders", "v1", "V2", "files", "me", "", "%2F", "é", "*", "{id}", "?"];
     let mut path = String::new();
     let mut query = String::new();
     for _ in 0..2000 {
@@ -260,17 +214,9 @@ fn random_requests_never_panic() {
         }
         let method = ["GET", "POST", "", "get"][rng.usize(0..4)];
         let scheme = if rng.bool() { Scheme::Http } else { Scheme::Https };
-        let r = RouteRequest {
-            path: &path,
-            query: &query,
-            method,
-            scheme,
-        };
+        let r = RouteRequest { path: &path, query: &query, method, scheme };
         if let RouteOutcome::Matched(m) = s.router.route(&r, &H(&[("api-version", "v1")])) {
-            assert!(
-                path.is_char_boundary(m.rest_start) && m.rest_start <= path.len(),
-                "{path}"
-            );
+            assert!(path.is_char_boundary(m.rest_start) && m.rest_start <= path.len(), "{path}");
         }
     }
 }

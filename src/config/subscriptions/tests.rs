@@ -33,14 +33,12 @@ fn snap() -> Snapshot {
 
 fn admit(s: &Snapshot, api: &str, key: Option<&str>) -> Result<(Option<String>, Option<String>), AuthFailure> {
     let idx = s.api_by_id(api).unwrap();
-    s.subscriptions
-        .admit(&s.apis, &s.products, idx, key.map(str::as_bytes))
-        .map(|a| {
-            (
-                a.subscription.map(|i| s.subscriptions.get(i).id.clone()),
-                a.product.map(|p| s.products[p as usize].id.clone()),
-            )
-        })
+    s.subscriptions.admit(&s.apis, &s.products, idx, key.map(str::as_bytes)).map(|a| {
+        (
+            a.subscription.map(|i| s.subscriptions.get(i).id.clone()),
+            a.product.map(|p| s.products[p as usize].id.clone()),
+        )
+    })
 }
 
 fn some(sub: &str, prod: Option<&str>) -> Result<(Option<String>, Option<String>), AuthFailure> {
@@ -53,23 +51,11 @@ fn key_scopes() {
     assert_eq!(admit(&s, "a", Some("k-all")), some("all", None));
     assert_eq!(admit(&s, "hidden", Some("k-all-2")), some("all", None));
     assert_eq!(admit(&s, "a", Some("k-a")), some("api-a", None));
-    assert_eq!(
-        admit(&s, "b", Some("k-a")),
-        Err(AuthFailure::KeyInvalid),
-        "API scope on another API"
-    );
+    assert_eq!(admit(&s, "b", Some("k-a")), Err(AuthFailure::KeyInvalid), "API scope on another API");
     assert_eq!(admit(&s, "b", Some("k-prod")), some("prod", Some("starter")));
     assert_eq!(admit(&s, "free", Some("k-prod")), Err(AuthFailure::KeyInvalid));
-    assert_eq!(
-        admit(&s, "hidden", Some("k-draft")),
-        Err(AuthFailure::KeyInvalid),
-        "unpublished product"
-    );
-    assert_eq!(
-        admit(&s, "a", Some("k-susp")),
-        Err(AuthFailure::KeyInvalid),
-        "suspended"
-    );
+    assert_eq!(admit(&s, "hidden", Some("k-draft")), Err(AuthFailure::KeyInvalid), "unpublished product");
+    assert_eq!(admit(&s, "a", Some("k-susp")), Err(AuthFailure::KeyInvalid), "suspended");
     assert_eq!(admit(&s, "a", Some("nope")), Err(AuthFailure::KeyInvalid));
     assert_eq!(admit(&s, "a", Some("")), Err(AuthFailure::KeyInvalid));
     assert_eq!(
@@ -91,11 +77,7 @@ fn no_key() {
     let s = snap();
     assert_eq!(admit(&s, "inopen", None), Ok((None, Some("open".into()))));
     assert_eq!(admit(&s, "free", None), Ok((None, None)));
-    assert_eq!(
-        admit(&s, "a", None),
-        Err(AuthFailure::KeyNotFound),
-        "unpublished open product does not count"
-    );
+    assert_eq!(admit(&s, "a", None), Err(AuthFailure::KeyNotFound), "unpublished open product does not count");
     assert_eq!(admit(&s, "hidden", None), Err(AuthFailure::KeyNotFound));
     assert_eq!(s.apis[s.api_by_id("inopen").unwrap() as usize].open_product, Some(1));
 }
@@ -103,9 +85,7 @@ fn no_key() {
 #[test]
 fn records_and_debug_masking() {
     let s = snap();
-    let idx = (0..s.subscriptions.len() as u32)
-        .find(|&i| s.subscriptions.get(i).id == "prod")
-        .unwrap();
+    let idx = (0..s.subscriptions.len() as u32).find(|&i| s.subscriptions.get(i).id == "prod").unwrap();
     let sub = s.subscriptions.get(idx);
     assert_eq!(sub.user_id.as_deref(), Some("u1"));
     assert_eq!(sub.scope, SubScope::Product(0));

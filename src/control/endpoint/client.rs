@@ -52,10 +52,8 @@ impl Client {
                 ureq::tls::RootCerts::new_with_certs(&certs)
             }
         };
-        let tls = ureq::tls::TlsConfig::builder()
-            .root_certs(roots)
-            .disable_verification(settings.endpoint_insecure)
-            .build();
+        let tls =
+            ureq::tls::TlsConfig::builder().root_certs(roots).disable_verification(settings.endpoint_insecure).build();
         let agent = ureq::Agent::config_builder()
             .timeout_global(Some(settings.integration_timeout))
             .http_status_as_error(false)
@@ -64,17 +62,8 @@ impl Client {
             .tls_config(tls)
             .build()
             .into();
-        let auth = if auth.starts_with("GatewayKey ") {
-            auth.to_string()
-        } else {
-            format!("GatewayKey {auth}")
-        };
-        Ok(Client {
-            agent,
-            base,
-            auth,
-            max_bytes: settings.max_document_bytes,
-        })
+        let auth = if auth.starts_with("GatewayKey ") { auth.to_string() } else { format!("GatewayKey {auth}") };
+        Ok(Client { agent, base, auth, max_bytes: settings.max_document_bytes })
     }
 
     pub fn fetch(&self, gateway: &str, etag: Option<&str>) -> Result<Fetched, CallError> {
@@ -91,15 +80,10 @@ impl Client {
                     .get("etag")
                     .and_then(|v| v.to_str().ok())
                     .map(|v| v.trim().trim_start_matches("W/").trim_matches('"').to_string());
-                let bytes = resp
-                    .body_mut()
-                    .with_config()
-                    .limit(self.max_bytes)
-                    .read_to_vec()
-                    .map_err(|e| match e {
-                        ureq::Error::BodyExceedsLimit(_) => CallError::TooLarge(self.max_bytes),
-                        other => transport(other),
-                    })?;
+                let bytes = resp.body_mut().with_config().limit(self.max_bytes).read_to_vec().map_err(|e| match e {
+                    ureq::Error::BodyExceedsLimit(_) => CallError::TooLarge(self.max_bytes),
+                    other => transport(other),
+                })?;
                 Ok(Fetched::Document { bytes, etag })
             }
             304 => Ok(Fetched::NotModified),
@@ -144,9 +128,7 @@ fn normalize(endpoint: &str) -> String {
 /// Back-off after `failures` failed calls: doubling from 500 ms, capped at the poll interval,
 /// with jitter (half to full) so a fleet does not retry in step.
 pub fn backoff(failures: u32, cap: Duration) -> Duration {
-    let base = Duration::from_millis(500)
-        .saturating_mul(1u32 << failures.min(16))
-        .min(cap);
+    let base = Duration::from_millis(500).saturating_mul(1u32 << failures.min(16)).min(cap);
     base.mul_f64(0.5 + fastrand::f64() / 2.0)
 }
 

@@ -42,9 +42,7 @@ impl Resolver {
             Ok(Some(a)) => a,
             _ => return Err(ConnectError::Resolve(host.to_string())),
         };
-        self.cache
-            .borrow_mut()
-            .insert((Box::from(host), port), (addr, Instant::now()));
+        self.cache.borrow_mut().insert((Box::from(host), port), (addr, Instant::now()));
         Ok(addr)
     }
 }
@@ -66,10 +64,7 @@ pub async fn connect(
                 let name = ServerName::try_from(peer.host.to_string())
                     .map_err(|e| ConnectError::Tls(format!("invalid server name {}: {e}", peer.host)))?;
                 let connector = monoio_rustls::TlsConnector::from(tls.clone());
-                let stream = connector
-                    .connect(name, tcp)
-                    .await
-                    .map_err(|e| ConnectError::Tls(e.to_string()))?;
+                let stream = connector.connect(name, tcp).await.map_err(|e| ConnectError::Tls(e.to_string()))?;
                 UpstreamIo::Tls(Box::new(stream))
             }
         };

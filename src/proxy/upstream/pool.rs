@@ -23,11 +23,7 @@ pub struct Pool {
 
 impl Pool {
     pub fn new(max_idle_per_peer: usize, idle_timeout: Duration) -> Pool {
-        Pool {
-            idle: RefCell::new(HashMap::new()),
-            max_idle_per_peer,
-            idle_timeout,
-        }
+        Pool { idle: RefCell::new(HashMap::new()), max_idle_per_peer, idle_timeout }
     }
 
     /// A healthy idle connection to `peer`, if there is one.
