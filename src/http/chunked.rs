@@ -191,3 +191,24 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+
+    #[test]
+    fn arbitrary_input_never_panics_and_never_overruns() {
+        let mut rng = fastrand::Rng::with_seed(11);
+        for _ in 0..20_000 {
+            let len = rng.usize(0..128);
+            let input: Vec<u8> =
+                (0..len).map(|_| *rng.choice(b"0123456789abcdefXx\r\n; =\t".iter()).unwrap_or(&b'0')).collect();
+            let mut s = ChunkedScanner::default();
+            let mut seen = 0u64;
+            if let Ok(used) = s.scan(&input, |d| seen += d.len() as u64) {
+                assert!(used <= input.len());
+                assert_eq!(seen, s.payload);
+            }
+        }
+    }
+}

@@ -295,3 +295,48 @@ mod tests {
         assert_eq!(h.query.get(raw), b"q");
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+
+    /// Arbitrary bytes and mutated valid heads never panic, and a head that parses is always
+    /// internally consistent (spans inside the buffer, framing decided).
+    #[test]
+    fn arbitrary_input_never_panics() {
+        let seeds: &[&[u8]] = &[
+            b"GET /a?b=c HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc",
+            b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close, te\r\n\r\n",
+            b"GET http://h/p HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+        ];
+        let mut rng = fastrand::Rng::with_seed(7);
+        let mut head = RequestHead::default();
+        for i in 0..20_000 {
+            let mut input: Vec<u8> = if i % 2 == 0 {
+                let len = rng.usize(0..256);
+                (0..len).map(|_| rng.u8(..)).collect()
+            } else {
+                seeds[i % seeds.len()].to_vec()
+            };
+            for _ in 0..rng.usize(0..6) {
+                if input.is_empty() {
+                    break;
+                }
+                let at = rng.usize(0..input.len());
+                match rng.u8(0..3) {
+                    0 => input[at] = rng.u8(..),
+                    1 => input.insert(at, *rng.choice(b"\r\n :,;\t\0".iter()).unwrap_or(&b'x')),
+                    _ => {
+                        input.remove(at);
+                    }
+                }
+            }
+            if let Ok(Some(())) = head.parse(&input) {
+                assert!(head.len <= input.len());
+                for h in &head.headers {
+                    assert!(h.name.end as usize <= head.len && h.value.end as usize <= head.len);
+                }
+            }
+        }
+    }
+}
