@@ -91,6 +91,8 @@ async fn read_head<S: AsyncReadRent>(
     let mut deadline = if first { Some(Instant::now() + settings.header_timeout) } else { None };
     let mut started: Option<Instant> = None;
     loop {
+        // A timed-out read takes the buffer with it, so remember whether a head had begun.
+        let partial = !client.buf.is_empty();
         if !client.buf.is_empty() {
             let start = *started.get_or_insert_with(Instant::now);
             match head.parse(&client.buf) {
@@ -118,7 +120,7 @@ async fn read_head<S: AsyncReadRent>(
         let room = limit.saturating_sub(client.buf.len()).max(1);
         match read_more(&mut client.io, &mut client.buf, room, wait).await {
             Ok(_) => {}
-            Err(IoFailure::Timeout) if deadline.is_some() && !client.buf.is_empty() => {
+            Err(IoFailure::Timeout) if deadline.is_some() && partial => {
                 return HeadRead::Refuse(408, "Request header timeout", started.unwrap_or_else(Instant::now))
             }
             Err(_) => return HeadRead::Closed,

@@ -200,15 +200,19 @@ pub async fn forward<S: AsyncReadRent + AsyncWriteRent>(
             rec.status = status;
             let (source, reason) = f.reason();
             rec.error(source, reason);
-            if !matches!(f, Failure::Client) {
-                tracing::debug!(worker = w.id, api = %api.id, error = %f, "request failed");
-                let mut e = w.take_buf();
-                error_response(&mut e, status, message, true, req.is_head);
-                rec.response_bytes = e.len() as u64;
-                let (_, e) = write_from(&mut client.io, e, 0, w.settings.idle_timeout).await;
-                w.put_buf(e);
+            if matches!(f, Failure::Client) {
+                return false;
             }
-            false
+            tracing::debug!(worker = w.id, api = %api.id, error = %f, "request failed");
+            // A backend failure is no reason to drop the client: when its request was read whole,
+            // the connection carries on (as nginx does).
+            let keep = body_done && !matches!(f, Failure::BadBody(_) | Failure::TooLarge);
+            let mut e = w.take_buf();
+            error_response(&mut e, status, message, !keep, req.is_head);
+            rec.response_bytes = e.len() as u64;
+            let (sent, e) = write_from(&mut client.io, e, 0, w.settings.idle_timeout).await;
+            w.put_buf(e);
+            keep && sent.is_ok()
         }
     };
     w.put_buf(ubuf);
