@@ -48,11 +48,13 @@ fn main() {
     let apis: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(10_000);
     let workers: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(2);
     let doc = document(apis);
-    println!(
-        "document: {apis} APIs x 5 operations, {} bytes, {workers} workers",
-        doc.len()
-    );
+    println!("document: {apis} APIs x 5 operations, {} bytes, {workers} workers", doc.len());
     let mut best = [Duration::MAX; 3];
+    let builder = ringgate::snapshot::Builder {
+        server_tls: ringgate::tls::ServerTls::new(None).unwrap_or_else(|e| panic!("{e}")),
+        client_provider: std::sync::Arc::new(rustls::crypto::ring::default_provider()),
+        default_timeout: Duration::from_secs(300),
+    };
     for _ in 0..5 {
         let mut bytes = doc.clone().into_bytes();
         let t0 = Instant::now();
@@ -64,15 +66,13 @@ fn main() {
             }
         };
         let t1 = Instant::now();
-        let snap =
-            match ringgate::snapshot::Snapshot::build(loaded.snapshot, 1, Duration::from_secs(300))
-            {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("{e}");
-                    std::process::exit(1);
-                }
-            };
+        let snap = match builder.build(loaded.snapshot, 1) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("{e}");
+                std::process::exit(1);
+            }
+        };
         let t2 = Instant::now();
         let copies: Vec<_> = (0..workers).map(|_| snap.clone()).collect();
         let t3 = Instant::now();

@@ -16,6 +16,9 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
+# Python tools the tests drive (a real Prometheus text parser).
+python3 -c "import prometheus_client" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check prometheus-client
+
 cargo fmt --check
 cargo clippy --all-targets --quiet -- -D warnings
 cargo test --all-targets 2>&1

@@ -19,25 +19,18 @@ pub struct Demo {
 pub fn start() -> std::io::Result<Demo> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let port = listener.local_addr()?.port();
-    std::thread::Builder::new()
-        .name("demo-echo".into())
-        .spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let _ = std::thread::Builder::new()
-                    .name("demo-echo-conn".into())
-                    .spawn(move || echo(stream));
-            }
-        })?;
+    std::thread::Builder::new().name("demo-echo".into()).spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let _ = std::thread::Builder::new().name("demo-echo-conn".into()).spawn(move || echo(stream));
+        }
+    })?;
     let key: String = (0..32).map(|_| fastrand::alphanumeric()).collect();
     let document = format!(
         r#"{{"revision":"demo","apis":[{{"id":"echo","name":"Echo API","path":"echo","serviceUrl":"http://127.0.0.1:{port}"}}],
 "products":[{{"id":"starter","name":"Starter","apis":["echo"]}}],
 "subscriptions":[{{"id":"demo","name":"Demo subscription","scope":"/products/starter","primaryKey":"{key}","state":"active"}}]}}"#
     );
-    Ok(Demo {
-        document: document.into_bytes(),
-        key,
-    })
+    Ok(Demo { document: document.into_bytes(), key })
 }
 
 const MAX_BODY: usize = 1 << 20;
@@ -93,14 +86,7 @@ fn echo(mut stream: TcpStream) {
         }
         let json = describe(&head, &buf, &body);
         let mut out = Vec::with_capacity(json.len() + 128);
-        simple_response(
-            &mut out,
-            200,
-            b"application/json",
-            json.as_bytes(),
-            head.close,
-            head.is_head(&buf),
-        );
+        simple_response(&mut out, 200, b"application/json", json.as_bytes(), head.close, head.is_head(&buf));
         if stream.write_all(&out).is_err() || head.close {
             return;
         }

@@ -24,13 +24,15 @@ pub enum StartError {
     #[error("{0}")]
     Endpoint(#[from] crate::control::endpoint::EndpointError),
     #[error("{0}")]
+    Tls(#[from] crate::tls::TlsSetupError),
+    #[error("{0}")]
     Io(#[from] std::io::Error),
 }
 
 impl StartError {
     pub fn exit_code(&self) -> u8 {
         match self {
-            StartError::Endpoint(_) => 2,
+            StartError::Endpoint(_) | StartError::Tls(_) => 2,
             _ => 1,
         }
     }
@@ -50,7 +52,8 @@ pub fn run(settings: Settings) -> Result<(), StartError> {
         tracing::debug!(limit, "open files limit");
     }
     let node = Arc::new(NodeState::new(settings.workers, driver.name()));
-    let mut control = Control::new(settings.clone(), node.clone());
+    let builder = crate::snapshot::Builder::from_settings(&settings)?;
+    let mut control = Control::new(settings.clone(), node.clone(), builder);
 
     // The first document: the endpoint (or its backup), a local file, or the demo.
     let mut demo_key = None;
@@ -65,19 +68,14 @@ pub fn run(settings: Settings) -> Result<(), StartError> {
         let first = first_from_endpoint(&mut control, &mut endpoint, &settings);
         (first, Box::new(endpoint))
     } else if let Some(path) = &settings.local_path {
-        let bytes = std::fs::read(path).map_err(|error| StartError::ReadConfig {
-            path: path.display().to_string(),
-            error,
-        })?;
+        let bytes =
+            std::fs::read(path).map_err(|error| StartError::ReadConfig { path: path.display().to_string(), error })?;
         tracing::info!(source = "file", path = %path.display(), "configuration source");
         let snap = control.compile(bytes.clone(), "file")?;
         (Some(snap), Box::new(FileSource::new(path.clone(), &bytes)))
     } else {
         let demo = crate::demo::start()?;
-        tracing::info!(
-            source = "demo",
-            "configuration source: none given, serving the built-in demo"
-        );
+        tracing::info!(source = "demo", "configuration source: none given, serving the built-in demo");
         let snap = control.compile(demo.document.clone(), "demo")?;
         demo_key = Some(demo.key);
         (Some(snap), Box::new(NoSource))
@@ -86,30 +84,42 @@ pub fn run(settings: Settings) -> Result<(), StartError> {
     let http_addr = SocketAddr::new(settings.bind, settings.http_port);
     let listeners = worker::listener::reuseport_group(http_addr, settings.workers)?;
     let http_addr = listeners[0].local_addr()?;
-    let admin =
-        worker::listener::single(SocketAddr::new(settings.admin_bind, settings.admin_port))?;
+    // HTTPS is always listened on; without a certificate in the document handshakes are refused.
+    let https_listeners =
+        worker::listener::reuseport_group(SocketAddr::new(settings.bind, settings.https_port), settings.workers)?;
+    let https_addr = https_listeners[0].local_addr()?;
+    let admin = worker::listener::single(SocketAddr::new(settings.admin_bind, settings.admin_port))?;
     let admin_addr = admin.local_addr()?;
     crate::admin::spawn(admin, node.clone())?;
 
-    let cores = if settings.pin_workers {
-        core_affinity::get_core_ids().unwrap_or_default()
-    } else {
-        Vec::new()
-    };
+    let cores = if settings.pin_workers { core_affinity::get_core_ids().unwrap_or_default() } else { Vec::new() };
     let spawn = worker::Spawn {
         settings: settings.clone(),
         node: node.clone(),
         driver,
         blocking: monoio::blocking::DefaultThreadPool::new(2),
-        reaper: spawn_reaper()?,
+        sinks: worker::Sinks {
+            reaper: spawn_reaper()?,
+            access_log: if settings.log_requests { Some(crate::telemetry::access_log::writer()?) } else { None },
+            statsd: match &settings.statsd {
+                Some(endpoint) => {
+                    let format = crate::telemetry::statsd::TagFormat::parse(&settings.statsd_tag_format);
+                    tracing::info!(endpoint = %endpoint, format = ?format, "StatsD metrics");
+                    Some(crate::telemetry::statsd::spawn(endpoint, format)?)
+                }
+                None => None,
+            },
+        },
     };
     let mut handles = Vec::with_capacity(settings.workers);
-    for (id, listener) in listeners.into_iter().enumerate() {
+    for (id, (listener, tls_listener)) in listeners.into_iter().zip(https_listeners).enumerate() {
         let core = (!cores.is_empty()).then(|| cores[id % cores.len()]);
-        handles.push(worker::spawn(&spawn, id, core, listener, first.clone())?);
+        let listeners = worker::Listeners { http: listener, https: tls_listener };
+        handles.push(worker::spawn(&spawn, id, core, listeners, first.clone())?);
     }
     tracing::info!(
         http = %http_addr,
+        https = %https_addr,
         admin = %admin_addr,
         workers = settings.workers,
         pinned = !cores.is_empty(),
@@ -121,11 +131,26 @@ pub fn run(settings: Settings) -> Result<(), StartError> {
         print_demo(http_addr, &key);
     }
 
+    if settings.otel_enabled {
+        match &settings.otel_collector {
+            Some(uri) => {
+                let url = format!("{}/v1/metrics", uri.trim_end_matches('/'));
+                tracing::info!(url = %url, interval = ?settings.otel_interval, "OpenTelemetry metrics export");
+                crate::telemetry::otlp::Exporter {
+                    url,
+                    interval: settings.otel_interval,
+                    buckets_ms: settings.otel_buckets_ms.clone(),
+                    node: node.clone(),
+                }
+                .spawn()?;
+            }
+            None => tracing::warn!("observability.opentelemetry.enabled without a collector.uri: nothing exported"),
+        }
+    }
     let (stop_tx, stop_rx) = crossbeam_channel::bounded::<()>(1);
     let senders: Vec<_> = handles.iter().map(|h| h.tx.clone()).collect();
-    let control_thread = std::thread::Builder::new()
-        .name("gw-control".into())
-        .spawn(move || control.run(source, senders, stop_rx))?;
+    let control_thread =
+        std::thread::Builder::new().name("gw-control".into()).spawn(move || control.run(source, senders, stop_rx))?;
 
     wait_for_signal()?;
     tracing::info!(timeout = ?settings.drain_timeout, "draining: no new connections, finishing requests in flight");
@@ -145,11 +170,7 @@ pub fn run(settings: Settings) -> Result<(), StartError> {
 /// Managed mode at start: one fetch; if the endpoint cannot be reached (or its document does not
 /// load), the backup; if there is none (or it is refused), nothing: the status endpoint says 503
 /// until the endpoint answers.
-fn first_from_endpoint(
-    control: &mut Control,
-    endpoint: &mut EndpointSource,
-    settings: &Settings,
-) -> Option<Snapshot> {
+fn first_from_endpoint(control: &mut Control, endpoint: &mut EndpointSource, settings: &Settings) -> Option<Snapshot> {
     match endpoint.fetch_now() {
         Ok(bytes) => match control.compile(bytes, "endpoint") {
             Ok(snap) => {
@@ -161,7 +182,9 @@ fn first_from_endpoint(
         Err(e) => tracing::warn!("configuration endpoint not available at start: {e}"),
     }
     let Some(dir) = &settings.backup_path else {
-        tracing::warn!("no configuration yet and no backup (config.backup.path): serving 503 until the endpoint answers");
+        tracing::warn!(
+            "no configuration yet and no backup (config.backup.path): serving 503 until the endpoint answers"
+        );
         return None;
     };
     match crate::control::backup::read(dir) {
@@ -181,9 +204,7 @@ fn first_from_endpoint(
             None
         }
         Err(e) => {
-            tracing::error!(
-                "the configuration backup is refused: {e}; serving 503 until the endpoint answers"
-            );
+            tracing::error!("the configuration backup is refused: {e}; serving 503 until the endpoint answers");
             None
         }
     }
@@ -192,9 +213,7 @@ fn first_from_endpoint(
 /// A thread that frees retired snapshots, off the workers' event loops.
 fn spawn_reaper() -> std::io::Result<crossbeam_channel::Sender<Snapshot>> {
     let (tx, rx) = crossbeam_channel::unbounded::<Snapshot>();
-    std::thread::Builder::new()
-        .name("gw-reaper".into())
-        .spawn(move || rx.iter().for_each(drop))?;
+    std::thread::Builder::new().name("gw-reaper".into()).spawn(move || rx.iter().for_each(drop))?;
     Ok(tx)
 }
 
@@ -216,22 +235,16 @@ fn wait_for_signal() -> std::io::Result<()> {
     let first = signals.forever().next();
     tracing::info!(signal = ?first, "signal received");
     // A second signal while draining stops at once.
-    std::thread::Builder::new()
-        .name("gw-signals".into())
-        .spawn(move || {
-            if signals.forever().next().is_some() {
-                std::process::exit(1);
-            }
-        })?;
+    std::thread::Builder::new().name("gw-signals".into()).spawn(move || {
+        if signals.forever().next().is_some() {
+            std::process::exit(1);
+        }
+    })?;
     Ok(())
 }
 
 fn print_demo(addr: SocketAddr, key: &str) {
-    let host = if addr.ip().is_unspecified() {
-        "127.0.0.1".to_string()
-    } else {
-        addr.ip().to_string()
-    };
+    let host = if addr.ip().is_unspecified() { "127.0.0.1".to_string() } else { addr.ip().to_string() };
     let url = format!("http://{host}:{}/echo/hello?name=ringgate", addr.port());
     println!();
     println!("  ringgate demo: an echo backend behind the 'echo' API.");

@@ -24,6 +24,8 @@ pub mod proxy;
 pub mod settings;
 pub mod snapshot;
 pub mod sys;
+pub mod telemetry;
 pub mod timefmt;
+pub mod tls;
 pub mod token;
 pub mod worker;

@@ -11,10 +11,7 @@ pub fn init(settings: &Settings) {
         "error" | "fatal" => LevelFilter::ERROR,
         _ => LevelFilter::INFO,
     };
-    let builder = tracing_subscriber::fmt()
-        .with_max_level(level)
-        .with_writer(std::io::stdout)
-        .with_ansi(false);
+    let builder = tracing_subscriber::fmt().with_max_level(level).with_writer(std::io::stdout).with_ansi(false);
     let _ = match settings.log_format {
         LogFormat::None => return,
         LogFormat::Json => builder.json().with_current_span(false).try_init(),

@@ -9,11 +9,7 @@ use ringgate::settings::{RawSettings, Settings};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
-#[command(
-    name = "ringgate",
-    version,
-    about = "A thread-per-core, io_uring API gateway"
-)]
+#[command(name = "ringgate", version, about = "A thread-per-core, io_uring API gateway")]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -43,13 +39,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let gather = || {
-        RawSettings::gather(
-            &cli.settings.set,
-            std::env::vars(),
-            cli.settings.settings.as_deref(),
-        )
-    };
+    let gather = || RawSettings::gather(&cli.settings.set, std::env::vars(), cli.settings.settings.as_deref());
     match cli.command {
         Some(Command::Validate { file }) => validate(&file),
         Some(Command::Settings) => match gather().and_then(|raw| raw.check().map(|_| raw)) {

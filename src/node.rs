@@ -6,6 +6,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Instant, SystemTime};
 
+use crate::telemetry::histograms::ApiHistograms;
+
 /// What the control thread last did with the configuration.
 #[derive(Clone, Debug, Default)]
 pub struct ControlStatus {
@@ -33,6 +35,16 @@ pub struct WorkerReport {
     pub connections_active: u64,
     /// (api id, operation id, code class) → count. Names, not indexes: they outlive snapshots.
     pub by_route: BTreeMap<(String, String, &'static str), u64>,
+    /// API id ("" for requests that matched none) → histograms.
+    pub histograms: BTreeMap<String, ApiHistograms>,
+}
+
+/// The node-wide sums of the workers' reports.
+#[derive(Default)]
+pub struct Merged {
+    pub requests: u64,
+    pub by_route: BTreeMap<(String, String, &'static str), u64>,
+    pub histograms: BTreeMap<String, ApiHistograms>,
 }
 
 pub struct WorkerSlot {
@@ -55,10 +67,7 @@ impl NodeState {
             started: Instant::now(),
             driver,
             workers: (0..workers)
-                .map(|_| WorkerSlot {
-                    generation: AtomicU64::new(0),
-                    report: Mutex::new(WorkerReport::default()),
-                })
+                .map(|_| WorkerSlot { generation: AtomicU64::new(0), report: Mutex::new(WorkerReport::default()) })
                 .collect(),
             control: Mutex::new(ControlStatus::default()),
             draining: AtomicBool::new(false),
@@ -78,11 +87,28 @@ impl NodeState {
     /// True when every worker runs the newest accepted snapshot.
     pub fn all_applied(&self) -> bool {
         let target = self.control().generation;
-        target > 0
-            && self
-                .workers
-                .iter()
-                .all(|w| w.generation.load(Ordering::Acquire) == target)
+        target > 0 && self.workers.iter().all(|w| w.generation.load(Ordering::Acquire) == target)
+    }
+
+    /// Every worker's published counters and histograms, summed (for /metrics and exporters).
+    pub fn merged(&self) -> Merged {
+        let mut m = Merged::default();
+        for w in &self.workers {
+            let Ok(r) = w.report.lock() else { continue };
+            m.requests += r.requests;
+            for (k, v) in &r.by_route {
+                *m.by_route.entry(k.clone()).or_insert(0) += v;
+            }
+            for (api, h) in &r.histograms {
+                match m.histograms.get_mut(api) {
+                    Some(total) => total.merge(h),
+                    None => {
+                        m.histograms.insert(api.clone(), h.clone());
+                    }
+                }
+            }
+        }
+        m
     }
 
     pub fn is_draining(&self) -> bool {

@@ -9,14 +9,7 @@ pub fn idle_socket_is_healthy(fd: RawFd) -> bool {
     let mut byte = 0u8;
     // SAFETY: `fd` is an open socket owned by the caller for the duration of the call; the buffer
     // is a valid one-byte stack location; MSG_PEEK|MSG_DONTWAIT neither consumes data nor blocks.
-    let n = unsafe {
-        libc::recv(
-            fd,
-            (&mut byte as *mut u8).cast(),
-            1,
-            libc::MSG_PEEK | libc::MSG_DONTWAIT,
-        )
-    };
+    let n = unsafe { libc::recv(fd, (&mut byte as *mut u8).cast(), 1, libc::MSG_PEEK | libc::MSG_DONTWAIT) };
     if n < 0 {
         let err = std::io::Error::last_os_error().raw_os_error();
         return err == Some(libc::EAGAIN) || err == Some(libc::EWOULDBLOCK);
@@ -26,10 +19,7 @@ pub fn idle_socket_is_healthy(fd: RawFd) -> bool {
 
 /// Raises the soft open-files limit to the hard limit (a gateway holds many sockets).
 pub fn raise_nofile_limit() -> Option<u64> {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
+    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit/setrlimit write/read a properly sized, initialised struct.
     unsafe {
         if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
@@ -59,9 +49,6 @@ mod tests {
         s.flush().expect("flush");
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
         while idle_socket_is_healthy(c.as_raw_fd()) && std::time::Instant::now() < deadline {}
-        assert!(
-            !idle_socket_is_healthy(c.as_raw_fd()),
-            "pending byte means unusable"
-        );
+        assert!(!idle_socket_is_healthy(c.as_raw_fd()), "pending byte means unusable");
     }
 }

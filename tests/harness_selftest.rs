@@ -52,8 +52,10 @@ fn bytes_chunked_head_204_304_framing() {
 fn chunked_upload_is_decoded() {
     let b = Backend::normal();
     let mut c = Conn::connect(b.addr);
-    c.send(b"POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
-        .unwrap();
+    c.send(
+        b"POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n",
+    )
+    .unwrap();
     let v = c.read_response(false).unwrap().json();
     assert_eq!(v["bodyLength"], 11);
     assert_eq!(v["bodyFnv"], fnv_hex(b"hello world"));
@@ -94,13 +96,12 @@ fn tls_backend_serves_with_test_ca() {
     let b = Backend::start_tls(pki.server_config());
     let mut roots = rustls::RootCertStore::empty();
     roots.add(rustls::pki_types::CertificateDer::from(pki.ca_der.clone())).unwrap();
-    let cfg = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
+    let cfg =
+        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
     let conn = rustls::ClientConnection::new(std::sync::Arc::new(cfg), "localhost".try_into().unwrap()).unwrap();
     let tcp = std::net::TcpStream::connect(b.addr).unwrap();
     let mut s = rustls::StreamOwned::new(conn, tcp);
@@ -116,7 +117,11 @@ fn tls_backend_serves_with_test_ca() {
 fn metric_parser() {
     let text = "# HELP x\nringgate_requests_total{api=\"a\",operation=\"o\",code_class=\"2xx\"} 3\nringgate_worker_requests_total{worker=\"1\"} 7\n";
     assert_eq!(
-        common::gateway::metric_value(text, "ringgate_requests_total", &[("operation", "o"), ("api", "a"), ("code_class", "2xx")]),
+        common::gateway::metric_value(
+            text,
+            "ringgate_requests_total",
+            &[("operation", "o"), ("api", "a"), ("code_class", "2xx")]
+        ),
         Some(3.0)
     );
     assert_eq!(common::gateway::metric_value(text, "ringgate_worker_requests_total", &[("worker", "1")]), Some(7.0));

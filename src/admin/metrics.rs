@@ -3,33 +3,21 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::node::NodeState;
+use crate::node::{Merged, NodeState};
+use crate::telemetry::histograms::{at_or_below, ApiHistograms, DURATIONS};
 
 pub fn render(node: &NodeState) -> String {
     let mut s = String::with_capacity(4096);
-    let mut by_route: BTreeMap<(String, String, &'static str), u64> = BTreeMap::new();
-    let _ = writeln!(
-        s,
-        "# HELP ringgate_worker_requests_total Requests handled by each worker."
-    );
+    let _ = writeln!(s, "# HELP ringgate_worker_requests_total Requests handled by each worker.");
     let _ = writeln!(s, "# TYPE ringgate_worker_requests_total counter");
     let mut conns = Vec::new();
     for (i, w) in node.workers.iter().enumerate() {
         let Ok(r) = w.report.lock() else { continue };
-        let _ = writeln!(
-            s,
-            "ringgate_worker_requests_total{{worker=\"{i}\"}} {}",
-            r.requests
-        );
+        let _ = writeln!(s, "ringgate_worker_requests_total{{worker=\"{i}\"}} {}", r.requests);
         conns.push((i, r.connections_active));
-        for (k, v) in &r.by_route {
-            *by_route.entry(k.clone()).or_insert(0) += v;
-        }
     }
-    let _ = writeln!(
-        s,
-        "# HELP ringgate_requests_total Requests by API, operation and status class."
-    );
+    let Merged { by_route, histograms, .. } = node.merged();
+    let _ = writeln!(s, "# HELP ringgate_requests_total Requests by API, operation and status class.");
     let _ = writeln!(s, "# TYPE ringgate_requests_total counter");
     for ((api, op, class), v) in &by_route {
         let _ = writeln!(
@@ -39,53 +27,86 @@ pub fn render(node: &NodeState) -> String {
             label(op)
         );
     }
-    let _ = writeln!(
-        s,
-        "# HELP ringgate_connections_active Open client connections per worker."
-    );
+    durations(&mut s, &histograms);
+    sizes(&mut s, &histograms);
+    let _ = writeln!(s, "# HELP ringgate_connections_active Open client connections per worker.");
     let _ = writeln!(s, "# TYPE ringgate_connections_active gauge");
     for (i, c) in conns {
         let _ = writeln!(s, "ringgate_connections_active{{worker=\"{i}\"}} {c}");
     }
     let c = node.control();
-    let _ = writeln!(
-        s,
-        "# HELP ringgate_config_info The configuration being served."
-    );
+    let _ = writeln!(s, "# HELP ringgate_config_info The configuration being served.");
     let _ = writeln!(s, "# TYPE ringgate_config_info gauge");
     if let Some(rev) = &c.revision {
-        let _ = writeln!(
-            s,
-            "ringgate_config_info{{revision=\"{}\",source=\"{}\"}} 1",
-            label(rev),
-            c.source
-        );
+        let _ = writeln!(s, "ringgate_config_info{{revision=\"{}\",source=\"{}\"}} 1", label(rev), c.source);
     }
-    let _ = writeln!(
-        s,
-        "# HELP ringgate_config_sync_failures_total Configuration loads or fetches that failed."
-    );
+    let _ = writeln!(s, "# HELP ringgate_config_sync_failures_total Configuration loads or fetches that failed.");
     let _ = writeln!(s, "# TYPE ringgate_config_sync_failures_total counter");
     let _ = writeln!(s, "ringgate_config_sync_failures_total {}", c.sync_failures);
-    let _ = writeln!(
-        s,
-        "# HELP ringgate_io_driver The I/O driver the workers run on."
-    );
+    let _ = writeln!(s, "# HELP ringgate_io_driver The I/O driver the workers run on.");
     let _ = writeln!(s, "# TYPE ringgate_io_driver gauge");
     let _ = writeln!(s, "ringgate_io_driver{{driver=\"{}\"}} 1", node.driver);
     let _ = writeln!(s, "# HELP ringgate_uptime_seconds Seconds since start.");
     let _ = writeln!(s, "# TYPE ringgate_uptime_seconds gauge");
-    let _ = writeln!(
-        s,
-        "ringgate_uptime_seconds {}",
-        node.started.elapsed().as_secs()
-    );
+    let _ = writeln!(s, "ringgate_uptime_seconds {}", node.started.elapsed().as_secs());
     s
+}
+
+/// Bucket bounds of the duration histograms, in seconds.
+const DURATION_BOUNDS: [f64; 14] =
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+/// Bucket bounds of the size histograms, in bytes.
+const SIZE_BOUNDS: [u64; 8] = [128, 1024, 8192, 65_536, 262_144, 1 << 20, 16 << 20, 256 << 20];
+
+fn durations(s: &mut String, histograms: &BTreeMap<String, ApiHistograms>) {
+    const HELP: [&str; 4] = [
+        "Total request duration, from the first byte received to the last byte sent.",
+        "Time in backend I/O (connect, send, receive).",
+        "Time in client I/O (reading the request, writing the response).",
+        "Time in the gateway itself: total minus backend and client time.",
+    ];
+    for (i, kind) in DURATIONS.iter().enumerate() {
+        let name = format!("ringgate_{kind}_duration_seconds");
+        let _ = writeln!(s, "# HELP {name} {}", HELP[i]);
+        let _ = writeln!(s, "# TYPE {name} histogram");
+        for (api, h) in histograms {
+            let hist = &h.durations[i];
+            let api = label(api);
+            for bound in DURATION_BOUNDS {
+                let n = at_or_below(hist, (bound * 1e6) as u64);
+                let _ = writeln!(s, "{name}_bucket{{api=\"{api}\",le=\"{bound}\"}} {n}");
+            }
+            let _ = writeln!(s, "{name}_bucket{{api=\"{api}\",le=\"+Inf\"}} {}", hist.len());
+            let _ = writeln!(s, "{name}_sum{{api=\"{api}\"}} {}", h.duration_sums_us[i] as f64 / 1e6);
+            let _ = writeln!(s, "{name}_count{{api=\"{api}\"}} {}", hist.len());
+        }
+    }
+}
+
+fn sizes(s: &mut String, histograms: &BTreeMap<String, ApiHistograms>) {
+    for (kind, help) in [("request", "Request sizes (head and body)."), ("response", "Response sizes (head and body).")]
+    {
+        let name = format!("ringgate_{kind}_size_bytes");
+        let _ = writeln!(s, "# HELP {name} {help}");
+        let _ = writeln!(s, "# TYPE {name} histogram");
+        for (api, h) in histograms {
+            let (hist, sum) = match kind {
+                "request" => (&h.request_bytes, h.request_bytes_sum),
+                _ => (&h.response_bytes, h.response_bytes_sum),
+            };
+            let api = label(api);
+            for bound in SIZE_BOUNDS {
+                let n = at_or_below(hist, bound);
+                let _ = writeln!(s, "{name}_bucket{{api=\"{api}\",le=\"{bound}\"}} {n}");
+            }
+            let _ = writeln!(s, "{name}_bucket{{api=\"{api}\",le=\"+Inf\"}} {}", hist.len());
+            let _ = writeln!(s, "{name}_sum{{api=\"{api}\"}} {sum}");
+            let _ = writeln!(s, "{name}_count{{api=\"{api}\"}} {}", hist.len());
+        }
+    }
 }
 
 /// Escapes a label value (backslash, quote, newline) per the text format.
 fn label(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }

@@ -11,21 +11,14 @@ use std::time::Duration;
 
 use crate::node::NodeState;
 
-pub fn spawn(
-    listener: TcpListener,
-    node: Arc<NodeState>,
-) -> std::io::Result<std::thread::JoinHandle<()>> {
-    std::thread::Builder::new()
-        .name("gw-admin".into())
-        .spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let node = node.clone();
-                // Scrapes are rare and small; a thread each keeps a slow client from blocking others.
-                let _ = std::thread::Builder::new()
-                    .name("gw-admin-conn".into())
-                    .spawn(move || serve(stream, &node));
-            }
-        })
+pub fn spawn(listener: TcpListener, node: Arc<NodeState>) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new().name("gw-admin".into()).spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let node = node.clone();
+            // Scrapes are rare and small; a thread each keeps a slow client from blocking others.
+            let _ = std::thread::Builder::new().name("gw-admin-conn".into()).spawn(move || serve(stream, &node));
+        }
+    })
 }
 
 fn serve(mut stream: TcpStream, node: &NodeState) {
@@ -41,8 +34,7 @@ fn serve(mut stream: TcpStream, node: &NodeState) {
                 Ok(httparse::Status::Complete(n)) => {
                     let close = req.version == Some(0)
                         || req.headers.iter().any(|h| {
-                            h.name.eq_ignore_ascii_case("connection")
-                                && h.value.eq_ignore_ascii_case(b"close")
+                            h.name.eq_ignore_ascii_case("connection") && h.value.eq_ignore_ascii_case(b"close")
                         });
                     break (req.path.unwrap_or("/").to_string(), n, close);
                 }
@@ -61,26 +53,11 @@ fn serve(mut stream: TcpStream, node: &NodeState) {
                 let s = status::render(node);
                 (if s.1 { 200 } else { 503 }, "application/json", s.0)
             }
-            "/metrics" => (
-                200,
-                "text/plain; version=0.0.4; charset=utf-8",
-                metrics::render(node),
-            ),
-            _ => (
-                404,
-                "application/json",
-                "{\"statusCode\":404,\"message\":\"Resource not found\"}".to_string(),
-            ),
+            "/metrics" => (200, "text/plain; version=0.0.4; charset=utf-8", metrics::render(node)),
+            _ => (404, "application/json", "{\"statusCode\":404,\"message\":\"Resource not found\"}".to_string()),
         };
         let mut out = Vec::with_capacity(body.len() + 128);
-        crate::http::write::simple_response(
-            &mut out,
-            status,
-            ctype.as_bytes(),
-            body.as_bytes(),
-            close,
-            false,
-        );
+        crate::http::write::simple_response(&mut out, status, ctype.as_bytes(), body.as_bytes(), close, false);
         if stream.write_all(&out).is_err() || close {
             return;
         }

@@ -32,10 +32,7 @@ pub fn render(node: &NodeState) -> (String, bool) {
     s.push_str(",\"endpointError\":");
     push_opt(&mut s, c.endpoint_error.as_deref());
     s.push_str(",\"tokenExpires\":");
-    push_opt(
-        &mut s,
-        c.token_expires.map(crate::timefmt::rfc3339).as_deref(),
-    );
+    push_opt(&mut s, c.token_expires.map(crate::timefmt::rfc3339).as_deref());
     s.push_str(",\"syncFailures\":");
     s.push_str(&c.sync_failures.to_string());
     s.push_str(",\"driver\":");
@@ -50,14 +47,8 @@ pub fn render(node: &NodeState) -> (String, bool) {
             s.push(',');
         }
         let g = w.generation.load(Ordering::Acquire);
-        let rev = if g == c.generation {
-            c.revision.as_deref()
-        } else {
-            None
-        };
-        s.push_str(&format!(
-            "{{\"worker\":{i},\"generation\":{g},\"revision\":"
-        ));
+        let rev = if g == c.generation { c.revision.as_deref() } else { None };
+        s.push_str(&format!("{{\"worker\":{i},\"generation\":{g},\"revision\":"));
         push_opt(&mut s, rev);
         s.push('}');
     }

@@ -29,8 +29,7 @@ impl Compiler<'_> {
             Ok(out) => out,
             Err(unknown) => {
                 for name in unknown {
-                    self.ctx
-                        .problem(path, format!("unknown named value '{name}'"));
+                    self.ctx.problem(path, format!("unknown named value '{name}'"));
                 }
                 s.to_string()
             }
@@ -41,8 +40,7 @@ impl Compiler<'_> {
     pub fn policy(&mut self, p: Option<&str>, path: &str, kind: PolicyKind) -> Option<String> {
         let p = p?;
         for pp in check_policy(p, kind) {
-            self.ctx
-                .problem(format!("{path}:{}:{}", pp.line, pp.column), pp.message);
+            self.ctx.problem(format!("{path}:{}:{}", pp.line, pp.column), pp.message);
         }
         Some(self.subst(p, path))
     }
@@ -88,27 +86,15 @@ fn check_pem(c: &Certificate, at: &str, ctx: &mut Ctx) {
 
 /// Compiles the walked document. The result is only handed out when `ctx` has no problems.
 pub(crate) fn compile(doc: Doc, revision_fallback: String, ctx: &mut Ctx) -> Snapshot {
-    let mut c = Compiler {
-        ctx,
-        values: doc.named_values.iter().cloned().collect(),
-    };
+    let mut c = Compiler { ctx, values: doc.named_values.iter().cloned().collect() };
 
-    unique_ids(
-        c.ctx,
-        "certificates",
-        doc.certificates.iter().map(|x| x.id.as_str()),
-    );
+    unique_ids(c.ctx, "certificates", doc.certificates.iter().map(|x| x.id.as_str()));
     let certificates: Vec<Certificate> = doc
         .certificates
         .into_iter()
         .enumerate()
         .map(|(i, d)| {
-            let cert = Certificate {
-                id: d.id,
-                pem: d.pem,
-                key: d.key,
-                is_trusted: d.is_trusted,
-            };
+            let cert = Certificate { id: d.id, pem: d.pem, key: d.key, is_trusted: d.is_trusted };
             check_pem(&cert, &format!("certificates[{i}]"), c.ctx);
             cert
         })
@@ -127,10 +113,7 @@ pub(crate) fn compile(doc: Doc, revision_fallback: String, ctx: &mut Ctx) -> Sna
         };
         if let Some(id) = &h.certificate_id {
             if !cert_exists(id) {
-                c.ctx.problem(
-                    format!("{at}.certificateId"),
-                    format!("unknown certificate '{id}'"),
-                );
+                c.ctx.problem(format!("{at}.certificateId"), format!("unknown certificate '{id}'"));
             }
         }
         hostnames.push(HostnameConfig {
@@ -142,27 +125,15 @@ pub(crate) fn compile(doc: Doc, revision_fallback: String, ctx: &mut Ctx) -> Sna
     }
     let hosts = HostMatcher::new(hostnames.iter().map(|h| h.hostname.as_str()));
 
-    unique_ids(
-        c.ctx,
-        "backends",
-        doc.backends.iter().map(|x| x.id.as_str()),
-    );
+    unique_ids(c.ctx, "backends", doc.backends.iter().map(|x| x.id.as_str()));
     let backend_ids: Vec<String> = doc.backends.iter().map(|b| b.id.clone()).collect();
     let mut backends = Vec::new();
     for (i, b) in doc.backends.into_iter().enumerate() {
         let at = format!("backends[{i}]");
         let url = c.url(b.url.as_deref(), &format!("{at}.url"));
-        let refs = b
-            .tls
-            .ca_certificate_ids
-            .iter()
-            .enumerate()
-            .map(|(j, id)| (format!("{at}.tls.caCertificateIds[{j}]"), id));
-        let client = b
-            .tls
-            .client_certificate_id
-            .iter()
-            .map(|id| (format!("{at}.tls.clientCertificateId"), id));
+        let refs =
+            b.tls.ca_certificate_ids.iter().enumerate().map(|(j, id)| (format!("{at}.tls.caCertificateIds[{j}]"), id));
+        let client = b.tls.client_certificate_id.iter().map(|id| (format!("{at}.tls.clientCertificateId"), id));
         for (path, id) in refs.chain(client) {
             if !cert_exists(id) {
                 c.ctx.problem(path, format!("unknown certificate '{id}'"));
@@ -170,26 +141,20 @@ pub(crate) fn compile(doc: Doc, revision_fallback: String, ctx: &mut Ctx) -> Sna
         }
         for (j, m) in b.pool.iter().enumerate() {
             if !backend_ids.contains(&m.backend_id) {
-                c.ctx.problem(
-                    format!("{at}.pool.services[{j}].id"),
-                    format!("unknown backend '{}'", m.backend_id),
-                );
+                c.ctx.problem(format!("{at}.pool.services[{j}].id"), format!("unknown backend '{}'", m.backend_id));
             }
         }
-        let mut creds =
-            |list: Vec<(String, Vec<String>)>, kind: &str| -> Vec<(String, Vec<String>)> {
-                list.into_iter()
-                    .map(|(n, vals)| {
-                        let path = format!("{at}.credentials.{kind}.{n}");
-                        let vals = vals.iter().map(|v| c.subst(v, &path)).collect();
-                        (n, vals)
-                    })
-                    .collect()
-            };
-        let credentials = Credentials {
-            header: creds(b.header_credentials, "header"),
-            query: creds(b.query_credentials, "query"),
+        let mut creds = |list: Vec<(String, Vec<String>)>, kind: &str| -> Vec<(String, Vec<String>)> {
+            list.into_iter()
+                .map(|(n, vals)| {
+                    let path = format!("{at}.credentials.{kind}.{n}");
+                    let vals = vals.iter().map(|v| c.subst(v, &path)).collect();
+                    (n, vals)
+                })
+                .collect()
         };
+        let credentials =
+            Credentials { header: creds(b.header_credentials, "header"), query: creds(b.query_credentials, "query") };
         backends.push(Backend {
             id: b.id,
             url,
@@ -201,14 +166,7 @@ pub(crate) fn compile(doc: Doc, revision_fallback: String, ctx: &mut Ctx) -> Sna
     }
 
     unique_ids(c.ctx, "caches", doc.caches.iter().map(|x| x.id.as_str()));
-    let caches = doc
-        .caches
-        .into_iter()
-        .map(|x| Cache {
-            id: x.id,
-            connection_string: x.connection_string,
-        })
-        .collect();
+    let caches = doc.caches.into_iter().map(|x| Cache { id: x.id, connection_string: x.connection_string }).collect();
 
     let (mut apis, mut products) = refs::compile_apis_products(&mut c, doc.apis, doc.products);
     refs::assign_open_products(c.ctx, &mut apis, &mut products);
@@ -220,20 +178,13 @@ pub(crate) fn compile(doc: Doc, revision_fallback: String, ctx: &mut Ctx) -> Sna
         .fragments
         .into_iter()
         .map(|(name, text)| {
-            let p = c.policy(
-                Some(&text),
-                &format!("policyFragments.{name}"),
-                PolicyKind::Fragment,
-            );
+            let p = c.policy(Some(&text), &format!("policyFragments.{name}"), PolicyKind::Fragment);
             (name, p.unwrap_or_default())
         })
         .collect();
 
     Snapshot {
-        revision: doc
-            .revision
-            .filter(|r| !r.is_empty())
-            .unwrap_or(revision_fallback),
+        revision: doc.revision.filter(|r| !r.is_empty()).unwrap_or(revision_fallback),
         gateway_id: doc.gateway_id,
         gateway_location: doc.gateway_location,
         hosts,

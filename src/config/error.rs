@@ -16,10 +16,7 @@ pub struct Problem {
 
 impl Problem {
     pub(crate) fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Problem {
-            path: path.into(),
-            message: message.into(),
-        }
+        Problem { path: path.into(), message: message.into() }
     }
 }
 
@@ -70,14 +67,8 @@ mod tests {
     #[test]
     fn display_one_problem_per_line() {
         let e = LoadError {
-            problems: vec![
-                Problem::new("apis[0].path", "required field missing"),
-                Problem::new("$", "bad"),
-            ],
+            problems: vec![Problem::new("apis[0].path", "required field missing"), Problem::new("$", "bad")],
         };
-        assert_eq!(
-            e.to_string(),
-            "apis[0].path: required field missing\n$: bad"
-        );
+        assert_eq!(e.to_string(), "apis[0].path: required field missing\n$: bad");
     }
 }

@@ -22,24 +22,16 @@ pub struct HostMatcher {
 /// Checks one configured hostname; returns the lowercased form.
 pub(crate) fn validate_hostname(h: &str) -> Result<String, String> {
     let lower = h.to_ascii_lowercase();
-    let ipv6 = lower.contains(':')
-        && lower
-            .bytes()
-            .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
+    let ipv6 = lower.contains(':') && lower.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
     if lower == "*" || ipv6 {
         return Ok(lower);
     }
     let name = lower.strip_prefix("*.").unwrap_or(&lower);
     let ok_label = |l: &str| {
-        !l.is_empty()
-            && l.len() <= 63
-            && l.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        !l.is_empty() && l.len() <= 63 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     };
     if name.is_empty() || name.len() > 253 || !name.split('.').all(ok_label) {
-        return Err(format!(
-            "'{h}' is not a valid hostname (exact name, '*.suffix' or '*')"
-        ));
+        return Err(format!("'{h}' is not a valid hostname (exact name, '*.suffix' or '*')"));
     }
     Ok(lower)
 }
@@ -85,9 +77,7 @@ impl HostMatcher {
         match name.iter().position(|&b| b == b'.') {
             Some(dot) if dot > 0 => {
                 let suffix = &name[dot..];
-                self.wildcard
-                    .binary_search_by(|w| cmp_lower(w, suffix))
-                    .is_ok()
+                self.wildcard.binary_search_by(|w| cmp_lower(w, suffix)).is_ok()
             }
             _ => false,
         }
@@ -121,12 +111,7 @@ mod tests {
 
     fn m(names: &[&str]) -> HostMatcher {
         HostMatcher::new(
-            names
-                .iter()
-                .map(|n| validate_hostname(n).unwrap())
-                .collect::<Vec<_>>()
-                .iter()
-                .map(String::as_str),
+            names.iter().map(|n| validate_hostname(n).unwrap()).collect::<Vec<_>>().iter().map(String::as_str),
         )
     }
 

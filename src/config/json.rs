@@ -52,10 +52,7 @@ impl Ctx {
     }
 
     pub fn warn(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.warnings.push(Warning {
-            path: path.into(),
-            message: message.into(),
-        });
+        self.warnings.push(Warning { path: path.into(), message: message.into() });
     }
 
     fn type_problem(&mut self, path: &str, expected: &str, v: &Value) {
@@ -69,21 +66,14 @@ impl Ctx {
             self.type_problem(path, "an object", v);
             return None;
         };
-        let mut unknown: Vec<&str> = obj
-            .keys()
-            .map(String::as_str)
-            .filter(|k| !known.contains(k))
-            .collect();
+        let mut unknown: Vec<&str> = obj.keys().map(String::as_str).filter(|k| !known.contains(k)).collect();
         unknown.sort_unstable();
         for k in unknown {
             if self.unknown_seen.insert(k.to_string()) {
                 self.warn(join(path, k), format!("unknown field '{k}' ignored"));
             }
         }
-        Some(Fields {
-            obj,
-            path: path.to_string(),
-        })
+        Some(Fields { obj, path: path.to_string() })
     }
 
     /// A string value, or a problem.

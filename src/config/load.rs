@@ -28,13 +28,7 @@ pub(crate) fn parse(bytes: &mut [u8], ctx: &mut Ctx) -> Option<Value> {
         Err(e) => {
             let at = e.index().min(bytes.len());
             let (line, col) = line_col(&newlines, at);
-            ctx.problem(
-                "$",
-                format!(
-                    "invalid JSON at byte {at} (line {line}, column {col}): {:?}",
-                    e.error()
-                ),
-            );
+            ctx.problem("$", format!("invalid JSON at byte {at} (line {line}, column {col}): {:?}", e.error()));
             None
         }
     }
@@ -71,16 +65,13 @@ pub(crate) fn walk(root: &Value, ctx: &mut Ctx) -> Doc {
         doc.apis.push(api::walk_api(v, &index("apis", i), ctx));
     }
     for (i, v) in f.array(ctx, "products").iter().enumerate() {
-        doc.products
-            .push(api::walk_product(v, &index("products", i), ctx));
+        doc.products.push(api::walk_product(v, &index("products", i), ctx));
     }
     for (i, v) in f.array(ctx, "subscriptions").iter().enumerate() {
-        doc.subscriptions
-            .push(api::walk_subscription(v, &index("subscriptions", i), ctx));
+        doc.subscriptions.push(api::walk_subscription(v, &index("subscriptions", i), ctx));
     }
     for (i, v) in f.array(ctx, "backends").iter().enumerate() {
-        doc.backends
-            .push(backend::walk_backend(v, &index("backends", i), ctx));
+        doc.backends.push(backend::walk_backend(v, &index("backends", i), ctx));
     }
     for (i, v) in f.array(ctx, "certificates").iter().enumerate() {
         let at = index("certificates", i);
@@ -106,23 +97,13 @@ pub(crate) fn walk(root: &Value, ctx: &mut Ctx) -> Doc {
 }
 
 fn walk_gateway(v: &Value, doc: &mut Doc, ctx: &mut Ctx) {
-    let Some(g) = ctx.fields(
-        v,
-        "gateway",
-        &["id", "location", "hostnames", "description"],
-    ) else {
+    let Some(g) = ctx.fields(v, "gateway", &["id", "location", "hostnames", "description"]) else {
         return;
     };
     doc.gateway_id = g.opt_str(ctx, "id");
     doc.gateway_location = g.opt_str(ctx, "location");
-    const HOST_FIELDS: &[&str] = &[
-        "hostname",
-        "certificateId",
-        "negotiateClientCertificate",
-        "http2Enabled",
-        "tls10Enabled",
-        "tls11Enabled",
-    ];
+    const HOST_FIELDS: &[&str] =
+        &["hostname", "certificateId", "negotiateClientCertificate", "http2Enabled", "tls10Enabled", "tls11Enabled"];
     for (i, h) in g.array(ctx, "hostnames").iter().enumerate() {
         let at = index("gateway.hostnames", i);
         let Some(h) = ctx.fields(h, &at, HOST_FIELDS) else {
@@ -130,10 +111,7 @@ fn walk_gateway(v: &Value, doc: &mut Doc, ctx: &mut Ctx) {
         };
         for old in ["tls10Enabled", "tls11Enabled"] {
             if h.bool(ctx, old, false) {
-                ctx.problem(
-                    h.at(old),
-                    "TLS 1.0/1.1 are not supported; only TLS 1.2 and 1.3",
-                );
+                ctx.problem(h.at(old), "TLS 1.0/1.1 are not supported; only TLS 1.2 and 1.3");
             }
         }
         doc.hostnames.push(HostDoc {
@@ -152,10 +130,7 @@ fn string_map(f: &Fields<'_>, ctx: &mut Ctx, key: &str) -> Vec<(String, String)>
     };
     let path = f.at(key);
     let Value::Object(obj) = v else {
-        ctx.problem(
-            path,
-            format!("expected an object, found {}", super::json::kind(v)),
-        );
+        ctx.problem(path, format!("expected an object, found {}", super::json::kind(v)));
         return Vec::new();
     };
     let mut out: Vec<(String, String)> = Vec::with_capacity(obj.len());
@@ -179,11 +154,7 @@ mod tests {
         assert!(parse(&mut b, &mut ctx).is_none());
         let p = &ctx.problems[0];
         assert_eq!(p.path, "$");
-        assert!(
-            p.message.starts_with("invalid JSON at byte"),
-            "{}",
-            p.message
-        );
+        assert!(p.message.starts_with("invalid JSON at byte"), "{}", p.message);
         assert!(p.message.contains("(line 3,"), "{}", p.message);
     }
 

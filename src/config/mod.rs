@@ -47,22 +47,15 @@ pub fn load_document(bytes: &mut [u8]) -> Result<Loaded, LoadError> {
     let revision_fallback = compile::content_revision(bytes);
     let mut ctx = json::Ctx::default();
     let Some(value) = load::parse(bytes, &mut ctx) else {
-        return Err(LoadError {
-            problems: ctx.problems,
-        });
+        return Err(LoadError { problems: ctx.problems });
     };
     let doc = load::walk(&value, &mut ctx);
     drop(value);
     let snapshot = compile::compile(doc, revision_fallback, &mut ctx);
     if ctx.problems.is_empty() {
-        Ok(Loaded {
-            snapshot,
-            warnings: ctx.warnings,
-        })
+        Ok(Loaded { snapshot, warnings: ctx.warnings })
     } else {
-        Err(LoadError {
-            problems: ctx.problems,
-        })
+        Err(LoadError { problems: ctx.problems })
     }
 }
 

@@ -53,22 +53,13 @@ mod tests {
     use super::*;
 
     fn vals() -> HashMap<String, String> {
-        [("env", "prod"), ("s", "{{env}}")]
-            .into_iter()
-            .map(|(a, b)| (a.to_string(), b.to_string()))
-            .collect()
+        [("env", "prod"), ("s", "{{env}}")].into_iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
     }
 
     #[test]
     fn replaces_known_names() {
-        assert_eq!(
-            substitute("a-{{env}}-{{env}}", &vals()).unwrap(),
-            "a-prod-prod"
-        );
-        assert_eq!(
-            substitute("no placeholders", &vals()).unwrap(),
-            "no placeholders"
-        );
+        assert_eq!(substitute("a-{{env}}-{{env}}", &vals()).unwrap(), "a-prod-prod");
+        assert_eq!(substitute("no placeholders", &vals()).unwrap(), "no placeholders");
     }
 
     #[test]
@@ -78,25 +69,16 @@ mod tests {
 
     #[test]
     fn non_names_left_alone() {
-        assert_eq!(
-            substitute("{{ x }} {{}} {{{env}}} {{a", &vals()).unwrap(),
-            "{{ x }} {{}} {prod} {{a"
-        );
+        assert_eq!(substitute("{{ x }} {{}} {{{env}}} {{a", &vals()).unwrap(), "{{ x }} {{}} {prod} {{a");
     }
 
     #[test]
     fn unknown_names_reported_once() {
-        assert_eq!(
-            substitute("{{x}}{{y}}{{x}}", &vals()).unwrap_err(),
-            ["x", "y"]
-        );
+        assert_eq!(substitute("{{x}}{{y}}{{x}}", &vals()).unwrap_err(), ["x", "y"]);
     }
 
     #[test]
     fn multibyte_is_safe() {
-        assert_eq!(
-            substitute("é{{é}}{{env}}ü{{", &vals()).unwrap(),
-            "é{{é}}prodü{{"
-        );
+        assert_eq!(substitute("é{{é}}{{env}}ü{{", &vals()).unwrap(), "é{{é}}prodü{{");
     }
 }

@@ -36,16 +36,9 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(bytes.len());
     let before = &bytes[..offset];
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let line_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
+    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
     // Count characters, not bytes: skip UTF-8 continuation bytes.
-    let column = before[line_start..]
-        .iter()
-        .filter(|&&b| (b & 0xC0) != 0x80)
-        .count()
-        + 1;
+    let column = before[line_start..].iter().filter(|&&b| (b & 0xC0) != 0x80).count() + 1;
     (line, column)
 }
 
@@ -57,20 +50,13 @@ struct Checker<'a> {
 impl Checker<'_> {
     fn at(&mut self, offset: u64, message: String) {
         let (line, column) = line_col(self.text, usize::try_from(offset).unwrap_or(usize::MAX));
-        self.problems.push(PolicyProblem {
-            line,
-            column,
-            message,
-        });
+        self.problems.push(PolicyProblem { line, column, message });
     }
 }
 
 /// Checks one policy document; an empty vector means it is accepted.
 pub fn check_policy(text: &str, kind: PolicyKind) -> Vec<PolicyProblem> {
-    let mut c = Checker {
-        text,
-        problems: Vec::new(),
-    };
+    let mut c = Checker { text, problems: Vec::new() };
     let mut reader = Reader::from_str(text);
     // Element path: names of open elements.
     let mut stack: Vec<String> = Vec::new();
@@ -91,16 +77,7 @@ pub fn check_policy(text: &str, kind: PolicyKind) -> Vec<PolicyProblem> {
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let empty = matches!(event, Event::Empty(_));
                 let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
-                check_element(
-                    &mut c,
-                    start,
-                    e,
-                    &name,
-                    &stack,
-                    &mut seen_sections,
-                    &mut root_seen,
-                    kind,
-                );
+                check_element(&mut c, start, e, &name, &stack, &mut seen_sections, &mut root_seen, kind);
                 if !empty {
                     stack.push(name);
                 }
@@ -120,10 +97,7 @@ pub fn check_policy(text: &str, kind: PolicyKind) -> Vec<PolicyProblem> {
     }
     if let Some(open) = stack.last() {
         let end = reader.buffer_position();
-        c.at(
-            end,
-            format!("unexpected end of document: <{open}> is not closed"),
-        );
+        c.at(end, format!("unexpected end of document: <{open}> is not closed"));
     }
     if !root_seen && c.problems.is_empty() {
         let root = match kind {
@@ -173,7 +147,9 @@ fn check_element(
         [_, section] if kind == PolicyKind::Policies && SECTIONS.contains(&section.as_str()) => match name {
             "base" => check_no_attributes(c, pos, e, name),
             "forward-request" if section == "backend" => check_forward_request(c, pos, e),
-            "forward-request" => c.at(pos, format!("<forward-request> is only allowed in <backend>, not in <{section}>")),
+            "forward-request" => {
+                c.at(pos, format!("<forward-request> is only allowed in <backend>, not in <{section}>"))
+            }
             _ => c.at(pos, format!("policy element <{name}> is not supported yet (the policy engine is not built)")),
         },
         [.., parent] => {
@@ -192,10 +168,7 @@ fn check_no_attributes(c: &mut Checker<'_>, pos: u64, e: &BytesStart<'_>, name: 
             Ok(a) => {
                 let key = String::from_utf8_lossy(a.key.as_ref()).into_owned();
                 if !key.starts_with("xmlns") {
-                    c.at(
-                        pos,
-                        format!("attribute '{key}' is not supported on <{name}>"),
-                    );
+                    c.at(pos, format!("attribute '{key}' is not supported on <{name}>"));
                 }
             }
             Err(err) => c.at(pos, format!("malformed attribute on <{name}>: {err}")),
@@ -214,15 +187,9 @@ fn check_forward_request(c: &mut Checker<'_>, pos: u64, e: &BytesStart<'_>) {
             }
             Ok(a) => {
                 let key = String::from_utf8_lossy(a.key.as_ref()).into_owned();
-                c.at(
-                    pos,
-                    format!("attribute '{key}' of <forward-request> is not supported yet"),
-                );
+                c.at(pos, format!("attribute '{key}' of <forward-request> is not supported yet"));
             }
-            Err(err) => c.at(
-                pos,
-                format!("malformed attribute on <forward-request>: {err}"),
-            ),
+            Err(err) => c.at(pos, format!("malformed attribute on <forward-request>: {err}")),
         }
     }
 }
@@ -286,10 +253,7 @@ mod tests {
     #[test]
     fn fragments() {
         assert!(check_policy("<fragment></fragment>", PolicyKind::Fragment).is_empty());
-        let p = check_policy(
-            "<fragment>\n <set-header/></fragment>",
-            PolicyKind::Fragment,
-        );
+        let p = check_policy("<fragment>\n <set-header/></fragment>", PolicyKind::Fragment);
         assert_eq!((p[0].line, p[0].column), (2, 2));
     }
 

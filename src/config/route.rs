@@ -109,28 +109,16 @@ impl Router {
         };
         let (api, rest_start) = chosen;
         let idx = api as usize;
-        if !self
-            .protocols
-            .get(idx)
-            .is_some_and(|p| p.allows(req.scheme))
-        {
+        if !self.protocols.get(idx).is_some_and(|p| p.allows(req.scheme)) {
             return RouteOutcome::ApiNotFound;
         }
         let ops = self.ops.get(idx).map_or(&[][..], Vec::as_slice);
         if ops.is_empty() {
-            return RouteOutcome::Matched(RouteMatch {
-                api,
-                operation: None,
-                rest_start,
-            });
+            return RouteOutcome::Matched(RouteMatch { api, operation: None, rest_start });
         }
         let rest = req.path.get(rest_start..).unwrap_or("");
         match best_operation(ops, req.method, rest) {
-            Some(op) => RouteOutcome::Matched(RouteMatch {
-                api,
-                operation: Some(op),
-                rest_start,
-            }),
+            Some(op) => RouteOutcome::Matched(RouteMatch { api, operation: Some(op), rest_start }),
             None => RouteOutcome::OperationNotFound { api },
         }
     }
@@ -178,20 +166,14 @@ impl Router {
         headers: &dyn HeaderLookup,
     ) -> Option<(ApiIdx, usize)> {
         let g = self.groups.get(group as usize)?;
-        let find = |v: &[u8]| {
-            g.versions
-                .iter()
-                .find(|(k, _)| cmp_lower(k, v) == Ordering::Equal)
-                .map(|(_, a)| *a)
-        };
+        let find = |v: &[u8]| g.versions.iter().find(|(k, _)| cmp_lower(k, v) == Ordering::Equal).map(|(_, a)| *a);
         match &g.scheme {
             GroupScheme::Plain => g.original.map(|a| (a, end)),
             GroupScheme::Segment => {
                 let b = req.path.as_bytes();
                 if b.get(end) == Some(&b'/') {
                     let start = end + 1;
-                    let seg_end = memchr::memchr(b'/', b.get(start..).unwrap_or(&[]))
-                        .map_or(b.len(), |i| start + i);
+                    let seg_end = memchr::memchr(b'/', b.get(start..).unwrap_or(&[])).map_or(b.len(), |i| start + i);
                     if let Some(api) = find(b.get(start..seg_end).unwrap_or(&[])) {
                         return Some((api, seg_end));
                     }

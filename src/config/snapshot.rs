@@ -50,10 +50,7 @@ pub struct Snapshot {
 impl Snapshot {
     /// Finds an API by id (control-plane and diagnostics use; not for the request path).
     pub fn api_by_id(&self, id: &str) -> Option<ApiIdx> {
-        self.apis
-            .iter()
-            .position(|a| a.id == id)
-            .and_then(|i| u32::try_from(i).ok())
+        self.apis.iter().position(|a| a.id == id).and_then(|i| u32::try_from(i).ok())
     }
 
     pub fn backend(&self, id: &str) -> Option<&Backend> {
@@ -281,10 +278,7 @@ impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let h: Vec<&str> = self.header.iter().map(|(n, _)| n.as_str()).collect();
         let q: Vec<&str> = self.query.iter().map(|(n, _)| n.as_str()).collect();
-        f.debug_struct("Credentials")
-            .field("header", &h)
-            .field("query", &q)
-            .finish()
+        f.debug_struct("Credentials").field("header", &h).field("query", &q).finish()
     }
 }
 
@@ -314,8 +308,6 @@ pub struct Cache {
 impl fmt::Debug for Cache {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Connection strings may embed passwords.
-        f.debug_struct("Cache")
-            .field("id", &self.id)
-            .finish_non_exhaustive()
+        f.debug_struct("Cache").field("id", &self.id).finish_non_exhaustive()
     }
 }

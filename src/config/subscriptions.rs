@@ -70,9 +70,7 @@ impl Subscription {
         match self.scope {
             SubScope::AllApis => true,
             SubScope::Api(a) => a == api,
-            SubScope::Product(p) => products
-                .get(p as usize)
-                .is_some_and(|p| p.published && p.contains(api)),
+            SubScope::Product(p) => products.get(p as usize).is_some_and(|p| p.published && p.contains(api)),
         }
     }
 }
@@ -103,10 +101,7 @@ pub struct SubscriptionIndex {
 
 impl fmt::Debug for SubscriptionIndex {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SubscriptionIndex")
-            .field("subs", &self.subs)
-            .field("keys", &self.by_key.len())
-            .finish()
+        f.debug_struct("SubscriptionIndex").field("subs", &self.subs).field("keys", &self.by_key.len()).finish()
     }
 }
 
@@ -122,10 +117,7 @@ impl SubscriptionIndex {
                 }
             }
         }
-        let by_key = lists
-            .into_iter()
-            .map(|(k, v)| (k, v.into_boxed_slice()))
-            .collect();
+        let by_key = lists.into_iter().map(|(k, v)| (k, v.into_boxed_slice())).collect();
         SubscriptionIndex { subs, by_key }
     }
 
@@ -166,18 +158,12 @@ impl SubscriptionIndex {
         };
         let Some(key) = key else {
             if let Some(p) = a.open_product {
-                return Ok(Admission {
-                    subscription: None,
-                    product: Some(p),
-                });
+                return Ok(Admission { subscription: None, product: Some(p) });
             }
             return if a.subscription_required {
                 Err(AuthFailure::KeyNotFound)
             } else {
-                Ok(Admission {
-                    subscription: None,
-                    product: None,
-                })
+                Ok(Admission { subscription: None, product: None })
             };
         };
         let Some(candidates) = self.by_key.get(key) else {
@@ -192,10 +178,7 @@ impl SubscriptionIndex {
                     SubScope::Product(p) => Some(p),
                     _ => None,
                 };
-                return Ok(Admission {
-                    subscription: Some(i),
-                    product,
-                });
+                return Ok(Admission { subscription: Some(i), product });
             }
         }
         Err(AuthFailure::KeyInvalid)

@@ -49,10 +49,7 @@ pub fn parse_template(t: &str) -> Result<Parsed, String> {
         return Err("must start with '/'".into());
     }
     let (path, warning) = match t.find('?') {
-        Some(i) => (
-            &t[..i],
-            Some("query parameters in a urlTemplate are not matched; only the path is".to_string()),
-        ),
+        Some(i) => (&t[..i], Some("query parameters in a urlTemplate are not matched; only the path is".to_string())),
         None => (t, None),
     };
     if path.bytes().filter(|&b| b == b'{').count() != path.bytes().filter(|&b| b == b'}').count() {
@@ -71,9 +68,7 @@ pub fn parse_template(t: &str) -> Result<Parsed, String> {
             wildcard = true;
         } else if s.contains(['{', '}']) {
             let Some(name) = s.strip_prefix('{').and_then(|x| x.strip_suffix('}')) else {
-                return Err(format!(
-                    "segment '{s}': a parameter must be a whole segment"
-                ));
+                return Err(format!("segment '{s}': a parameter must be a whole segment"));
             };
             if name.is_empty() || name.contains(['{', '}']) {
                 return Err(format!("segment '{s}': invalid parameter name"));
@@ -87,14 +82,7 @@ pub fn parse_template(t: &str) -> Result<Parsed, String> {
             segs.push(Seg::Lit(s.into()));
         }
     }
-    Ok(Parsed {
-        template: Template {
-            segs,
-            wildcard,
-            params,
-        },
-        warning,
-    })
+    Ok(Parsed { template: Template { segs, wildcard, params }, warning })
 }
 
 impl Template {

@@ -58,10 +58,7 @@ fn problems(s: &str) -> Vec<String> {
 
 fn assert_has(p: &[String], expected: &[&str]) {
     for e in expected {
-        assert!(
-            p.iter().any(|m| m.starts_with(e)),
-            "missing {e:?} in {p:#?}"
-        );
+        assert!(p.iter().any(|m| m.starts_with(e)), "missing {e:?} in {p:#?}");
     }
 }
 
@@ -71,10 +68,7 @@ fn full_document_compiles() {
     assert!(l.warnings.is_empty(), "{:?}", l.warnings);
     let s = l.snapshot;
     assert_eq!(s.revision, "r42");
-    assert_eq!(
-        (s.gateway_id.as_deref(), s.gateway_location.as_deref()),
-        (Some("gw"), Some("dc-west"))
-    );
+    assert_eq!((s.gateway_id.as_deref(), s.gateway_location.as_deref()), (Some("gw"), Some("dc-west")));
     assert!(
         s.hosts.matches(b"api.contoso.local:443")
             && s.hosts.matches(b"x.contoso.local")
@@ -83,47 +77,23 @@ fn full_document_compiles() {
     assert!(!s.hostnames[0].http2_enabled && s.hostnames[1].http2_enabled);
     let o = &s.apis[0];
     let url = o.service_url.as_ref().unwrap();
-    assert_eq!(
-        (url.authority.as_str(), url.base_path.as_str()),
-        ("backend.local:8080", "/api")
-    );
-    assert_eq!(
-        (o.key_header.as_str(), o.key_query.as_str(), o.kind),
-        ("x-key", "key", ApiType::WebSocket)
-    );
-    assert_eq!(
-        o.protocols,
-        Protocols {
-            http: false,
-            https: true
-        }
-    );
+    assert_eq!((url.authority.as_str(), url.base_path.as_str()), ("backend.local:8080", "/api"));
+    assert_eq!((o.key_header.as_str(), o.key_query.as_str(), o.kind), ("x-key", "key", ApiType::WebSocket));
+    assert_eq!(o.protocols, Protocols { http: false, https: true });
     assert_eq!(o.operations[0].method.as_deref(), Some("GET"));
     assert!(o.policy.as_deref().unwrap().contains("forward-request"));
     assert_eq!(s.apis[1].name, "Free API");
     assert_eq!(o.name, "orders");
     assert!(s.products[0].contains(0) && !s.products[0].contains(1));
     let b = s.backend("b1").unwrap();
-    assert_eq!(
-        b.credentials.header,
-        vec![("x-key".to_string(), vec!["s3cr3t".to_string()])]
-    );
-    assert_eq!(
-        b.credentials.query,
-        vec![("k".to_string(), vec!["v-prod".to_string()])]
-    );
-    assert_eq!(
-        b.circuit_breaker.as_ref().unwrap().status_code_ranges,
-        vec![(500, 503)]
-    );
+    assert_eq!(b.credentials.header, vec![("x-key".to_string(), vec!["s3cr3t".to_string()])]);
+    assert_eq!(b.credentials.query, vec![("k".to_string(), vec!["v-prod".to_string()])]);
+    assert_eq!(b.circuit_breaker.as_ref().unwrap().status_code_ranges, vec![(500, 503)]);
     assert!(!b.tls.validate_certificate_name && b.tls.validate_certificate_chain);
     assert_eq!(s.backend("pool").unwrap().pool[0].weight, 2);
     assert!(s.certificate("ca").unwrap().is_trusted);
     assert_eq!(s.named_values.get("env"), Some("prod"));
-    assert_eq!(
-        s.policy_fragments,
-        vec![("f".to_string(), "<fragment/>".to_string())]
-    );
+    assert_eq!(s.policy_fragments, vec![("f".to_string(), "<fragment/>".to_string())]);
     let dbg = format!("{s:?}");
     for secret in ["s3cr3t", "PRIVATE KEY", "redis://", "\"pk\""] {
         assert!(!dbg.contains(secret), "{secret} leaked into Debug");
@@ -190,12 +160,8 @@ fn every_problem_is_reported_with_its_path() {
 
 #[test]
 fn hostname_certificate_must_exist() {
-    let p =
-        problems(r#"{"gateway":{"hostnames":[{"hostname":"a.local","certificateId":"missing"}]}}"#);
-    assert_eq!(
-        p,
-        ["gateway.hostnames[0].certificateId: unknown certificate 'missing'"]
-    );
+    let p = problems(r#"{"gateway":{"hostnames":[{"hostname":"a.local","certificateId":"missing"}]}}"#);
+    assert_eq!(p, ["gateway.hostnames[0].certificateId: unknown certificate 'missing'"]);
 }
 
 #[test]
@@ -223,35 +189,19 @@ fn named_values_substitute_in_policies() {
         r#"{"namedValues":{"t":"30"},"policy":"<policies><backend><forward-request timeout=\"{{t}}\"/></backend></policies>"}"#,
     );
     // The structure check sees "{{t}}" (as written), so the timeout check rejects it...
-    let p: Vec<String> = l
-        .unwrap_err()
-        .problems
-        .iter()
-        .map(ToString::to_string)
-        .collect();
+    let p: Vec<String> = l.unwrap_err().problems.iter().map(ToString::to_string).collect();
     assert!(p[0].contains("timeout"), "{p:?}");
     // ...while a placeholder in an accepted position is substituted.
-    let l = load(
-        r#"{"namedValues":{"e":"prod"},"policy":"<policies><!-- {{e}} --><inbound/></policies>"}"#,
-    )
-    .unwrap();
-    assert_eq!(
-        l.snapshot.policy.as_deref(),
-        Some("<policies><!-- prod --><inbound/></policies>")
-    );
+    let l = load(r#"{"namedValues":{"e":"prod"},"policy":"<policies><!-- {{e}} --><inbound/></policies>"}"#).unwrap();
+    assert_eq!(l.snapshot.policy.as_deref(), Some("<policies><!-- prod --><inbound/></policies>"));
 }
 
 #[test]
 fn unknown_fields_warn_once_per_name() {
-    let l = load(r#"{"future": 1, "apis": [{"id":"a","path":"a","x-new":1},{"id":"b","path":"b","x-new":2}]}"#).unwrap();
+    let l =
+        load(r#"{"future": 1, "apis": [{"id":"a","path":"a","x-new":1},{"id":"b","path":"b","x-new":2}]}"#).unwrap();
     let w: Vec<String> = l.warnings.iter().map(ToString::to_string).collect();
-    assert_eq!(
-        w,
-        [
-            "future: unknown field 'future' ignored",
-            "apis[0].x-new: unknown field 'x-new' ignored"
-        ]
-    );
+    assert_eq!(w, ["future: unknown field 'future' ignored", "apis[0].x-new: unknown field 'x-new' ignored"]);
 }
 
 #[test]
@@ -288,9 +238,7 @@ fn never_panics_on_random_or_mutated_input() {
             }
             _ => {
                 let at = rng.usize(0..b.len());
-                let chunk: Vec<u8> = (0..rng.usize(1..6))
-                    .map(|_| alphabet[rng.usize(0..alphabet.len())])
-                    .collect();
+                let chunk: Vec<u8> = (0..rng.usize(1..6)).map(|_| alphabet[rng.usize(0..alphabet.len())]).collect();
                 b.splice(at..at, chunk);
             }
         }
@@ -301,15 +249,9 @@ fn never_panics_on_random_or_mutated_input() {
 #[test]
 fn deeply_nested_input_does_not_overflow_the_stack() {
     for depth in [1_000usize, 100_000, 2_000_000] {
-        let mut doc =
-            format!(r#"{{"x": {}{}}}"#, "[".repeat(depth), "]".repeat(depth)).into_bytes();
+        let mut doc = format!(r#"{{"x": {}{}}}"#, "[".repeat(depth), "]".repeat(depth)).into_bytes();
         let _ = load_document(&mut doc);
-        let mut doc = format!(
-            r#"{{"x": {}1{}}}"#,
-            "{\"a\":".repeat(depth),
-            "}".repeat(depth)
-        )
-        .into_bytes();
+        let mut doc = format!(r#"{{"x": {}1{}}}"#, "{\"a\":".repeat(depth), "}".repeat(depth)).into_bytes();
         let _ = load_document(&mut doc);
     }
 }

@@ -6,8 +6,7 @@ use super::snapshot::{BackendUrl, Scheme};
 /// Parses an absolute `http://` or `https://` URL with a host. Query strings, fragments and
 /// user-info are refused: the gateway appends the request's own path and query.
 pub fn parse_backend_url(s: &str) -> Result<BackendUrl, String> {
-    let lower_prefix =
-        |p: &str| s.len() >= p.len() && s.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes());
+    let lower_prefix = |p: &str| s.len() >= p.len() && s.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes());
     let (scheme, rest) = if lower_prefix("http://") {
         (Scheme::Http, &s[7..])
     } else if lower_prefix("https://") {
@@ -34,11 +33,7 @@ pub fn parse_backend_url(s: &str) -> Result<BackendUrl, String> {
         };
         let host = &inner[..end];
         let after = &inner[end + 1..];
-        if host.is_empty()
-            || !host
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
-        {
+        if host.is_empty() || !host.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.') {
             return Err(format!("invalid IPv6 address '{host}'"));
         }
         let port = match after.strip_prefix(':') {
@@ -56,11 +51,7 @@ pub fn parse_backend_url(s: &str) -> Result<BackendUrl, String> {
     if host.is_empty() {
         return Err("URL has no host".into());
     }
-    if !ipv6
-        && !host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
-    {
+    if !ipv6 && !host.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_')) {
         return Err(format!("invalid host '{host}'"));
     }
     let port = match port_str {
@@ -71,23 +62,9 @@ pub fn parse_backend_url(s: &str) -> Result<BackendUrl, String> {
         },
     };
     let host = host.to_ascii_lowercase();
-    let bracketed = if ipv6 {
-        format!("[{host}]")
-    } else {
-        host.clone()
-    };
-    let authority = if port == scheme.default_port() {
-        bracketed
-    } else {
-        format!("{bracketed}:{port}")
-    };
-    Ok(BackendUrl {
-        scheme,
-        host,
-        port,
-        authority,
-        base_path: path.trim_end_matches('/').to_string(),
-    })
+    let bracketed = if ipv6 { format!("[{host}]") } else { host.clone() };
+    let authority = if port == scheme.default_port() { bracketed } else { format!("{bracketed}:{port}") };
+    Ok(BackendUrl { scheme, host, port, authority, base_path: path.trim_end_matches('/').to_string() })
 }
 
 #[cfg(test)]
@@ -102,10 +79,7 @@ mod tests {
     fn default_ports_and_base_paths() {
         let u = p("http://b:9/api/v3/");
         assert_eq!((u.scheme, u.host.as_str(), u.port), (Scheme::Http, "b", 9));
-        assert_eq!(
-            (u.authority.as_str(), u.base_path.as_str()),
-            ("b:9", "/api/v3")
-        );
+        assert_eq!((u.authority.as_str(), u.base_path.as_str()), ("b:9", "/api/v3"));
         let u = p("HTTPS://Example.COM");
         assert_eq!(
             (u.scheme, u.port, u.authority.as_str(), u.base_path.as_str()),
@@ -120,15 +94,9 @@ mod tests {
     #[test]
     fn ipv6() {
         let u = p("http://[::1]:8080/a");
-        assert_eq!(
-            (u.host.as_str(), u.port, u.authority.as_str()),
-            ("::1", 8080, "[::1]:8080")
-        );
+        assert_eq!((u.host.as_str(), u.port, u.authority.as_str()), ("::1", 8080, "[::1]:8080"));
         let u = p("https://[FE80::1]/");
-        assert_eq!(
-            (u.host.as_str(), u.port, u.authority.as_str()),
-            ("fe80::1", 443, "[fe80::1]")
-        );
+        assert_eq!((u.host.as_str(), u.port, u.authority.as_str()), ("fe80::1", 443, "[fe80::1]"));
     }
 
     #[test]

@@ -16,10 +16,7 @@ pub enum BackupError {
     #[error("no backup at {0}")]
     Missing(PathBuf),
     #[error("backup {path}: {error}")]
-    Io {
-        path: PathBuf,
-        error: std::io::Error,
-    },
+    Io { path: PathBuf, error: std::io::Error },
     #[error("backup {path} is corrupt: {reason}")]
     Corrupt { path: PathBuf, reason: &'static str },
 }
@@ -34,18 +31,12 @@ fn hex(bytes: &[u8]) -> String {
 
 pub fn write(dir: &Path, document: &[u8], revision: &str) -> Result<(), BackupError> {
     let target = path(dir);
-    let io = |error| BackupError::Io {
-        path: target.clone(),
-        error,
-    };
+    let io = |error| BackupError::Io { path: target.clone(), error };
     fs::create_dir_all(dir).map_err(io)?;
     let tmp = dir.join(format!(".{FILE}.tmp"));
     let digest = hex(&Sha256::digest(document));
     let revision: String = revision.chars().filter(|c| !c.is_whitespace()).collect();
-    let header = format!(
-        "{MAGIC} sha256={digest} bytes={} revision={revision}\n",
-        document.len()
-    );
+    let header = format!("{MAGIC} sha256={digest} bytes={} revision={revision}\n", document.len());
     let mut f = File::create(&tmp).map_err(io)?;
     f.write_all(header.as_bytes()).map_err(io)?;
     f.write_all(document).map_err(io)?;
@@ -61,35 +52,17 @@ pub fn read(dir: &Path) -> Result<Vec<u8>, BackupError> {
     let target = path(dir);
     let mut bytes = match fs::read(&target) {
         Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(BackupError::Missing(target))
-        }
-        Err(error) => {
-            return Err(BackupError::Io {
-                path: target,
-                error,
-            })
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(BackupError::Missing(target)),
+        Err(error) => return Err(BackupError::Io { path: target, error }),
     };
-    let corrupt = |reason| BackupError::Corrupt {
-        path: target.clone(),
-        reason,
-    };
+    let corrupt = |reason| BackupError::Corrupt { path: target.clone(), reason };
     let nl = memchr::memchr(b'\n', &bytes).ok_or_else(|| corrupt("no header line"))?;
     let header = std::str::from_utf8(&bytes[..nl]).map_err(|_| corrupt("header is not text"))?;
-    let rest = header
-        .strip_prefix(MAGIC)
-        .ok_or_else(|| corrupt("not a ringgate backup"))?;
-    let field = |name: &str| {
-        rest.split_whitespace()
-            .find_map(|kv| kv.strip_prefix(name).and_then(|v| v.strip_prefix('=')))
-    };
-    let digest = field("sha256")
-        .ok_or_else(|| corrupt("no checksum"))?
-        .to_string();
-    let len: usize = field("bytes")
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| corrupt("no length"))?;
+    let rest = header.strip_prefix(MAGIC).ok_or_else(|| corrupt("not a ringgate backup"))?;
+    let field =
+        |name: &str| rest.split_whitespace().find_map(|kv| kv.strip_prefix(name).and_then(|v| v.strip_prefix('=')));
+    let digest = field("sha256").ok_or_else(|| corrupt("no checksum"))?.to_string();
+    let len: usize = field("bytes").and_then(|v| v.parse().ok()).ok_or_else(|| corrupt("no length"))?;
     let document = bytes.split_off(nl + 1);
     if document.len() != len {
         return Err(corrupt("length does not match (truncated?)"));

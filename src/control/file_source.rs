@@ -15,11 +15,7 @@ pub struct FileSource {
 impl FileSource {
     /// `initial` is the content already loaded at start, so it is not applied twice.
     pub fn new(path: PathBuf, initial: &[u8]) -> FileSource {
-        let mut s = FileSource {
-            path,
-            seen: None,
-            last_hash: hash(initial),
-        };
+        let mut s = FileSource { path, seen: None, last_hash: hash(initial) };
         s.seen = s.stamp();
         s
     }
@@ -32,9 +28,7 @@ impl FileSource {
 }
 
 fn hash(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf29ce484222325u64, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x100000001b3)
-    })
+    bytes.iter().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100000001b3))
 }
 
 impl Source for FileSource {

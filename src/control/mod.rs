@@ -39,37 +39,24 @@ pub enum ApplyError {
 pub struct Control {
     pub settings: Arc<Settings>,
     pub node: Arc<NodeState>,
+    builder: crate::snapshot::Builder,
     generation: u64,
 }
 
 impl Control {
-    pub fn new(settings: Arc<Settings>, node: Arc<NodeState>) -> Control {
-        Control {
-            settings,
-            node,
-            generation: 0,
-        }
+    pub fn new(settings: Arc<Settings>, node: Arc<NodeState>, builder: crate::snapshot::Builder) -> Control {
+        Control { settings, node, builder, generation: 0 }
     }
 
     /// Loads and compiles a document into the next snapshot, recording the outcome in the node
     /// status. Does not hand it to workers.
-    pub fn compile(
-        &mut self,
-        mut bytes: Vec<u8>,
-        source: &'static str,
-    ) -> Result<Snapshot, ApplyError> {
-        let result = config::load_document(&mut bytes)
-            .map_err(ApplyError::from)
-            .and_then(|loaded| {
-                for w in &loaded.warnings {
-                    tracing::warn!(path = %w.path, "{}", w.message);
-                }
-                Ok(Snapshot::build(
-                    loaded.snapshot,
-                    self.generation + 1,
-                    self.settings.response_timeout,
-                )?)
-            });
+    pub fn compile(&mut self, mut bytes: Vec<u8>, source: &'static str) -> Result<Snapshot, ApplyError> {
+        let result = config::load_document(&mut bytes).map_err(ApplyError::from).and_then(|loaded| {
+            for w in &loaded.warnings {
+                tracing::warn!(path = %w.path, "{}", w.message);
+            }
+            Ok(self.builder.build(loaded.snapshot, self.generation + 1)?)
+        });
         match &result {
             Ok(snap) => {
                 self.generation = snap.generation;
@@ -97,12 +84,7 @@ impl Control {
     }
 
     /// Runs until `stop` fires: polls the source and broadcasts each accepted snapshot.
-    pub fn run(
-        mut self,
-        mut source: Box<dyn Source>,
-        workers: Vec<Sender<WorkerMsg>>,
-        stop: Receiver<()>,
-    ) {
+    pub fn run(mut self, mut source: Box<dyn Source>, workers: Vec<Sender<WorkerMsg>>, stop: Receiver<()>) {
         loop {
             match stop.recv_timeout(POLL) {
                 Ok(()) | Err(RecvTimeoutError::Disconnected) => return,

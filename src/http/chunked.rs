@@ -36,13 +36,7 @@ pub struct ChunkedScanner {
 
 impl Default for ChunkedScanner {
     fn default() -> Self {
-        ChunkedScanner {
-            state: State::Size,
-            size: 0,
-            digits: 0,
-            line_len: 0,
-            payload: 0,
-        }
+        ChunkedScanner { state: State::Size, size: 0, digits: 0, line_len: 0, payload: 0 }
     }
 }
 
@@ -55,11 +49,7 @@ impl ChunkedScanner {
 
     /// Scans `input`; returns how many bytes belong to this message (all of them unless the
     /// message ends inside `input`). `on_data` receives the decoded payload pieces.
-    pub fn scan(
-        &mut self,
-        input: &[u8],
-        mut on_data: impl FnMut(&[u8]),
-    ) -> Result<usize, ChunkError> {
+    pub fn scan(&mut self, input: &[u8], mut on_data: impl FnMut(&[u8])) -> Result<usize, ChunkError> {
         let mut i = 0;
         while i < input.len() {
             let b = input[i];
@@ -93,11 +83,7 @@ impl ChunkedScanner {
                     }
                     self.line_len = 0;
                     self.digits = 0;
-                    self.state = if self.size == 0 {
-                        State::TrailerStart
-                    } else {
-                        State::Data
-                    };
+                    self.state = if self.size == 0 { State::TrailerStart } else { State::Data };
                 }
                 State::Data => {
                     let take = (self.size as usize).min(input.len() - i);
@@ -202,6 +188,27 @@ mod tests {
         ];
         for b in bad {
             assert!(run(b, b.len()).is_err(), "{:?}", String::from_utf8_lossy(b));
+        }
+    }
+}
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+
+    #[test]
+    fn arbitrary_input_never_panics_and_never_overruns() {
+        let mut rng = fastrand::Rng::with_seed(11);
+        for _ in 0..20_000 {
+            let len = rng.usize(0..128);
+            let input: Vec<u8> =
+                (0..len).map(|_| *rng.choice(b"0123456789abcdefXx\r\n; =\t".iter()).unwrap_or(&b'0')).collect();
+            let mut s = ChunkedScanner::default();
+            let mut seen = 0u64;
+            if let Ok(used) = s.scan(&input, |d| seen += d.len() as u64) {
+                assert!(used <= input.len());
+                assert_eq!(seen, s.payload);
+            }
         }
     }
 }

@@ -3,24 +3,14 @@
 /// Connection-specific headers (RFC 9110 §7.6.1, plus `Trailer` and `Proxy-Connection` as every
 /// proxy strips them), never forwarded. `Transfer-Encoding` is re-emitted by the framing code.
 pub fn is_hop_by_hop(name: &[u8]) -> bool {
-    const HOP: [&[u8]; 7] = [
-        b"connection",
-        b"keep-alive",
-        b"proxy-connection",
-        b"te",
-        b"trailer",
-        b"transfer-encoding",
-        b"upgrade",
-    ];
+    const HOP: [&[u8]; 7] =
+        [b"connection", b"keep-alive", b"proxy-connection", b"te", b"trailer", b"transfer-encoding", b"upgrade"];
     HOP.iter().any(|h| h.eq_ignore_ascii_case(name))
 }
 
 /// Iterates the comma-separated tokens of a header value, trimmed, skipping empty ones.
 pub fn tokens(value: &[u8]) -> impl Iterator<Item = &[u8]> {
-    value
-        .split(|b| *b == b',')
-        .map(trim)
-        .filter(|t| !t.is_empty())
+    value.split(|b| *b == b',').map(trim).filter(|t| !t.is_empty())
 }
 
 pub fn trim(mut s: &[u8]) -> &[u8] {

@@ -22,16 +22,12 @@ impl Span {
     pub fn of(buf: &[u8], part: &[u8]) -> Span {
         // `part` is a sub-slice of `buf` (httparse borrows from it), so the offset is in range.
         let start = (part.as_ptr() as usize).saturating_sub(buf.as_ptr() as usize);
-        Span {
-            start: start as u32,
-            end: (start + part.len()) as u32,
-        }
+        Span { start: start as u32, end: (start + part.len()) as u32 }
     }
 
     #[inline]
     pub fn get<'a>(&self, buf: &'a [u8]) -> &'a [u8] {
-        buf.get(self.start as usize..self.end as usize)
-            .unwrap_or(&[])
+        buf.get(self.start as usize..self.end as usize).unwrap_or(&[])
     }
 
     pub fn is_empty(&self) -> bool {

@@ -63,9 +63,7 @@ impl RequestHead {
             Ok(httparse::Status::Complete(n)) => n,
             Ok(httparse::Status::Partial) => return Ok(None),
             Err(httparse::Error::TooManyHeaders) => return Err(HeadError::TooLarge),
-            Err(httparse::Error::Version) => {
-                return Err(HeadError::Malformed("unsupported HTTP version"))
-            }
+            Err(httparse::Error::Version) => return Err(HeadError::Malformed("unsupported HTTP version")),
             Err(_) => return Err(HeadError::Malformed("malformed request head")),
         };
         let (Some(method), Some(target), Some(minor)) = (req.method, req.path, req.version) else {
@@ -77,10 +75,7 @@ impl RequestHead {
         self.split_target(buf, target.as_bytes())?;
         self.headers.clear();
         for h in req.headers.iter() {
-            self.headers.push(HeaderSpan {
-                name: Span::of(buf, h.name.as_bytes()),
-                value: Span::of(buf, h.value),
-            });
+            self.headers.push(HeaderSpan { name: Span::of(buf, h.name.as_bytes()), value: Span::of(buf, h.value) });
         }
         self.check_headers(buf)?;
         Ok(Some(()))
@@ -134,8 +129,7 @@ impl RequestHead {
                 self.drop_mask |= 1 << i;
             }
             if name.eq_ignore_ascii_case(b"content-length") {
-                let n =
-                    content_length(value).ok_or(HeadError::Malformed("invalid Content-Length"))?;
+                let n = content_length(value).ok_or(HeadError::Malformed("invalid Content-Length"))?;
                 if length.is_some_and(|l| l != n) {
                     return Err(HeadError::Malformed("differing Content-Length headers"));
                 }
@@ -145,9 +139,7 @@ impl RequestHead {
                 te_seen = true;
                 for t in tokens(value) {
                     if chunked {
-                        return Err(HeadError::Malformed(
-                            "chunked must be the last transfer coding",
-                        ));
+                        return Err(HeadError::Malformed("chunked must be the last transfer coding"));
                     }
                     if t.eq_ignore_ascii_case(b"chunked") {
                         chunked = true;
@@ -179,11 +171,7 @@ impl RequestHead {
             self.close = false;
         }
         // Headers named in Connection are hop-by-hop too.
-        for h in self
-            .headers
-            .iter()
-            .filter(|h| h.name.get(buf).eq_ignore_ascii_case(b"connection"))
-        {
+        for h in self.headers.iter().filter(|h| h.name.get(buf).eq_ignore_ascii_case(b"connection")) {
             for t in tokens(h.value.get(buf)) {
                 for (j, other) in self.headers.iter().enumerate() {
                     if other.name.get(buf).eq_ignore_ascii_case(t) {
@@ -193,16 +181,10 @@ impl RequestHead {
             }
         }
         if host_count > 1 || (host_count == 0 && self.minor_version >= 1) {
-            return Err(HeadError::Malformed(
-                "a request needs exactly one Host header",
-            ));
+            return Err(HeadError::Malformed("a request needs exactly one Host header"));
         }
         self.framing = match (te_seen, length) {
-            (true, Some(_)) => {
-                return Err(HeadError::Malformed(
-                    "both Content-Length and Transfer-Encoding",
-                ))
-            }
+            (true, Some(_)) => return Err(HeadError::Malformed("both Content-Length and Transfer-Encoding")),
             (true, None) if !chunked || self.minor_version == 0 => {
                 return Err(HeadError::Malformed("transfer coding without chunked"))
             }
@@ -216,20 +198,13 @@ impl RequestHead {
     pub fn header<'a>(&self, buf: &'a [u8], lowercase_name: &str) -> Option<&'a [u8]> {
         self.headers
             .iter()
-            .find(|h| {
-                h.name
-                    .get(buf)
-                    .eq_ignore_ascii_case(lowercase_name.as_bytes())
-            })
+            .find(|h| h.name.get(buf).eq_ignore_ascii_case(lowercase_name.as_bytes()))
             .map(|h| h.value.get(buf))
     }
 
     /// Methods a retry may repeat (RFC 9110 §9.2.2).
     pub fn is_idempotent(&self, buf: &[u8]) -> bool {
-        matches!(
-            self.method.get(buf),
-            b"GET" | b"HEAD" | b"OPTIONS" | b"PUT" | b"DELETE" | b"TRACE"
-        )
+        matches!(self.method.get(buf), b"GET" | b"HEAD" | b"OPTIONS" | b"PUT" | b"DELETE" | b"TRACE")
     }
 
     pub fn is_head(&self, buf: &[u8]) -> bool {
@@ -263,18 +238,13 @@ mod tests {
         assert_eq!(h.query.get(raw), b"x=1");
         assert_eq!(h.framing, Framing::Length(5));
         assert!(h.close);
-        assert_eq!(
-            h.drop_mask, 0b1110,
-            "content-length, connection and x-foo dropped"
-        );
+        assert_eq!(h.drop_mask, 0b1110, "content-length, connection and x-foo dropped");
         assert_eq!(h.len, raw.len() - 5);
     }
 
     #[test]
     fn partial_is_none() {
-        assert!(parse(b"GET / HTTP/1.1\r\nHost: a\r\n")
-            .expect("ok")
-            .is_none());
+        assert!(parse(b"GET / HTTP/1.1\r\nHost: a\r\n").expect("ok").is_none());
     }
 
     #[test]
@@ -293,11 +263,7 @@ mod tests {
         ];
         for raw in bad {
             let r = parse(raw);
-            assert!(
-                matches!(r, Err(HeadError::Malformed(_))),
-                "{:?}: {r:?}",
-                String::from_utf8_lossy(raw)
-            );
+            assert!(matches!(r, Err(HeadError::Malformed(_))), "{:?}: {r:?}", String::from_utf8_lossy(raw));
         }
         assert_eq!(
             parse(b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n").err(),
@@ -307,22 +273,17 @@ mod tests {
 
     #[test]
     fn same_duplicate_length_is_accepted() {
-        let h =
-            parse(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n")
-                .expect("ok")
-                .expect("complete");
+        let h = parse(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n")
+            .expect("ok")
+            .expect("complete");
         assert_eq!(h.framing, Framing::Length(3));
     }
 
     #[test]
     fn http10_defaults_to_close() {
-        let h = parse(b"GET / HTTP/1.0\r\n\r\n")
-            .expect("ok")
-            .expect("complete");
+        let h = parse(b"GET / HTTP/1.0\r\n\r\n").expect("ok").expect("complete");
         assert!(h.close);
-        let h = parse(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
-            .expect("ok")
-            .expect("complete");
+        let h = parse(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").expect("ok").expect("complete");
         assert!(!h.close);
     }
 
@@ -332,5 +293,50 @@ mod tests {
         let h = parse(raw).expect("ok").expect("complete");
         assert_eq!(h.path.get(raw), b"/p");
         assert_eq!(h.query.get(raw), b"q");
+    }
+}
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+
+    /// Arbitrary bytes and mutated valid heads never panic, and a head that parses is always
+    /// internally consistent (spans inside the buffer, framing decided).
+    #[test]
+    fn arbitrary_input_never_panics() {
+        let seeds: &[&[u8]] = &[
+            b"GET /a?b=c HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc",
+            b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close, te\r\n\r\n",
+            b"GET http://h/p HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+        ];
+        let mut rng = fastrand::Rng::with_seed(7);
+        let mut head = RequestHead::default();
+        for i in 0..20_000 {
+            let mut input: Vec<u8> = if i % 2 == 0 {
+                let len = rng.usize(0..256);
+                (0..len).map(|_| rng.u8(..)).collect()
+            } else {
+                seeds[i % seeds.len()].to_vec()
+            };
+            for _ in 0..rng.usize(0..6) {
+                if input.is_empty() {
+                    break;
+                }
+                let at = rng.usize(0..input.len());
+                match rng.u8(0..3) {
+                    0 => input[at] = rng.u8(..),
+                    1 => input.insert(at, *rng.choice(b"\r\n :,;\t\0".iter()).unwrap_or(&b'x')),
+                    _ => {
+                        input.remove(at);
+                    }
+                }
+            }
+            if let Ok(Some(())) = head.parse(&input) {
+                assert!(head.len <= input.len());
+                for h in &head.headers {
+                    assert!(h.name.end as usize <= head.len && h.value.end as usize <= head.len);
+                }
+            }
+        }
     }
 }

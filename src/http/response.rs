@@ -45,10 +45,7 @@ impl ResponseHead {
         let mut chunked = false;
         let mut te = false;
         for (i, h) in res.headers.iter().enumerate() {
-            self.headers.push(HeaderSpan {
-                name: Span::of(buf, h.name.as_bytes()),
-                value: Span::of(buf, h.value),
-            });
+            self.headers.push(HeaderSpan { name: Span::of(buf, h.name.as_bytes()), value: Span::of(buf, h.value) });
             let name = h.name.as_bytes();
             if is_hop_by_hop(name) {
                 self.drop_mask |= 1 << i;
@@ -62,9 +59,7 @@ impl ResponseHead {
                 self.drop_mask |= 1 << i;
             } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
                 te = true;
-                chunked = tokens(h.value)
-                    .last()
-                    .is_some_and(|t| t.eq_ignore_ascii_case(b"chunked"));
+                chunked = tokens(h.value).last().is_some_and(|t| t.eq_ignore_ascii_case(b"chunked"));
             } else if name.eq_ignore_ascii_case(b"connection") {
                 for t in tokens(h.value) {
                     if t.eq_ignore_ascii_case(b"close") {
@@ -75,11 +70,7 @@ impl ResponseHead {
                 }
             }
         }
-        for h in res
-            .headers
-            .iter()
-            .filter(|h| h.name.eq_ignore_ascii_case("connection"))
-        {
+        for h in res.headers.iter().filter(|h| h.name.eq_ignore_ascii_case("connection")) {
             for t in tokens(h.value) {
                 for (j, other) in res.headers.iter().enumerate() {
                     if other.name.as_bytes().eq_ignore_ascii_case(t) {
@@ -88,8 +79,7 @@ impl ResponseHead {
                 }
             }
         }
-        let bodiless =
-            request_was_head || (100..200).contains(&status) || status == 204 || status == 304;
+        let bodiless = request_was_head || (100..200).contains(&status) || status == 204 || status == 304;
         self.framing = if bodiless {
             Framing::None
         } else if te {
@@ -141,29 +131,14 @@ mod tests {
 
     #[test]
     fn framing_rules() {
-        assert_eq!(
-            parse(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", false).framing,
-            Framing::Length(5)
-        );
-        assert_eq!(
-            parse(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", true).framing,
-            Framing::None
-        );
-        assert_eq!(
-            parse(b"HTTP/1.1 204 No Content\r\n\r\n", false).framing,
-            Framing::None
-        );
-        assert_eq!(
-            parse(b"HTTP/1.1 304 NM\r\nContent-Length: 9\r\n\r\n", false).framing,
-            Framing::None
-        );
+        assert_eq!(parse(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", false).framing, Framing::Length(5));
+        assert_eq!(parse(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n", true).framing, Framing::None);
+        assert_eq!(parse(b"HTTP/1.1 204 No Content\r\n\r\n", false).framing, Framing::None);
+        assert_eq!(parse(b"HTTP/1.1 304 NM\r\nContent-Length: 9\r\n\r\n", false).framing, Framing::None);
         let r = parse(b"HTTP/1.1 200 OK\r\n\r\n", false);
         assert_eq!(r.framing, Framing::UntilClose);
         assert!(r.close);
-        let r = parse(
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
-            false,
-        );
+        let r = parse(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n", false);
         assert_eq!(r.framing, Framing::Chunked);
         assert!(r.close);
         assert!(parse(b"HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\n", false).close);

@@ -53,24 +53,10 @@ pub fn error_response(out: &mut Vec<u8>, status: u16, message: &str, close: bool
     body.push_str(",\"message\":\"");
     json_escape_into(&mut body, message);
     body.push_str("\"}");
-    simple_response(
-        out,
-        status,
-        b"application/json",
-        body.as_bytes(),
-        close,
-        head_only,
-    );
+    simple_response(out, status, b"application/json", body.as_bytes(), close, head_only);
 }
 
-pub fn simple_response(
-    out: &mut Vec<u8>,
-    status: u16,
-    content_type: &[u8],
-    body: &[u8],
-    close: bool,
-    head_only: bool,
-) {
+pub fn simple_response(out: &mut Vec<u8>, status: u16, content_type: &[u8], body: &[u8], close: bool, head_only: bool) {
     status_line(out, status, reason(status).as_bytes());
     header(out, b"content-type", content_type);
     content_length(out, body.len() as u64);

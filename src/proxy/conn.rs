@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 use std::rc::Rc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use monoio::io::{AsyncReadRent, AsyncWriteRent};
 
@@ -14,6 +14,8 @@ use crate::config::Scheme;
 use crate::http::request::RequestHead;
 use crate::http::write::{error_response, simple_response};
 use crate::http::Framing;
+use crate::telemetry::access_log;
+use crate::telemetry::Record;
 use crate::worker::ctx::Worker;
 
 pub struct Client<S> {
@@ -22,13 +24,16 @@ pub struct Client<S> {
     pub buf: Vec<u8>,
     pub peer: SocketAddr,
     pub scheme: Scheme,
+    /// The negotiated TLS version, for the access log (`None` on plain HTTP).
+    pub tls: Option<&'static str>,
 }
 
 enum HeadRead {
-    Ready,
+    /// A complete head; when its first byte arrived and how long reading it took.
+    Ready(Instant, Duration),
     /// Nothing (or nothing more) to do: the client went away or idled out between requests.
     Closed,
-    Refuse(u16, &'static str),
+    Refuse(u16, &'static str, Instant),
 }
 
 pub async fn serve<S: AsyncReadRent + AsyncWriteRent>(
@@ -36,31 +41,36 @@ pub async fn serve<S: AsyncReadRent + AsyncWriteRent>(
     io: S,
     peer: SocketAddr,
     scheme: Scheme,
+    tls: Option<&'static str>,
 ) {
     worker.connections.set(worker.connections.get() + 1);
-    let mut client = Client {
-        io,
-        buf: Vec::with_capacity(4096),
-        peer,
-        scheme,
-    };
+    // Small to start: an idle kept-alive connection holds only this while its read is pending.
+    let mut client = Client { io, buf: Vec::with_capacity(1024), peer, scheme, tls };
     let mut head = RequestHead::default();
     let mut first = true;
     loop {
-        match read_head(&worker, &mut client, &mut head, first).await {
-            HeadRead::Ready => {}
+        let (start, head_time) = match read_head(&worker, &mut client, &mut head, first).await {
+            HeadRead::Ready(start, took) => (start, took),
             HeadRead::Closed => break,
-            HeadRead::Refuse(status, message) => {
-                worker.count_unrouted();
+            HeadRead::Refuse(status, message, start) => {
+                let mut rec = Record::new(start, start.elapsed());
+                rec.status = status;
+                rec.error("client", "ClientConnectionFailure");
                 let mut out = Vec::with_capacity(256);
                 error_response(&mut out, status, message, true, false);
+                rec.response_bytes = out.len() as u64;
                 let _ = write_from(&mut client.io, out, 0, worker.settings.idle_timeout).await;
+                worker.finish(&rec, None, &client.peer, 1, client.tls, None);
                 break;
             }
-        }
+        };
         first = false;
         worker.in_flight.set(worker.in_flight.get() + 1);
-        let keep_alive = handle(&worker, &mut client, &head).await;
+        let mut rec = Record::new(start, head_time);
+        rec.request_bytes = head.len as u64;
+        // Boxed: the request's state (backend exchange, relay) exists only while a request runs,
+        // so an idle connection's task stays small.
+        let keep_alive = Box::pin(handle(&worker, &mut client, &head, &mut rec)).await;
         worker.in_flight.set(worker.in_flight.get() - 1);
         if !keep_alive {
             break;
@@ -78,17 +88,17 @@ async fn read_head<S: AsyncReadRent>(
     let settings = &worker.settings;
     let limit = settings.header_bytes;
     // A new connection gets the head timeout from accept; a kept-alive one may idle first.
-    let mut deadline = if first {
-        Some(Instant::now() + settings.header_timeout)
-    } else {
-        None
-    };
+    let mut deadline = if first { Some(Instant::now() + settings.header_timeout) } else { None };
+    let mut started: Option<Instant> = None;
     loop {
+        // A timed-out read takes the buffer with it, so remember whether a head had begun.
+        let partial = !client.buf.is_empty();
         if !client.buf.is_empty() {
+            let start = *started.get_or_insert_with(Instant::now);
             match head.parse(&client.buf) {
-                Ok(Some(())) => return HeadRead::Ready,
+                Ok(Some(())) => return HeadRead::Ready(start, start.elapsed()),
                 Ok(None) if client.buf.len() >= limit => {
-                    return HeadRead::Refuse(431, "Request header fields too large")
+                    return HeadRead::Refuse(431, "Request header fields too large", start)
                 }
                 Ok(None) => {}
                 Err(e) => {
@@ -98,7 +108,7 @@ async fn read_head<S: AsyncReadRent>(
                         other if other.status() == 501 => "Transfer coding not implemented",
                         _ => "Expectation not supported",
                     };
-                    return HeadRead::Refuse(e.status(), message);
+                    return HeadRead::Refuse(e.status(), message, start);
                 }
             }
             deadline.get_or_insert_with(|| Instant::now() + settings.header_timeout);
@@ -110,8 +120,8 @@ async fn read_head<S: AsyncReadRent>(
         let room = limit.saturating_sub(client.buf.len()).max(1);
         match read_more(&mut client.io, &mut client.buf, room, wait).await {
             Ok(_) => {}
-            Err(IoFailure::Timeout) if deadline.is_some() && !client.buf.is_empty() => {
-                return HeadRead::Refuse(408, "Request header timeout")
+            Err(IoFailure::Timeout) if deadline.is_some() && partial => {
+                return HeadRead::Refuse(408, "Request header timeout", started.unwrap_or_else(Instant::now))
             }
             Err(_) => return HeadRead::Closed,
         }
@@ -123,52 +133,51 @@ async fn handle<S: AsyncReadRent + AsyncWriteRent>(
     worker: &Worker,
     client: &mut Client<S>,
     head: &RequestHead,
+    rec: &mut Record,
 ) -> bool {
+    let trace = head.header(&client.buf, "traceparent").and_then(crate::telemetry::trace::TraceParent::parse);
+    rec.trace = trace.unwrap_or_else(crate::telemetry::trace::TraceParent::fresh);
+    let minor = head.minor_version;
     let Some(snap) = worker.snapshot() else {
         // Managed mode before the first document: nothing is served, probes see 503.
-        worker.count_unrouted();
+        let prefix = worker.log_enabled().then(|| access_log::prefix(head, &client.buf, client.scheme, None));
         let is_head = head.is_head(&client.buf);
         let message = "The gateway has no configuration yet";
-        return respond(worker, client, head, |out, close| {
-            error_response(out, 503, message, close, is_head)
-        })
-        .await;
+        rec.status = 503;
+        let keep =
+            respond(worker, client, head, rec, |out, close| error_response(out, 503, message, close, is_head)).await;
+        worker.finish(rec, prefix.as_deref(), &client.peer, minor, client.tls, None);
+        return keep;
     };
-    match decide(&snap, head, &client.buf, client.scheme) {
-        Decision::Forward(route) => {
-            super::exchange::forward(worker, client, head, &snap, route).await
-        }
+    let decision = decide(&snap, head, &client.buf, client.scheme);
+    let key_query = match &decision {
+        Decision::Forward(r) => Some(snap.doc.apis[r.api as usize].key_query.as_str()),
+        Decision::Refuse { api: Some(a), .. } => Some(snap.doc.apis[*a as usize].key_query.as_str()),
+        _ => None,
+    };
+    let prefix = worker.log_enabled().then(|| access_log::prefix(head, &client.buf, client.scheme, key_query));
+    let keep = match decision {
+        Decision::Forward(route) => super::exchange::forward(worker, client, head, &snap, route, rec).await,
         Decision::Status => {
             let draining = worker.draining.get();
-            let (status, body): (u16, &[u8]) = if draining {
-                (503, b"draining")
-            } else {
-                (200, b"")
-            };
-            worker.count_unrouted();
+            let (status, body): (u16, &[u8]) = if draining { (503, b"draining") } else { (200, b"") };
+            rec.status = status;
             let is_head = head.is_head(&client.buf);
-            respond(worker, client, head, |out, close| {
+            respond(worker, client, head, rec, |out, close| {
                 simple_response(out, status, b"text/plain", body, close, is_head)
             })
             .await
         }
-        Decision::Refuse {
-            status,
-            message,
-            api,
-            ..
-        } => {
-            match api {
-                Some(a) => worker.count(a, 0, status),
-                None => worker.count_unrouted(),
-            }
+        Decision::Refuse { status, message, api, reason } => {
+            rec.api = api;
+            rec.status = status;
+            rec.error(if status == 401 { "authorization" } else { "configuration" }, reason);
             let is_head = head.is_head(&client.buf);
-            respond(worker, client, head, |out, close| {
-                error_response(out, status, message, close, is_head)
-            })
-            .await
+            respond(worker, client, head, rec, |out, close| error_response(out, status, message, close, is_head)).await
         }
-    }
+    };
+    worker.finish(rec, prefix.as_deref(), &client.peer, minor, client.tls, Some(&snap));
+    keep
 }
 
 /// Writes a gateway-made response. Keeps the connection only when the request body (if any) is
@@ -177,22 +186,27 @@ async fn respond<S: AsyncReadRent + AsyncWriteRent>(
     worker: &Worker,
     client: &mut Client<S>,
     head: &RequestHead,
+    rec: &mut Record,
     write: impl FnOnce(&mut Vec<u8>, bool),
 ) -> bool {
     let body_end = match head.framing {
         Framing::None => Some(head.len),
-        Framing::Length(n) => Some(head.len as u64 + n)
-            .filter(|end| *end <= client.buf.len() as u64)
-            .map(|e| e as usize),
+        Framing::Length(n) => {
+            Some(head.len as u64 + n).filter(|end| *end <= client.buf.len() as u64).map(|e| e as usize)
+        }
         _ => None,
     };
     let keep_alive = body_end.is_some() && !head.close && !worker.draining.get();
     let mut out = worker.take_buf();
     write(&mut out, !keep_alive);
+    rec.response_bytes = out.len() as u64;
+    let watch = crate::telemetry::record::Stopwatch::start();
     let (res, out) = write_from(&mut client.io, out, 0, worker.settings.idle_timeout).await;
+    watch.add_to(&mut rec.client);
     worker.put_buf(out);
     match (res, body_end) {
         (Ok(()), Some(end)) if keep_alive => {
+            rec.request_bytes = end as u64;
             client.buf.drain(..end);
             true
         }

@@ -12,7 +12,9 @@ use std::time::Duration;
 use monoio::io::{AsyncReadRent, AsyncWriteRent};
 
 use super::conn::Client;
-use super::forward::{client_framing, request_head, response_head, ClientFraming, Upstream};
+use super::forward::{
+    backend_url, client_framing, request_head, response_head, ClientFraming, ResponseShape, Upstream,
+};
 use super::gate::Route;
 use super::io::{read_more, write_from, IoFailure};
 use super::upstream::{connect::connect, ConnectError, Peer, UpstreamConn};
@@ -22,6 +24,8 @@ use crate::http::response::ResponseHead;
 use crate::http::write::error_response;
 use crate::http::Framing;
 use crate::snapshot::Snapshot;
+use crate::telemetry::record::Stopwatch;
+use crate::telemetry::Record;
 use crate::worker::ctx::{Worker, BUF_SIZE};
 
 /// The most a backend's response head may take.
@@ -45,16 +49,37 @@ enum Failure {
 }
 
 impl Failure {
+    /// APIM's `LastError` source and reason.
+    fn reason(&self) -> (&'static str, &'static str) {
+        match self {
+            Failure::Connect(ConnectError::Timeout) | Failure::Timeout => ("forward-request", "Timeout"),
+            Failure::Connect(_) | Failure::Backend(_) => ("forward-request", "BackendConnectionFailure"),
+            Failure::BadBody(_) | Failure::Client => ("forward-request", "ClientConnectionFailure"),
+            Failure::TooLarge => ("client", "RequestEntityTooLarge"),
+        }
+    }
+
     fn status(&self) -> (u16, &'static str) {
         match self {
-            Failure::Connect(ConnectError::Timeout) | Failure::Timeout => {
-                (504, "Backend timed out")
-            }
+            Failure::Connect(ConnectError::Timeout) | Failure::Timeout => (504, "Backend timed out"),
             Failure::Connect(_) | Failure::Backend(_) => (502, "Backend service unavailable"),
             Failure::BadBody(_) | Failure::Client => (400, "Invalid request body"),
             Failure::TooLarge => (413, "Request body too large"),
         }
     }
+}
+
+/// The request and its record, passed together down the phases.
+struct Io<'a> {
+    req: &'a Req,
+    rec: &'a mut Record,
+}
+
+/// What is left of a request body after the bytes that came with the head.
+#[derive(Clone, Copy)]
+struct Body {
+    framing: Framing,
+    remaining: u64,
 }
 
 /// What the rest of the code needs of the request once its head bytes are gone from the buffer.
@@ -72,9 +97,13 @@ pub async fn forward<S: AsyncReadRent + AsyncWriteRent>(
     head: &RequestHead,
     snap: &Snapshot,
     route: Route,
+    rec: &mut Record,
 ) -> bool {
     let api = &snap.doc.apis[route.api as usize];
-    let op_label = route.operation.map_or(0, |o| o + 1);
+    rec.api = Some(route.api);
+    rec.operation = route.operation;
+    rec.product = route.product;
+    rec.subscription = route.subscription;
     let req = Req {
         is_head: head.is_head(&client.buf),
         idempotent: head.is_idempotent(&client.buf),
@@ -83,30 +112,19 @@ pub async fn forward<S: AsyncReadRent + AsyncWriteRent>(
         framing: head.framing,
     };
     let Some(backend) = api.service_url.as_ref() else {
-        w.count(route.api, op_label, 500);
-        return fail_early(
-            w,
-            client,
-            &req,
-            500,
-            "No backend service is configured for this API",
-        )
-        .await;
+        rec.error("configuration", "BackendNotConfigured");
+        return fail_early(w, client, &req, rec, 500, "No backend service is configured for this API").await;
     };
     if let (Some(limit), Framing::Length(n)) = (w.settings.body_bytes, req.framing) {
         if n > limit {
-            w.count(route.api, op_label, 413);
-            return fail_early(w, client, &req, 413, "Request body too large").await;
+            rec.error("client", "RequestEntityTooLarge");
+            return fail_early(w, client, &req, rec, 413, "Request body too large").await;
         }
     }
 
     // The head for the backend, plus whatever body bytes arrived with the client's head.
     let mut out = w.take_buf();
-    let rest = head
-        .path
-        .get(&client.buf)
-        .get(route.rest_start..)
-        .unwrap_or(b"");
+    let rest = head.path.get(&client.buf).get(route.rest_start..).unwrap_or(b"");
     let up = Upstream {
         backend,
         rest,
@@ -116,9 +134,17 @@ pub async fn forward<S: AsyncReadRent + AsyncWriteRent>(
         client_ip: client.peer.ip(),
         scheme: client.scheme,
     };
-    request_head(&mut out, head, &client.buf, &up);
+    request_head(&mut out, head, &client.buf, &up, &rec.trace);
+    if w.log_enabled() {
+        rec.backend_url = Some(backend_url(&out, backend));
+    }
+    rec.request_bytes = match req.framing {
+        Framing::Length(n) => head.len as u64 + n,
+        _ => head.len as u64,
+    };
     let mut scanner = ChunkedScanner::default();
     let buffered = &client.buf[head.len..];
+    let head_len = head.len;
     let (prefix, body_done) = match req.framing {
         Framing::None | Framing::UntilClose => (0, true),
         Framing::Length(n) => {
@@ -129,15 +155,15 @@ pub async fn forward<S: AsyncReadRent + AsyncWriteRent>(
             Ok(p) => (p, scanner.is_done()),
             Err(_) => {
                 w.put_buf(out);
-                w.count(route.api, op_label, 400);
-                return fail_early(w, client, &req, 400, "Invalid chunked request body").await;
+                rec.error("client", "ClientConnectionFailure");
+                return fail_early(w, client, &req, rec, 400, "Invalid chunked request body").await;
             }
         },
     };
     if over_limit(w, &scanner) {
         w.put_buf(out);
-        w.count(route.api, op_label, 413);
-        return fail_early(w, client, &req, 413, "Request body too large").await;
+        rec.error("client", "RequestEntityTooLarge");
+        return fail_early(w, client, &req, rec, 413, "Request body too large").await;
     }
     let length_left = match req.framing {
         Framing::Length(n) => n - prefix as u64,
@@ -147,54 +173,46 @@ pub async fn forward<S: AsyncReadRent + AsyncWriteRent>(
     client.buf.drain(..head.len + prefix);
     if head.expect_continue && !body_done {
         let cont = b"HTTP/1.1 100 Continue\r\n\r\n".to_vec();
-        if write_from(&mut client.io, cont, 0, w.settings.idle_timeout)
-            .await
-            .0
-            .is_err()
-        {
+        if write_from(&mut client.io, cont, 0, w.settings.idle_timeout).await.0.is_err() {
             w.put_buf(out);
             return false;
         }
     }
 
-    let peer = Peer {
-        scheme: backend.scheme,
-        host: &backend.host,
-        port: backend.port,
-    };
+    let peer = Peer { scheme: backend.scheme, host: &backend.host, port: backend.port };
     let mut ubuf = w.take_buf();
     let mut rh = ResponseHead::default();
-    let result = exchange(
-        w,
-        client,
-        snap,
-        &peer,
-        &req,
-        &mut out,
-        &mut ubuf,
-        &mut rh,
-        &mut scanner,
-        body_done,
-        length_left,
-    )
-    .await;
+    let io = Io { req: &req, rec };
+    let result =
+        exchange(w, client, snap, &peer, io, &mut out, &mut ubuf, &mut rh, &mut scanner, body_done, length_left).await;
     w.put_buf(out);
+    if req.framing == Framing::Chunked {
+        rec.request_bytes = head_len as u64 + scanner.payload;
+    }
     let keep = match result {
         Ok(conn) => {
-            w.count(route.api, op_label, rh.status);
-            relay_response(w, client, &req, conn, &peer, &rh, &mut ubuf).await
+            rec.status = rh.status;
+            rec.backend_status = Some(rh.status);
+            relay_response(w, client, Io { req: &req, rec }, conn, &peer, &rh, &mut ubuf).await
         }
         Err(f) => {
             let (status, message) = f.status();
-            w.count(route.api, op_label, status);
-            if !matches!(f, Failure::Client) {
-                tracing::debug!(worker = w.id, api = %api.id, error = %f, "request failed");
-                let mut e = w.take_buf();
-                error_response(&mut e, status, message, true, req.is_head);
-                let (_, e) = write_from(&mut client.io, e, 0, w.settings.idle_timeout).await;
-                w.put_buf(e);
+            rec.status = status;
+            let (source, reason) = f.reason();
+            rec.error(source, reason);
+            if matches!(f, Failure::Client) {
+                return false;
             }
-            false
+            tracing::debug!(worker = w.id, api = %api.id, error = %f, "request failed");
+            // A backend failure is no reason to drop the client: when its request was read whole,
+            // the connection carries on (as nginx does).
+            let keep = body_done && !matches!(f, Failure::BadBody(_) | Failure::TooLarge);
+            let mut e = w.take_buf();
+            error_response(&mut e, status, message, !keep, req.is_head);
+            rec.response_bytes = e.len() as u64;
+            let (sent, e) = write_from(&mut client.io, e, 0, w.settings.idle_timeout).await;
+            w.put_buf(e);
+            keep && sent.is_ok()
         }
     };
     w.put_buf(ubuf);
@@ -202,9 +220,7 @@ pub async fn forward<S: AsyncReadRent + AsyncWriteRent>(
 }
 
 fn over_limit(w: &Worker, scanner: &ChunkedScanner) -> bool {
-    w.settings
-        .body_bytes
-        .is_some_and(|limit| scanner.payload > limit)
+    w.settings.body_bytes.is_some_and(|limit| scanner.payload > limit)
 }
 
 /// Answers before anything was sent to a backend. The body was not read, so unless it is already
@@ -213,11 +229,14 @@ async fn fail_early<S: AsyncReadRent + AsyncWriteRent>(
     w: &Worker,
     client: &mut Client<S>,
     req: &Req,
+    rec: &mut Record,
     status: u16,
     message: &str,
 ) -> bool {
+    rec.status = status;
     let mut out = w.take_buf();
     error_response(&mut out, status, message, true, req.is_head);
+    rec.response_bytes = out.len() as u64;
     let (_, out) = write_from(&mut client.io, out, 0, w.settings.idle_timeout).await;
     w.put_buf(out);
     false
@@ -231,7 +250,7 @@ async fn exchange<S: AsyncReadRent + AsyncWriteRent>(
     client: &mut Client<S>,
     snap: &Snapshot,
     peer: &Peer<'_>,
-    req: &Req,
+    io: Io<'_>,
     out: &mut Vec<u8>,
     ubuf: &mut Vec<u8>,
     rh: &mut ResponseHead,
@@ -239,42 +258,36 @@ async fn exchange<S: AsyncReadRent + AsyncWriteRent>(
     body_done: bool,
     length_left: u64,
 ) -> Result<UpstreamConn, Failure> {
+    let Io { req, rec } = io;
     let timeout = snap.forward_timeout;
     let replayable = body_done && req.idempotent;
     let mut retried = false;
     loop {
+        let watch = Stopwatch::start();
         let mut conn = match w.pool.take(peer) {
             Some(c) => c,
             None => {
-                connect(
-                    &w.resolver,
-                    peer,
-                    &snap.client_tls,
-                    w.settings.connect_timeout.min(timeout),
-                )
-                .await?
+                let limit = w.settings.connect_timeout.min(timeout);
+                let c = connect(&w.resolver, peer, &snap.client_tls, limit).await;
+                c.inspect_err(|_| watch.add_to(&mut rec.backend))?
             }
         };
         let reused = conn.reused;
         let (sent, back) = write_from(&mut conn.io, std::mem::take(out), 0, timeout).await;
+        watch.add_to(&mut rec.backend);
         *out = back;
         let outcome = match sent {
             Err(IoFailure::Timeout) => Err(Failure::Timeout),
             Err(e) => Err(Failure::Backend(e.to_string())),
             Ok(()) => {
                 if !body_done {
-                    stream_request_body(
-                        w,
-                        client,
-                        &mut conn,
-                        req.framing,
-                        length_left,
-                        scanner,
-                        out,
-                    )
-                    .await?;
+                    let body = Body { framing: req.framing, remaining: length_left };
+                    stream_request_body(w, client, &mut conn, body, scanner, out, rec).await?;
                 }
-                read_response_head(&mut conn, ubuf, rh, req.is_head, timeout).await
+                let watch = Stopwatch::start();
+                let r = read_response_head(&mut conn, ubuf, rh, req.is_head, timeout).await;
+                watch.add_to(&mut rec.backend);
+                r
             }
         };
         match outcome {
@@ -293,12 +306,13 @@ async fn stream_request_body<S: AsyncReadRent + AsyncWriteRent>(
     w: &Worker,
     client: &mut Client<S>,
     conn: &mut UpstreamConn,
-    framing: Framing,
-    mut remaining: u64,
+    body: Body,
     scanner: &mut ChunkedScanner,
     relay: &mut Vec<u8>,
+    rec: &mut Record,
 ) -> Result<(), Failure> {
     let idle = w.settings.idle_timeout;
+    let Body { framing, mut remaining } = body;
     // `client.buf` is empty here: every buffered byte so far belonged to this body.
     relay.clear();
     loop {
@@ -311,14 +325,13 @@ async fn stream_request_body<S: AsyncReadRent + AsyncWriteRent>(
         if relay.capacity() < BUF_SIZE {
             relay.reserve(BUF_SIZE);
         }
-        let n = read_more(&mut client.io, relay, max, idle)
-            .await
-            .map_err(|_| Failure::Client)?;
+        let watch = Stopwatch::start();
+        let n = read_more(&mut client.io, relay, max, idle).await;
+        watch.add_to(&mut rec.client);
+        let n = n.map_err(|_| Failure::Client)?;
         match framing {
             Framing::Chunked => {
-                let used = scanner
-                    .scan(relay, |_| {})
-                    .map_err(|e| Failure::BadBody(e.0))?;
+                let used = scanner.scan(relay, |_| {}).map_err(|e| Failure::BadBody(e.0))?;
                 if over_limit(w, scanner) {
                     return Err(Failure::TooLarge);
                 }
@@ -328,7 +341,9 @@ async fn stream_request_body<S: AsyncReadRent + AsyncWriteRent>(
             }
             _ => remaining -= n as u64,
         }
+        let watch = Stopwatch::start();
         let (r, back) = write_from(&mut conn.io, std::mem::take(relay), 0, idle).await;
+        watch.add_to(&mut rec.backend);
         *relay = back;
         r.map_err(|e| Failure::Backend(e.to_string()))?;
         if framing == Framing::Chunked && scanner.is_done() {
@@ -362,9 +377,7 @@ async fn read_response_head(
                         break;
                     }
                 }
-                Ok(Some(())) if rh.status == 101 => {
-                    return Err(Failure::Backend("unexpected protocol switch".into()))
-                }
+                Ok(Some(())) if rh.status == 101 => return Err(Failure::Backend("unexpected protocol switch".into())),
                 Ok(Some(())) => return Ok(()),
                 Ok(None) if ubuf.len() >= MAX_RESPONSE_HEAD => {
                     return Err(Failure::Backend("response head too large".into()))
@@ -381,25 +394,19 @@ async fn read_response_head(
 async fn relay_response<S: AsyncReadRent + AsyncWriteRent>(
     w: &Worker,
     client: &mut Client<S>,
-    req: &Req,
+    io: Io<'_>,
     mut conn: UpstreamConn,
     peer: &Peer<'_>,
     rh: &ResponseHead,
     ubuf: &mut Vec<u8>,
 ) -> bool {
+    let Io { req, rec } = io;
     let idle = w.settings.idle_timeout;
     let framing = client_framing(rh, req.minor);
     let keep_alive = framing != ClientFraming::Close && !req.close && !w.draining.get();
     let mut out = w.take_buf();
-    response_head(
-        &mut out,
-        rh,
-        ubuf,
-        framing,
-        keep_alive,
-        req.minor,
-        req.is_head,
-    );
+    let shape = ResponseShape { framing, keep_alive, client_minor: req.minor, request_was_head: req.is_head };
+    response_head(&mut out, rh, ubuf, &shape, &rec.id);
     let mut scanner = ChunkedScanner::default();
     let body = &ubuf[rh.len..];
     let mut remaining: u64 = 0;
@@ -436,7 +443,10 @@ async fn relay_response<S: AsyncReadRent + AsyncWriteRent>(
             false
         }
     };
+    rec.response_bytes += out.len() as u64;
+    let watch = Stopwatch::start();
     let (r, back) = write_from(&mut client.io, out, 0, idle).await;
+    watch.add_to(&mut rec.client);
     out = back;
     if r.is_err() {
         w.put_buf(out);
@@ -448,11 +458,12 @@ async fn relay_response<S: AsyncReadRent + AsyncWriteRent>(
             _ => BUF_SIZE,
         };
         ubuf.clear();
-        match read_more(&mut conn.io, ubuf, max, idle).await {
+        let watch = Stopwatch::start();
+        let read = read_more(&mut conn.io, ubuf, max, idle).await;
+        watch.add_to(&mut rec.backend);
+        match read {
             Ok(_) => {}
-            Err(IoFailure::Closed)
-                if framing == ClientFraming::Close && rh.framing == Framing::UntilClose =>
-            {
+            Err(IoFailure::Closed) if framing == ClientFraming::Close && rh.framing == Framing::UntilClose => {
                 done = true;
                 break;
             }
@@ -489,7 +500,10 @@ async fn relay_response<S: AsyncReadRent + AsyncWriteRent>(
             }
             _ => std::mem::swap(&mut out, ubuf),
         }
+        rec.response_bytes += out.len() as u64;
+        let watch = Stopwatch::start();
         let (r, back) = write_from(&mut client.io, out, 0, idle).await;
+        watch.add_to(&mut rec.client);
         out = back;
         if r.is_err() {
             w.put_buf(out);

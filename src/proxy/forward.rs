@@ -10,6 +10,7 @@ use crate::http::write::{content_length, header, status_line};
 use crate::http::Framing;
 
 use super::gate::KeySource;
+use crate::telemetry::trace::{RequestId, TraceParent};
 
 pub struct Upstream<'a> {
     pub backend: &'a BackendUrl,
@@ -22,7 +23,7 @@ pub struct Upstream<'a> {
     pub scheme: Scheme,
 }
 
-pub fn request_head(out: &mut Vec<u8>, head: &RequestHead, buf: &[u8], up: &Upstream<'_>) {
+pub fn request_head(out: &mut Vec<u8>, head: &RequestHead, buf: &[u8], up: &Upstream<'_>, trace: &TraceParent) {
     out.extend_from_slice(head.method.get(buf));
     out.push(b' ');
     out.extend_from_slice(up.backend.base_path.as_bytes());
@@ -65,6 +66,7 @@ pub fn request_head(out: &mut Vec<u8>, head: &RequestHead, buf: &[u8], up: &Upst
         }
         if name.eq_ignore_ascii_case(b"x-forwarded-proto")
             || name.eq_ignore_ascii_case(b"x-forwarded-host")
+            || name.eq_ignore_ascii_case(b"traceparent")
         {
             continue; // set by the gateway, never trusted from the client
         }
@@ -85,19 +87,22 @@ pub fn request_head(out: &mut Vec<u8>, head: &RequestHead, buf: &[u8], up: &Upst
     }
     push_ip(out, up.client_ip);
     out.extend_from_slice(b"\r\n");
-    header(
-        out,
-        b"x-forwarded-proto",
-        if up.scheme == Scheme::Https {
-            b"https"
-        } else {
-            b"http"
-        },
-    );
+    header(out, b"x-forwarded-proto", if up.scheme == Scheme::Https { b"https" } else { b"http" });
     if let Some(host) = head.host {
         header(out, b"x-forwarded-host", host.get(buf));
     }
+    // The caller's trace context when it sent a valid one, else one started here (W3C).
+    header(out, b"traceparent", trace.header_value().as_bytes());
     out.extend_from_slice(b"\r\n");
+}
+
+/// `scheme://authority/path?query` of the request just written into `out` (for the access log).
+pub fn backend_url(out: &[u8], backend: &BackendUrl) -> String {
+    let line_end = memchr::memchr(b'\r', out).unwrap_or(out.len());
+    let line = &out[..line_end];
+    let target = line.split(|b| *b == b' ').nth(1).unwrap_or(b"/");
+    let scheme = if backend.scheme == Scheme::Https { "https" } else { "http" };
+    format!("{scheme}://{}{}", backend.authority, String::from_utf8_lossy(target))
 }
 
 fn push_ip(out: &mut Vec<u8>, ip: IpAddr) {
@@ -129,15 +134,16 @@ pub fn client_framing(rh: &ResponseHead, client_minor: u8) -> ClientFraming {
     }
 }
 
-pub fn response_head(
-    out: &mut Vec<u8>,
-    rh: &ResponseHead,
-    ubuf: &[u8],
-    framing: ClientFraming,
-    keep_alive: bool,
-    client_minor: u8,
-    request_was_head: bool,
-) {
+/// How the response leaves the gateway.
+pub struct ResponseShape {
+    pub framing: ClientFraming,
+    pub keep_alive: bool,
+    pub client_minor: u8,
+    pub request_was_head: bool,
+}
+
+pub fn response_head(out: &mut Vec<u8>, rh: &ResponseHead, ubuf: &[u8], shape: &ResponseShape, id: &RequestId) {
+    let ResponseShape { framing, keep_alive, client_minor, request_was_head } = *shape;
     status_line(out, rh.status, rh.reason.get(ubuf));
     for (i, h) in rh.headers.iter().enumerate() {
         if rh.drop_mask & (1 << i) == 0 {
@@ -156,5 +162,7 @@ pub fn response_head(
     } else if client_minor == 0 {
         header(out, b"connection", b"keep-alive");
     }
-    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(b"x-request-id: ");
+    id.write(out);
+    out.extend_from_slice(b"\r\n\r\n");
 }

@@ -65,31 +65,16 @@ pub fn decide(snap: &Snapshot, head: &RequestHead, buf: &[u8], scheme: Scheme) -
     let doc = &snap.doc;
     let host = head.host.map(|h| h.get(buf)).unwrap_or(b"");
     if !doc.hosts.matches(host) {
-        return Decision::Refuse {
-            status: 404,
-            reason: "ApiNotFound",
-            message: NOT_FOUND,
-            api: None,
-        };
+        return Decision::Refuse { status: 404, reason: "ApiNotFound", message: NOT_FOUND, api: None };
     }
     // httparse only yields spans of valid ASCII for the target and method.
     let text = |s: crate::http::Span| std::str::from_utf8(s.get(buf)).unwrap_or("");
-    let req = RouteRequest {
-        path: text(head.path),
-        query: text(head.query),
-        method: text(head.method),
-        scheme,
-    };
+    let req = RouteRequest { path: text(head.path), query: text(head.query), method: text(head.method), scheme };
     let lookup = Headers { head, buf };
     let m = match doc.router.route(&req, &lookup) {
         RouteOutcome::Matched(m) => m,
         RouteOutcome::ApiNotFound => {
-            return Decision::Refuse {
-                status: 404,
-                reason: "ApiNotFound",
-                message: NOT_FOUND,
-                api: None,
-            }
+            return Decision::Refuse { status: 404, reason: "ApiNotFound", message: NOT_FOUND, api: None }
         }
         RouteOutcome::OperationNotFound { api } => {
             return Decision::Refuse {
@@ -108,10 +93,7 @@ pub fn decide(snap: &Snapshot, head: &RequestHead, buf: &[u8], scheme: Scheme) -
             None => (None, KeySource::None),
         },
     };
-    match doc
-        .subscriptions
-        .admit(&doc.apis, &doc.products, m.api, key)
-    {
+    match doc.subscriptions.admit(&doc.apis, &doc.products, m.api, key) {
         Ok(adm) => Decision::Forward(Route {
             api: m.api,
             operation: m.operation,
@@ -120,18 +102,12 @@ pub fn decide(snap: &Snapshot, head: &RequestHead, buf: &[u8], scheme: Scheme) -
             subscription: adm.subscription,
             product: adm.product,
         }),
-        Err(AuthFailure::KeyNotFound) => Decision::Refuse {
-            status: 401,
-            reason: "SubscriptionKeyNotFound",
-            message: KEY_MISSING,
-            api: Some(m.api),
-        },
-        Err(AuthFailure::KeyInvalid) => Decision::Refuse {
-            status: 401,
-            reason: "SubscriptionKeyInvalid",
-            message: KEY_INVALID,
-            api: Some(m.api),
-        },
+        Err(AuthFailure::KeyNotFound) => {
+            Decision::Refuse { status: 401, reason: "SubscriptionKeyNotFound", message: KEY_MISSING, api: Some(m.api) }
+        }
+        Err(AuthFailure::KeyInvalid) => {
+            Decision::Refuse { status: 401, reason: "SubscriptionKeyInvalid", message: KEY_INVALID, api: Some(m.api) }
+        }
     }
 }
 
@@ -152,10 +128,7 @@ mod tests {
 
     #[test]
     fn finds_query_params() {
-        assert_eq!(
-            query_param(b"a=1&subscription-key=k&b", b"subscription-key"),
-            Some(&b"k"[..])
-        );
+        assert_eq!(query_param(b"a=1&subscription-key=k&b", b"subscription-key"), Some(&b"k"[..]));
         assert_eq!(query_param(b"a=1", b"subscription-key"), None);
         assert_eq!(query_param(b"b", b"b"), Some(&b""[..]));
     }

@@ -29,11 +29,10 @@ pub async fn read_more<S: AsyncReadRent>(
     let len = buf.len();
     let end = (len + max.max(1)).min(buf.capacity());
     let owned = std::mem::take(buf);
-    let (res, slice) =
-        match monoio::time::timeout(timeout, io.read(SliceMut::new(owned, len, end))).await {
-            Ok(r) => r,
-            Err(_) => return Err(IoFailure::Timeout), // the buffer went with the cancelled read
-        };
+    let (res, slice) = match monoio::time::timeout(timeout, io.read(SliceMut::new(owned, len, end))).await {
+        Ok(r) => r,
+        Err(_) => return Err(IoFailure::Timeout), // the buffer went with the cancelled read
+    };
     *buf = slice.into_inner();
     match res {
         Ok(0) => Err(IoFailure::Closed),

@@ -9,7 +9,4 @@ pub mod io;
 pub mod upstream;
 
 /// Health paths answered on the API port whatever the Host (Kubernetes probes).
-pub const STATUS_PATHS: [&[u8]; 2] = [
-    b"/status-0123456789abcdef",
-    b"/internal-status-0123456789abcdef",
-];
+pub const STATUS_PATHS: [&[u8]; 2] = [b"/status-0123456789abcdef", b"/internal-status-0123456789abcdef"];

@@ -40,11 +40,7 @@ pub enum SettingsError {
     #[error("--set {0}: expected key=value")]
     SetSyntax(String),
     #[error("setting {key}={value:?} is invalid: expected {expected}")]
-    Invalid {
-        key: String,
-        value: String,
-        expected: String,
-    },
+    Invalid { key: String, value: String, expected: String },
 }
 
 /// Every known key with its effective raw value and source, plus warnings about unknown keys.
@@ -68,39 +64,27 @@ impl RawSettings {
             }
         }
         if let Some(path) = file {
-            let text = std::fs::read_to_string(path).map_err(|error| SettingsError::File {
-                path: path.to_string(),
-                error,
-            })?;
+            let text =
+                std::fs::read_to_string(path).map_err(|error| SettingsError::File { path: path.to_string(), error })?;
             for (i, line) in text.lines().enumerate() {
                 let line = line.trim();
                 if line.is_empty() || line.starts_with('#') {
                     continue;
                 }
-                let (k, v) = line.split_once('=').ok_or(SettingsError::FileSyntax {
-                    path: path.to_string(),
-                    line: i + 1,
-                })?;
+                let (k, v) =
+                    line.split_once('=').ok_or(SettingsError::FileSyntax { path: path.to_string(), line: i + 1 })?;
                 put(&mut values, &mut warnings, k.trim(), v.trim(), Source::File);
             }
         }
         for (k, v) in env {
             if keys::find(&k).is_some() {
                 put(&mut values, &mut warnings, &k, &v, Source::Environment);
-            } else if k.contains('.')
-                && keys::NAMESPACES
-                    .iter()
-                    .any(|p| k.to_ascii_lowercase().starts_with(p))
-            {
-                warnings.push(format!(
-                    "unknown setting {k:?} in the environment is ignored"
-                ));
+            } else if k.contains('.') && keys::NAMESPACES.iter().any(|p| k.to_ascii_lowercase().starts_with(p)) {
+                warnings.push(format!("unknown setting {k:?} in the environment is ignored"));
             }
         }
         for s in sets {
-            let (k, v) = s
-                .split_once('=')
-                .ok_or_else(|| SettingsError::SetSyntax(s.clone()))?;
+            let (k, v) = s.split_once('=').ok_or_else(|| SettingsError::SetSyntax(s.clone()))?;
             put(&mut values, &mut warnings, k.trim(), v, Source::CommandLine);
         }
         Ok(RawSettings { values, warnings })
@@ -154,10 +138,7 @@ fn put(
         Some(key) => {
             values.insert(key.name, (v.to_string(), source));
         }
-        None => warnings.push(format!(
-            "unknown setting {k:?} from the {} is ignored",
-            source.as_str()
-        )),
+        None => warnings.push(format!("unknown setting {k:?} from the {} is ignored", source.as_str())),
     }
 }
 
@@ -194,6 +175,24 @@ fn check_value(key: &str, kind: Kind, v: &str) -> Result<(), SettingsError> {
     })
 }
 
+/// `5,10,25` → ascending, positive, finite bucket bounds.
+fn buckets(v: &str) -> Result<Vec<f64>, SettingsError> {
+    let invalid = || SettingsError::Invalid {
+        key: "observability.opentelemetry.histogram.buckets".into(),
+        value: v.into(),
+        expected: "ascending positive numbers in milliseconds, comma-separated".into(),
+    };
+    let mut out = Vec::new();
+    for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let b: f64 = part.parse().map_err(|_| invalid())?;
+        if !b.is_finite() || b <= 0.0 || out.last().is_some_and(|l| *l >= b) {
+            return Err(invalid());
+        }
+        out.push(b);
+    }
+    Ok(out)
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LogFormat {
     None,
@@ -224,6 +223,8 @@ pub struct Settings {
     pub admin_bind: IpAddr,
     pub admin_port: u16,
     pub forwarded_proto: bool,
+    pub server_ciphers: Option<String>,
+    pub client_ciphers: Option<String>,
     pub header_bytes: usize,
     pub body_bytes: Option<u64>,
     pub header_timeout: Duration,
@@ -236,6 +237,14 @@ pub struct Settings {
     pub log_level: String,
     pub log_requests: bool,
     pub drain_timeout: Duration,
+    /// `Some(endpoint)` when `telemetry.metrics.local=statsd`.
+    pub statsd: Option<String>,
+    pub statsd_tag_format: String,
+    pub otel_enabled: bool,
+    pub otel_collector: Option<String>,
+    /// Histogram bucket bounds in milliseconds, ascending.
+    pub otel_buckets_ms: Vec<f64>,
+    pub otel_interval: Duration,
 }
 
 impl Settings {
@@ -245,32 +254,18 @@ impl Settings {
         // `check` proved every present value parses, so the fallbacks below are never used.
         let dur = |k: &str| raw.get(k).and_then(parse::duration).unwrap_or_default();
         let flag = |k: &str| raw.get(k).and_then(parse::boolean).unwrap_or(false);
-        let num = |k: &str| {
-            raw.get(k)
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .unwrap_or(0)
-        };
+        let num = |k: &str| raw.get(k).and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(0);
         let size = |k: &str| raw.get(k).and_then(parse::bytes).unwrap_or(0);
-        let ip = |k: &str| {
-            raw.get(k)
-                .and_then(|v| v.trim().parse().ok())
-                .unwrap_or(IpAddr::from([127, 0, 0, 1]))
-        };
+        let ip = |k: &str| raw.get(k).and_then(|v| v.trim().parse().ok()).unwrap_or(IpAddr::from([127, 0, 0, 1]));
         let workers = match raw.get("runtime.workers") {
             Some(v) => v.trim().parse().unwrap_or(1),
-            None => std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1),
+            None => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         };
         let body_bytes = match raw.get("net.server.limits.body-bytes") {
             Some(v) if v.trim() != "unlimited" => parse::bytes(v),
             _ => None,
         };
-        let log_format = match raw
-            .get("telemetry.logs.std")
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
+        let log_format = match raw.get("telemetry.logs.std").map(str::to_ascii_lowercase).as_deref() {
             Some("none") => LogFormat::None,
             Some("json") => LogFormat::Json,
             _ => LogFormat::Text,
@@ -282,8 +277,7 @@ impl Settings {
             endpoint_ca_file: text("config.service.endpoint.ca-file").map(PathBuf::from),
             integration_timeout: dur("config.service.integration.timeout"),
             poll_interval: dur("config.service.poll.interval").max(Duration::from_millis(100)),
-            heartbeat_interval: dur("config.service.heartbeat.interval")
-                .max(Duration::from_millis(100)),
+            heartbeat_interval: dur("config.service.heartbeat.interval").max(Duration::from_millis(100)),
             max_document_bytes: size("config.service.max-document-bytes"),
             local_path: text("config.local.path").map(PathBuf::from),
             backup_path: text("config.backup.path").map(PathBuf::from),
@@ -296,6 +290,8 @@ impl Settings {
             admin_bind: ip("net.server.admin.bind"),
             admin_port: num("net.server.admin.port") as u16,
             forwarded_proto: flag("net.server.http.forwarded.proto.enabled"),
+            server_ciphers: text("net.server.tls.ciphers.allowed-suites"),
+            client_ciphers: text("net.client.tls.ciphers.allowed-suites"),
             header_bytes: size("net.server.limits.header-bytes").clamp(1024, 16 << 20) as usize,
             body_bytes,
             header_timeout: dur("net.server.timeouts.header"),
@@ -305,12 +301,24 @@ impl Settings {
             pool_idle_per_host: num("net.client.pool.idle-per-host") as usize,
             pool_idle_timeout: dur("net.client.pool.idle-timeout"),
             log_format,
-            log_level: raw
-                .get("telemetry.logs.std.level")
-                .unwrap_or("info")
-                .to_ascii_lowercase(),
+            log_level: raw.get("telemetry.logs.std.level").unwrap_or("info").to_ascii_lowercase(),
             log_requests: flag("telemetry.logs.requests"),
             drain_timeout: dur("shutdown.drain.timeout"),
+            statsd: match raw.get("telemetry.metrics.local").map(str::to_ascii_lowercase).as_deref() {
+                Some("statsd") => {
+                    Some(text("telemetry.metrics.local.statsd.endpoint").ok_or_else(|| SettingsError::Invalid {
+                        key: "telemetry.metrics.local.statsd.endpoint".into(),
+                        value: String::new(),
+                        expected: "host:port (required when telemetry.metrics.local=statsd)".into(),
+                    })?)
+                }
+                _ => None,
+            },
+            statsd_tag_format: text("telemetry.metrics.local.statsd.tag-format").unwrap_or_default(),
+            otel_enabled: flag("observability.opentelemetry.enabled"),
+            otel_collector: text("observability.opentelemetry.collector.uri"),
+            otel_buckets_ms: buckets(raw.get("observability.opentelemetry.histogram.buckets").unwrap_or(""))?,
+            otel_interval: dur("observability.opentelemetry.export.interval").max(Duration::from_millis(100)),
         })
     }
 }
@@ -323,17 +331,10 @@ mod tests {
     fn precedence_is_set_then_env_then_file_then_default() {
         let dir = tempfile::tempdir().expect("tempdir");
         let file = dir.path().join("env.conf");
-        std::fs::write(
-            &file,
-            "# comment\nruntime.workers=3\nnet.server.http.port=9001\nbogus.key=1\n",
-        )
-        .expect("write");
+        std::fs::write(&file, "# comment\nruntime.workers=3\nnet.server.http.port=9001\nbogus.key=1\n").expect("write");
         let raw = RawSettings::gather(
             &["net.server.http.port=9003".to_string()],
-            vec![
-                ("RUNTIME.WORKERS".to_string(), "5".to_string()),
-                ("PATH".to_string(), "/bin".to_string()),
-            ],
+            vec![("RUNTIME.WORKERS".to_string(), "5".to_string()), ("PATH".to_string(), "/bin".to_string())],
             file.to_str(),
         )
         .expect("gather");
@@ -347,23 +348,15 @@ mod tests {
 
     #[test]
     fn malformed_value_names_key_and_accepted_values() {
-        let raw = RawSettings::gather(&["telemetry.logs.std=xml".to_string()], vec![], None)
-            .expect("gather");
+        let raw = RawSettings::gather(&["telemetry.logs.std=xml".to_string()], vec![], None).expect("gather");
         let err = Settings::from_raw(&raw).expect_err("must fail").to_string();
-        assert!(
-            err.contains("telemetry.logs.std") && err.contains("none, text, json"),
-            "{err}"
-        );
+        assert!(err.contains("telemetry.logs.std") && err.contains("none, text, json"), "{err}");
     }
 
     #[test]
     fn secrets_are_masked() {
-        let raw = RawSettings::gather(
-            &["config.service.auth=GatewayKey abc".to_string()],
-            vec![],
-            None,
-        )
-        .expect("gather");
+        let raw =
+            RawSettings::gather(&["config.service.auth=GatewayKey abc".to_string()], vec![], None).expect("gather");
         let out = raw.describe();
         assert!(!out.contains("abc"), "{out}");
         assert!(out.contains("****"));

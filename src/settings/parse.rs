@@ -18,9 +18,7 @@ pub fn duration(s: &str) -> Option<Duration> {
         }
         return Some(Duration::from_secs(h * 3600 + m * 60) + Duration::from_secs_f64(sec));
     }
-    let split = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(s.len());
+    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
     let n: f64 = num.parse().ok()?;
     if !n.is_finite() || n < 0.0 {

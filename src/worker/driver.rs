@@ -24,36 +24,21 @@ const RING_ENTRIES: u32 = 4096;
 /// Probes by building a real ring of the size the workers will use. `RINGGATE_DRIVER=epoll`
 /// (or monoio's `MONOIO_FORCE_LEGACY_DRIVER=1`) forces epoll. Returns the reason for a fallback.
 pub fn detect() -> (Driver, Option<String>) {
-    let forced = std::env::var("RINGGATE_DRIVER")
-        .map(|v| v.eq_ignore_ascii_case("epoll"))
-        .unwrap_or(false)
+    let forced = std::env::var("RINGGATE_DRIVER").map(|v| v.eq_ignore_ascii_case("epoll")).unwrap_or(false)
         || std::env::var("MONOIO_FORCE_LEGACY_DRIVER").is_ok();
     if forced {
         return (Driver::Epoll, Some("forced by the environment".into()));
     }
     if !monoio::utils::detect_uring() {
-        return (
-            Driver::Epoll,
-            Some("io_uring is not available (kernel, seccomp or sysctl)".into()),
-        );
+        return (Driver::Epoll, Some("io_uring is not available (kernel, seccomp or sysctl)".into()));
     }
-    match monoio::RuntimeBuilder::<monoio::IoUringDriver>::new()
-        .with_entries(RING_ENTRIES)
-        .build()
-    {
+    match monoio::RuntimeBuilder::<monoio::IoUringDriver>::new().with_entries(RING_ENTRIES).build() {
         Ok(_) => (Driver::IoUring, None),
-        Err(e) => (
-            Driver::Epoll,
-            Some(format!("io_uring ring setup failed: {e} (memlock limit?)")),
-        ),
+        Err(e) => (Driver::Epoll, Some(format!("io_uring ring setup failed: {e} (memlock limit?)"))),
     }
 }
 
-pub fn block_on<F: Future<Output = ()>>(
-    driver: Driver,
-    pool: monoio::blocking::DefaultThreadPool,
-    fut: F,
-) {
+pub fn block_on<F: Future<Output = ()>>(driver: Driver, pool: monoio::blocking::DefaultThreadPool, fut: F) {
     let result = match driver {
         Driver::IoUring => monoio::RuntimeBuilder::<monoio::IoUringDriver>::new()
             .with_entries(RING_ENTRIES)

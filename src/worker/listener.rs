@@ -10,16 +10,12 @@ pub enum ListenError {
     #[error("{addr} is already in use (another ringgate or another server?)")]
     InUse { addr: SocketAddr },
     #[error("cannot listen on {addr}: {error}")]
-    Io {
-        addr: SocketAddr,
-        error: std::io::Error,
-    },
+    Io { addr: SocketAddr, error: std::io::Error },
 }
 
 fn socket(addr: SocketAddr, reuse_port: bool) -> Result<Socket, ListenError> {
     let io = |error| ListenError::Io { addr, error };
-    let s =
-        Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP)).map_err(io)?;
+    let s = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP)).map_err(io)?;
     s.set_reuse_address(true).map_err(io)?;
     if reuse_port {
         s.set_reuse_port(true).map_err(io)?;
@@ -32,12 +28,10 @@ fn socket(addr: SocketAddr, reuse_port: bool) -> Result<Socket, ListenError> {
 pub fn reuseport_group(addr: SocketAddr, count: usize) -> Result<Vec<TcpListener>, ListenError> {
     if addr.port() != 0 {
         let probe = socket(addr, false)?;
-        probe
-            .bind(&addr.into())
-            .map_err(|error| match error.kind() {
-                std::io::ErrorKind::AddrInUse => ListenError::InUse { addr },
-                _ => ListenError::Io { addr, error },
-            })?;
+        probe.bind(&addr.into()).map_err(|error| match error.kind() {
+            std::io::ErrorKind::AddrInUse => ListenError::InUse { addr },
+            _ => ListenError::Io { addr, error },
+        })?;
     }
     let mut out = Vec::with_capacity(count);
     let mut bound = addr;
@@ -48,9 +42,7 @@ pub fn reuseport_group(addr: SocketAddr, count: usize) -> Result<Vec<TcpListener
         s.listen(4096).map_err(io)?;
         let l: TcpListener = s.into();
         if bound.port() == 0 {
-            bound = l
-                .local_addr()
-                .map_err(|error| ListenError::Io { addr, error })?;
+            bound = l.local_addr().map_err(|error| ListenError::Io { addr, error })?;
         }
         out.push(l);
     }

@@ -22,6 +22,12 @@ pub enum WorkerMsg {
     Drain,
 }
 
+/// A worker's listening sockets (each a member of its port's SO_REUSEPORT group).
+pub struct Listeners {
+    pub http: std::net::TcpListener,
+    pub https: std::net::TcpListener,
+}
+
 pub struct WorkerHandle {
     pub tx: Sender<WorkerMsg>,
     pub thread: JoinHandle<()>,
@@ -32,8 +38,18 @@ pub struct Spawn {
     pub node: Arc<NodeState>,
     pub driver: Driver,
     pub blocking: monoio::blocking::DefaultThreadPool,
-    /// Where workers send snapshots to be freed (see `Worker::reap`).
+    pub sinks: Sinks,
+}
+
+/// Where a worker hands things it must not do on its event loop.
+#[derive(Clone)]
+pub struct Sinks {
+    /// Retired snapshots, freed elsewhere (see `Worker::reap`).
     pub reaper: Sender<Snapshot>,
+    /// Access-log bytes, when `telemetry.logs.requests` is on.
+    pub access_log: Option<Sender<Vec<u8>>>,
+    /// StatsD samples, when `telemetry.metrics.local=statsd`.
+    pub statsd: Option<Sender<Vec<crate::telemetry::statsd::Sample>>>,
 }
 
 /// Starts worker `id` on `listener` with its first snapshot.
@@ -41,7 +57,7 @@ pub fn spawn(
     spawn: &Spawn,
     id: usize,
     core: Option<core_affinity::CoreId>,
-    listener: std::net::TcpListener,
+    listeners: Listeners,
     first: Option<Snapshot>,
 ) -> std::io::Result<WorkerHandle> {
     let (tx, rx): (Sender<WorkerMsg>, Receiver<WorkerMsg>) = crossbeam_channel::unbounded();
@@ -49,29 +65,15 @@ pub fn spawn(
     let node = spawn.node.clone();
     let driver = spawn.driver;
     let pool = spawn.blocking.clone();
-    let reaper = spawn.reaper.clone();
-    let thread = std::thread::Builder::new()
-        .name(format!("gw-worker-{id}"))
-        .spawn(move || {
-            if let Some(core) = core {
-                if !core_affinity::set_for_current(core) {
-                    tracing::warn!(
-                        worker = id,
-                        core = core.id,
-                        "could not pin worker to its core"
-                    );
-                }
+    let sinks = spawn.sinks.clone();
+    let thread = std::thread::Builder::new().name(format!("gw-worker-{id}")).spawn(move || {
+        if let Some(core) = core {
+            if !core_affinity::set_for_current(core) {
+                tracing::warn!(worker = id, core = core.id, "could not pin worker to its core");
             }
-            let run = run::Run {
-                id,
-                settings,
-                node,
-                listener,
-                rx,
-                first,
-                reaper,
-            };
-            driver::block_on(driver, pool, run.main());
-        })?;
+        }
+        let run = run::Run { id, settings, node, listeners, rx, first, sinks };
+        driver::block_on(driver, pool, run.main());
+    })?;
     Ok(WorkerHandle { tx, thread })
 }

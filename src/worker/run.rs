@@ -25,42 +25,29 @@ pub struct Run {
     pub id: usize,
     pub settings: Arc<Settings>,
     pub node: Arc<NodeState>,
-    pub listener: std::net::TcpListener,
+    pub listeners: super::Listeners,
     pub rx: Receiver<WorkerMsg>,
     pub first: Option<Snapshot>,
-    pub reaper: crossbeam_channel::Sender<Snapshot>,
+    pub sinks: super::Sinks,
 }
 
 impl Run {
     pub async fn main(self) {
-        let Run {
-            id,
-            settings,
-            node,
-            listener,
-            rx,
-            first,
-            reaper,
-        } = self;
+        let Run { id, settings, node, listeners, rx, first, sinks } = self;
         let generation = first.as_ref().map_or(0, |s| s.generation);
-        let worker = Rc::new(Worker::new(id, settings, node.clone(), first, reaper));
-        node.workers[id]
-            .generation
-            .store(generation, Ordering::Release);
+        let worker = Rc::new(Worker::new(id, settings, node.clone(), first, sinks));
+        node.workers[id].generation.store(generation, Ordering::Release);
         let uring = node.driver == "io_uring";
-        if let Err(e) = listener.set_nonblocking(!uring) {
-            tracing::error!(worker = id, error = %e, "listener setup failed");
-            return;
-        }
-        let listener = match TcpListener::from_std(listener) {
-            Ok(l) => l,
-            Err(e) => {
+        let (http, https) = match (adopt(listeners.http, uring), adopt(listeners.https, uring)) {
+            (Ok(a), Ok(b)) => (a, b),
+            (Err(e), _) | (_, Err(e)) => {
                 tracing::error!(worker = id, error = %e, "listener setup failed");
                 return;
             }
         };
         let canceller = Canceller::new();
-        let accept = monoio::spawn(accept_loop(worker.clone(), listener, canceller.handle()));
+        let accept = monoio::spawn(accept_loop(worker.clone(), http, canceller.handle(), false));
+        let accept_tls = monoio::spawn(accept_loop(worker.clone(), https, canceller.handle(), true));
         let mut drain_deadline: Option<Instant> = None;
         let mut canceller = Some(canceller);
         loop {
@@ -85,36 +72,39 @@ impl Run {
             }
             worker.pool.sweep();
             worker.reap();
+            worker.flush_log();
             publish(&worker);
             if let Some(deadline) = drain_deadline {
                 if worker.in_flight.get() == 0 || Instant::now() >= deadline {
                     if worker.in_flight.get() > 0 {
-                        tracing::warn!(
-                            worker = id,
-                            in_flight = worker.in_flight.get(),
-                            "drain timeout: closing"
-                        );
+                        tracing::warn!(worker = id, in_flight = worker.in_flight.get(), "drain timeout: closing");
                     }
                     break;
                 }
             }
         }
         let _ = accept.await;
+        let _ = accept_tls.await;
+        worker.flush_log();
         publish(&worker);
     }
 }
 
-async fn accept_loop(worker: Rc<Worker>, listener: TcpListener, cancel: monoio::io::CancelHandle) {
+fn adopt(listener: std::net::TcpListener, uring: bool) -> std::io::Result<TcpListener> {
+    listener.set_nonblocking(!uring)?;
+    TcpListener::from_std(listener)
+}
+
+async fn accept_loop(worker: Rc<Worker>, listener: TcpListener, cancel: monoio::io::CancelHandle, tls: bool) {
     loop {
         match listener.cancelable_accept(cancel.clone()).await {
             Ok((stream, peer)) => {
                 let _ = stream.set_nodelay(true);
-                monoio::spawn(crate::proxy::conn::serve(
-                    worker.clone(),
-                    stream,
-                    peer,
-                    Scheme::Http,
-                ));
+                if tls {
+                    monoio::spawn(serve_tls(worker.clone(), stream, peer));
+                } else {
+                    monoio::spawn(crate::proxy::conn::serve(worker.clone(), stream, peer, Scheme::Http, None));
+                }
             }
             Err(_) if worker.draining.get() => return,
             Err(e) => {
@@ -126,14 +116,32 @@ async fn accept_loop(worker: Rc<Worker>, listener: TcpListener, cancel: monoio::
     }
 }
 
+/// The TLS handshake (bounded by the head timeout), then the same connection loop as plain HTTP.
+/// The configuration is the snapshot's at accept time: new certificates apply to new connections.
+async fn serve_tls(worker: Rc<Worker>, stream: monoio::net::TcpStream, peer: std::net::SocketAddr) {
+    let Some(config) = worker.snapshot().and_then(|s| s.server_tls.clone()) else {
+        return; // no certificate configured: refuse by closing
+    };
+    let acceptor = monoio_rustls::TlsAcceptor::from(config);
+    let tls = match monoio::time::timeout(worker.settings.header_timeout, acceptor.accept(stream)).await {
+        Ok(Ok(tls)) => tls,
+        Ok(Err(e)) => {
+            tracing::debug!(worker = worker.id, %peer, error = %e, "TLS handshake failed");
+            return;
+        }
+        Err(_) => return,
+    };
+    // monoio-rustls does not expose the session, so the exact version is not known here.
+    crate::proxy::conn::serve(worker, tls, peer, Scheme::Https, Some("TLS")).await;
+}
+
 /// Swaps the snapshot between requests: requests in flight keep their `Rc` to the old one.
 fn install(worker: &Worker, snap: Snapshot) {
     publish(worker); // counts keyed by the old snapshot's indexes go out under its names
     let generation = snap.generation;
     worker.install(snap);
-    worker.node.workers[worker.id]
-        .generation
-        .store(generation, Ordering::Release);
+    worker.histograms.borrow_mut().clear(); // keyed by the old snapshot's indexes, already published
+    worker.node.workers[worker.id].generation.store(generation, Ordering::Release);
 }
 
 /// Publishes this worker's counters into its node slot (off the request path, once per tick).
@@ -146,24 +154,26 @@ fn publish(worker: &Worker) {
     let report: &mut WorkerReport = &mut report;
     report.requests = worker.requests.get();
     report.connections_active = worker.connections.get();
-    let Some(snap) = worker.snapshot() else {
-        return;
-    };
+    let snap = worker.snapshot();
+    let api_of = |api: u32| snap.as_ref().and_then(|s| s.doc.apis.get(api as usize));
     for ((api, op, class), n) in counts.drain() {
-        let Some(a) = snap.doc.apis.get(api as usize) else {
-            continue;
+        let a = api_of(api);
+        let op_id = match (a, op) {
+            (Some(a), o) if o > 0 => a.operations.get(o as usize - 1).map_or("", |o| o.id.as_str()),
+            _ => "",
         };
-        let op_id = match op {
-            0 => "",
-            o => a
-                .operations
-                .get(o as usize - 1)
-                .map_or("", |o| o.id.as_str()),
-        };
+        let api_id = a.map_or("", |a| a.id.as_str());
         let class = ["1xx", "1xx", "2xx", "3xx", "4xx", "5xx"][class.min(5) as usize];
-        *report
-            .by_route
-            .entry((a.id.clone(), op_id.to_string(), class))
-            .or_insert(0) += n;
+        *report.by_route.entry((api_id.to_string(), op_id.to_string(), class)).or_insert(0) += n;
+    }
+    for (api, h) in worker.histograms.borrow_mut().iter_mut().filter(|(_, h)| h.count() > 0) {
+        let api_id = api_of(*api).map_or("", |a| a.id.as_str());
+        match report.histograms.get_mut(api_id) {
+            Some(node_h) => node_h.merge(h),
+            None => {
+                report.histograms.insert(api_id.to_string(), h.clone());
+            }
+        }
+        h.reset();
     }
 }

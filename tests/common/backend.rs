@@ -242,10 +242,8 @@ fn serve<S: Read + Write>(s: S, ctl: &TcpStream, mode: BackendMode, stats: &Stat
         // body
         let mut h = Fnv64::default();
         let mut len = 0u64;
-        let chunked = req
-            .header("transfer-encoding")
-            .map(|v| v.to_ascii_lowercase().contains("chunked"))
-            .unwrap_or(false);
+        let chunked =
+            req.header("transfer-encoding").map(|v| v.to_ascii_lowercase().contains("chunked")).unwrap_or(false);
         let framed: io::Result<()> = (|| {
             if chunked {
                 loop {
@@ -277,10 +275,8 @@ fn serve<S: Read + Write>(s: S, ctl: &TcpStream, mode: BackendMode, stats: &Stat
             return;
         }
         stats.requests.fetch_add(1, Ordering::SeqCst);
-        let client_close = req
-            .header("connection")
-            .map(|v| v.to_ascii_lowercase().contains("close"))
-            .unwrap_or(req.version == 0);
+        let client_close =
+            req.header("connection").map(|v| v.to_ascii_lowercase().contains("close")).unwrap_or(req.version == 0);
         if respond(&mut r.s, &req, len, &h, index).is_err() {
             return;
         }
@@ -317,11 +313,7 @@ fn endpoint(target: &str) -> (&'static str, Option<String>) {
 }
 
 fn echo_json(req: &Req, len: u64, h: &Fnv64, index: usize) -> Vec<u8> {
-    let headers: Vec<serde_json::Value> = req
-        .headers
-        .iter()
-        .map(|(n, v)| serde_json::json!([n, v]))
-        .collect();
+    let headers: Vec<serde_json::Value> = req.headers.iter().map(|(n, v)| serde_json::json!([n, v])).collect();
     serde_json::to_vec(&serde_json::json!({
         "method": req.method,
         "path": req.target,
@@ -342,7 +334,10 @@ fn respond<W: Write>(w: &mut W, req: &Req, len: u64, h: &Fnv64, index: usize) ->
             let n = if ep == "head" { 1234 } else { num(0) };
             let chunked = ep == "chunked";
             if chunked {
-                write!(w, "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n")?;
+                write!(
+                    w,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+                )?;
             } else {
                 write!(w, "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {n}\r\n\r\n")?;
             }

@@ -42,21 +42,13 @@ impl std::fmt::Debug for Response {
 
 impl Response {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
     pub fn header_all(&self, name: &str) -> Vec<&str> {
-        self.headers
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-            .collect()
+        self.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect()
     }
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("response body is not JSON ({e}): {self:?}"))
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("response body is not JSON ({e}): {self:?}"))
     }
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
@@ -94,9 +86,9 @@ impl Conn {
         for (n, v) in headers {
             req.push_str(&format!("{n}: {v}\r\n"));
         }
-        let framed = headers.iter().any(|(n, _)| {
-            n.eq_ignore_ascii_case("content-length") || n.eq_ignore_ascii_case("transfer-encoding")
-        });
+        let framed = headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("content-length") || n.eq_ignore_ascii_case("transfer-encoding"));
         if !framed && (!body.is_empty() || method == "POST" || method == "PUT") {
             req.push_str(&format!("Content-Length: {}\r\n", body.len()));
         }
@@ -109,8 +101,7 @@ impl Conn {
     /// Send a request and read its response (body stored).
     pub fn request(&mut self, method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]) -> Response {
         self.send_request(method, target, headers, body);
-        self.read_response(method == "HEAD")
-            .unwrap_or_else(|e| panic!("reading response to {method} {target}: {e}"))
+        self.read_response(method == "HEAD").unwrap_or_else(|e| panic!("reading response to {method} {target}: {e}"))
     }
 
     /// Send a request and read its response without storing the body
@@ -176,16 +167,16 @@ impl Conn {
                 }
                 Ok(httparse::Status::Partial) => {}
                 Err(e) => {
-                    return Err(invalid(format!(
-                        "bad response head ({e}): {:?}",
-                        String::from_utf8_lossy(&self.buf)
-                    )))
+                    return Err(invalid(format!("bad response head ({e}): {:?}", String::from_utf8_lossy(&self.buf))))
                 }
             }
             if self.fill()? == 0 {
                 return Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
-                    format!("connection closed before a complete response head (had {:?})", String::from_utf8_lossy(&self.buf)),
+                    format!(
+                        "connection closed before a complete response head (had {:?})",
+                        String::from_utf8_lossy(&self.buf)
+                    ),
                 ));
             }
         }
@@ -202,10 +193,8 @@ impl Conn {
                 body.extend_from_slice(data);
             }
         };
-        let te_chunked = resp
-            .header("transfer-encoding")
-            .map(|v| v.to_ascii_lowercase().contains("chunked"))
-            .unwrap_or(false);
+        let te_chunked =
+            resp.header("transfer-encoding").map(|v| v.to_ascii_lowercase().contains("chunked")).unwrap_or(false);
         if head_request || resp.status == 204 || resp.status == 304 {
             // no body
         } else if te_chunked {
@@ -213,8 +202,8 @@ impl Conn {
             loop {
                 let line = self.read_line()?;
                 let size_str = line.split(';').next().unwrap_or("").trim();
-                let size = u64::from_str_radix(size_str, 16)
-                    .map_err(|_| invalid(format!("bad chunk size line {line:?}")))?;
+                let size =
+                    u64::from_str_radix(size_str, 16).map_err(|_| invalid(format!("bad chunk size line {line:?}")))?;
                 if size == 0 {
                     // trailers until an empty line
                     loop {
@@ -296,16 +285,12 @@ impl Conn {
             if now >= deadline {
                 return Err(got);
             }
-            self.stream
-                .set_read_timeout(Some((deadline - now).max(Duration::from_millis(1))))
-                .unwrap();
+            self.stream.set_read_timeout(Some((deadline - now).max(Duration::from_millis(1)))).unwrap();
             let mut tmp = [0u8; 16 * 1024];
             match self.stream.read(&mut tmp) {
                 Ok(0) => return Ok(got),
                 Ok(n) => got.extend_from_slice(&tmp[..n]),
-                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
-                    return Err(got)
-                }
+                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => return Err(got),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(_) => return Ok(got), // reset counts as closed
             }

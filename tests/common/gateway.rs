@@ -198,6 +198,7 @@ impl Gateway {
             "net.server.bind=127.0.0.1".into(),
             "net.server.http.port=0".into(),
             "net.server.admin.port=0".into(),
+            "net.server.https.port=0".into(),
             "runtime.workers=2".into(),
             "telemetry.logs.std=json".into(),
         ];
@@ -208,9 +209,8 @@ impl Gateway {
             args.push(s);
         }
         let mut proc = Proc::spawn(&args);
-        let line = proc.wait_line("the `listening` log line", Duration::from_secs(20), |l| {
-            listening_addrs(l).is_some()
-        });
+        let line =
+            proc.wait_line("the `listening` log line", Duration::from_secs(20), |l| listening_addrs(l).is_some());
         let (http, admin) = listening_addrs(&line).unwrap();
         let gw = Gateway { proc, dir, config_path, http, admin };
         if let Some(rev) = serde_json::from_str::<serde_json::Value>(config_json)
@@ -358,8 +358,7 @@ pub fn metric_value(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f
                 got.push((k.trim().to_string(), v.trim_end_matches('"').to_string()));
             }
         }
-        let mut want: Vec<(String, String)> =
-            labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let mut want: Vec<(String, String)> = labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         got.sort();
         want.sort();
         if got == want {

@@ -121,13 +121,9 @@ pub fn assert_error_shape(resp: &Response, status: u16) {
         ct.to_ascii_lowercase().starts_with("application/json"),
         "error content-type should be application/json, got {ct:?}; response: {resp:?}"
     );
-    let v: serde_json::Value = serde_json::from_slice(&resp.body)
-        .unwrap_or_else(|e| panic!("error body is not JSON ({e}): {resp:?}"));
-    assert_eq!(
-        v["statusCode"].as_u64(),
-        Some(status as u64),
-        "statusCode field; body {v}"
-    );
+    let v: serde_json::Value =
+        serde_json::from_slice(&resp.body).unwrap_or_else(|e| panic!("error body is not JSON ({e}): {resp:?}"));
+    assert_eq!(v["statusCode"].as_u64(), Some(status as u64), "statusCode field; body {v}");
     let msg = v["message"].as_str().unwrap_or_else(|| panic!("message field missing: {v}"));
     assert!(!msg.is_empty(), "empty error message: {v}");
 }

@@ -17,11 +17,7 @@ impl TestPki {
         let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
         ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         ca.distinguished_name.push(DnType::CommonName, "ringgate test CA");
-        ca.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
+        ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
         let ca_key = KeyPair::generate().unwrap();
         let ca_cert = ca.self_signed(&ca_key).unwrap();
 
@@ -45,10 +41,7 @@ impl TestPki {
             .unwrap()
             .with_no_client_auth()
             .with_single_cert(
-                vec![
-                    CertificateDer::from(self.leaf_der.clone()),
-                    CertificateDer::from(self.ca_der.clone()),
-                ],
+                vec![CertificateDer::from(self.leaf_der.clone()), CertificateDer::from(self.ca_der.clone())],
                 PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.leaf_key_der.clone())),
             )
             .unwrap();

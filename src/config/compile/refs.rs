@@ -17,10 +17,7 @@ pub(crate) fn unique_ids<'a>(ctx: &mut Ctx, coll: &str, ids: impl Iterator<Item 
             continue;
         }
         if let Some(first) = seen.get(id) {
-            ctx.problem(
-                format!("{coll}[{i}].id"),
-                format!("duplicate id '{id}' (first used at {coll}[{first}])"),
-            );
+            ctx.problem(format!("{coll}[{i}].id"), format!("duplicate id '{id}' (first used at {coll}[{first}])"));
         } else {
             seen.insert(id, i);
         }
@@ -36,22 +33,14 @@ pub(super) fn compile_apis_products(
     let mut apis = Vec::with_capacity(api_docs.len());
     for (i, a) in api_docs.into_iter().enumerate() {
         let at = format!("apis[{i}]");
-        unique_ids(
-            c.ctx,
-            &format!("{at}.operations"),
-            a.operations.iter().map(|o| o.id.as_str()),
-        );
+        unique_ids(c.ctx, &format!("{at}.operations"), a.operations.iter().map(|o| o.id.as_str()));
         let operations = a
             .operations
             .into_iter()
             .enumerate()
             .map(|(j, o)| Operation {
                 name: o.name.unwrap_or_else(|| o.id.clone()),
-                policy: c.policy(
-                    o.policy.as_deref(),
-                    &format!("{at}.operations[{j}].policy"),
-                    PolicyKind::Policies,
-                ),
+                policy: c.policy(o.policy.as_deref(), &format!("{at}.operations[{j}].policy"), PolicyKind::Policies),
                 id: o.id,
                 method: o.method,
                 url_template: o.url_template,
@@ -60,11 +49,7 @@ pub(super) fn compile_apis_products(
         apis.push(Api {
             name: a.name.unwrap_or_else(|| a.id.clone()),
             service_url: c.url(a.service_url.as_deref(), &format!("{at}.serviceUrl")),
-            policy: c.policy(
-                a.policy.as_deref(),
-                &format!("{at}.policy"),
-                PolicyKind::Policies,
-            ),
+            policy: c.policy(a.policy.as_deref(), &format!("{at}.policy"), PolicyKind::Policies),
             id: a.id,
             path: a.path,
             protocols: a.protocols,
@@ -78,17 +63,10 @@ pub(super) fn compile_apis_products(
             open_product: None,
         });
     }
-    let api_index: HashMap<&str, ApiIdx> = apis
-        .iter()
-        .enumerate()
-        .filter_map(|(i, a)| Some((a.id.as_str(), ApiIdx::try_from(i).ok()?)))
-        .collect();
+    let api_index: HashMap<&str, ApiIdx> =
+        apis.iter().enumerate().filter_map(|(i, a)| Some((a.id.as_str(), ApiIdx::try_from(i).ok()?))).collect();
 
-    unique_ids(
-        c.ctx,
-        "products",
-        product_docs.iter().map(|p| p.id.as_str()),
-    );
+    unique_ids(c.ctx, "products", product_docs.iter().map(|p| p.id.as_str()));
     let mut products = Vec::with_capacity(product_docs.len());
     for (i, p) in product_docs.into_iter().enumerate() {
         let at = format!("products[{i}]");
@@ -96,20 +74,14 @@ pub(super) fn compile_apis_products(
         for (j, id) in p.apis.iter().enumerate() {
             match api_index.get(id.as_str()) {
                 Some(&a) => members.push(a),
-                None => c
-                    .ctx
-                    .problem(format!("{at}.apis[{j}]"), format!("unknown API '{id}'")),
+                None => c.ctx.problem(format!("{at}.apis[{j}]"), format!("unknown API '{id}'")),
             }
         }
         members.sort_unstable();
         members.dedup();
         products.push(Product {
             name: p.name.unwrap_or_else(|| p.id.clone()),
-            policy: c.policy(
-                p.policy.as_deref(),
-                &format!("{at}.policy"),
-                PolicyKind::Policies,
-            ),
+            policy: c.policy(p.policy.as_deref(), &format!("{at}.policy"), PolicyKind::Policies),
             id: p.id,
             published: p.published,
             subscription_required: p.subscription_required,
@@ -160,17 +132,9 @@ pub(super) fn compile_subscriptions(
     let mut subs = Vec::with_capacity(docs.len());
     for (i, s) in docs.into_iter().enumerate() {
         let at = format!("subscriptions[{i}].scope");
-        let find_api = |id: &str| {
-            apis.iter()
-                .position(|a| a.id == id)
-                .and_then(|x| ApiIdx::try_from(x).ok())
-        };
-        let find_product = |id: &str| {
-            products
-                .iter()
-                .position(|p| p.id == id)
-                .and_then(|x| ProductIdx::try_from(x).ok())
-        };
+        let find_api = |id: &str| apis.iter().position(|a| a.id == id).and_then(|x| ApiIdx::try_from(x).ok());
+        let find_product =
+            |id: &str| products.iter().position(|p| p.id == id).and_then(|x| ProductIdx::try_from(x).ok());
         let scope = if s.scope == "/apis" {
             Some(SubScope::AllApis)
         } else if let Some(id) = s.scope.strip_prefix("/apis/") {
@@ -187,7 +151,13 @@ pub(super) fn compile_subscriptions(
             found
         } else {
             if !s.scope.is_empty() {
-                ctx.problem(&at, format!("'{}' is not a scope (expected /apis, /apis/{{apiId}} or /products/{{productId}})", s.scope));
+                ctx.problem(
+                    &at,
+                    format!(
+                        "'{}' is not a scope (expected /apis, /apis/{{apiId}} or /products/{{productId}})",
+                        s.scope
+                    ),
+                );
             }
             None
         };

@@ -35,9 +35,7 @@ fn check_api_path(p: &str) -> Result<(), &'static str> {
     if p.split('/').any(str::is_empty) {
         return Err("must not contain empty segments ('//')");
     }
-    if p.bytes()
-        .any(|b| b <= b' ' || b == 0x7f || b == b'?' || b == b'#')
-    {
+    if p.bytes().any(|b| b <= b' ' || b == 0x7f || b == b'?' || b == b'#') {
         return Err("must not contain spaces, control characters, '?' or '#'");
     }
     Ok(())
@@ -50,10 +48,7 @@ pub(super) fn walk_api(v: &Value, at: &str, ctx: &mut Ctx) -> ApiDoc {
         name: None,
         path: String::new(),
         service_url: None,
-        protocols: Protocols {
-            http: true,
-            https: true,
-        },
+        protocols: Protocols { http: true, https: true },
         subscription_required: true,
         key_header: "ocp-apim-subscription-key".into(),
         key_query: "subscription-key".into(),
@@ -72,18 +67,13 @@ pub(super) fn walk_api(v: &Value, at: &str, ctx: &mut Ctx) -> ApiDoc {
     }
     api.service_url = f.opt_str(ctx, "serviceUrl");
     if let Some(list) = f.opt_str_list(ctx, "protocols") {
-        api.protocols = Protocols {
-            http: false,
-            https: false,
-        };
+        api.protocols = Protocols { http: false, https: false };
         for (i, p) in list.iter().enumerate() {
             match p.to_ascii_lowercase().as_str() {
                 "http" => api.protocols.http = true,
                 "https" => api.protocols.https = true,
-                _ => ctx.problem(
-                    index(&f.at("protocols"), i),
-                    format!("unknown protocol '{p}' (expected http or https)"),
-                ),
+                _ => ctx
+                    .problem(index(&f.at("protocols"), i), format!("unknown protocol '{p}' (expected http or https)")),
             }
         }
         if list.is_empty() {
@@ -114,10 +104,7 @@ pub(super) fn walk_api(v: &Value, at: &str, ctx: &mut Ctx) -> ApiDoc {
             "websocket" => ApiType::WebSocket,
             "grpc" => ApiType::Grpc,
             _ => {
-                ctx.problem(
-                    f.at("type"),
-                    format!("unknown API type '{t}' (expected http, websocket or grpc)"),
-                );
+                ctx.problem(f.at("type"), format!("unknown API type '{t}' (expected http, websocket or grpc)"));
                 ApiType::Http
             }
         };
@@ -130,37 +117,25 @@ pub(super) fn walk_api(v: &Value, at: &str, ctx: &mut Ctx) -> ApiDoc {
     }
     api.policy = f.opt_str(ctx, "policy");
     for (j, o) in f.array(ctx, "operations").iter().enumerate() {
-        api.operations
-            .push(walk_operation(o, &index(&f.at("operations"), j), ctx));
+        api.operations.push(walk_operation(o, &index(&f.at("operations"), j), ctx));
     }
     api
 }
 
 fn walk_version_set(v: &Value, at: &str, ctx: &mut Ctx) -> Option<VersionScheme> {
-    const FIELDS: &[&str] = &[
-        "id",
-        "name",
-        "versioningScheme",
-        "versionHeaderName",
-        "versionQueryName",
-    ];
+    const FIELDS: &[&str] = &["id", "name", "versioningScheme", "versionHeaderName", "versionQueryName"];
     let f = ctx.fields(v, at, FIELDS)?;
     let scheme = f.req_str(ctx, "versioningScheme")?;
     let mut named = |key: &str| match f.opt_str(ctx, key) {
         Some(n) if !n.is_empty() => Some(n),
         _ => {
-            ctx.problem(
-                f.at(key),
-                format!("required when versioningScheme is '{scheme}'"),
-            );
+            ctx.problem(f.at(key), format!("required when versioningScheme is '{scheme}'"));
             None
         }
     };
     match scheme.to_ascii_lowercase().as_str() {
         "segment" => Some(VersionScheme::Segment),
-        "header" => {
-            named("versionHeaderName").map(|h| VersionScheme::Header(h.to_ascii_lowercase()))
-        }
+        "header" => named("versionHeaderName").map(|h| VersionScheme::Header(h.to_ascii_lowercase())),
         "query" => named("versionQueryName").map(VersionScheme::Query),
         _ => {
             ctx.problem(
@@ -173,26 +148,9 @@ fn walk_version_set(v: &Value, at: &str, ctx: &mut Ctx) -> Option<VersionScheme>
 }
 
 fn walk_operation(v: &Value, at: &str, ctx: &mut Ctx) -> OpDoc {
-    let mut op = OpDoc {
-        id: String::new(),
-        name: None,
-        method: None,
-        url_template: String::new(),
-        policy: None,
-    };
-    let Some(f) = ctx.fields(
-        v,
-        at,
-        &[
-            "id",
-            "name",
-            "method",
-            "urlTemplate",
-            "policy",
-            "description",
-            "displayName",
-        ],
-    ) else {
+    let mut op = OpDoc { id: String::new(), name: None, method: None, url_template: String::new(), policy: None };
+    let Some(f) = ctx.fields(v, at, &["id", "name", "method", "urlTemplate", "policy", "description", "displayName"])
+    else {
         return op;
     };
     op.id = f.req_str(ctx, "id").unwrap_or_default();
@@ -201,10 +159,7 @@ fn walk_operation(v: &Value, at: &str, ctx: &mut Ctx) -> OpDoc {
     if method != "*" {
         let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
         if method.is_empty() || !method.bytes().all(token) {
-            ctx.problem(
-                f.at("method"),
-                format!("'{method}' is not an HTTP method or '*'"),
-            );
+            ctx.problem(f.at("method"), format!("'{method}' is not an HTTP method or '*'"));
         }
         op.method = Some(method.to_ascii_uppercase());
     }
@@ -225,16 +180,7 @@ pub(super) fn walk_product(v: &Value, at: &str, ctx: &mut Ctx) -> ProductDoc {
     let Some(f) = ctx.fields(
         v,
         at,
-        &[
-            "id",
-            "name",
-            "state",
-            "subscriptionRequired",
-            "apis",
-            "policy",
-            "description",
-            "displayName",
-        ],
+        &["id", "name", "state", "subscriptionRequired", "apis", "policy", "description", "displayName"],
     ) else {
         return p;
     };
@@ -244,10 +190,9 @@ pub(super) fn walk_product(v: &Value, at: &str, ctx: &mut Ctx) -> ProductDoc {
         match s.as_str() {
             "published" => p.published = true,
             "notPublished" => p.published = false,
-            _ => ctx.problem(
-                f.at("state"),
-                format!("unknown product state '{s}' (expected published or notPublished)"),
-            ),
+            _ => {
+                ctx.problem(f.at("state"), format!("unknown product state '{s}' (expected published or notPublished)"))
+            }
         }
     }
     p.subscription_required = f.bool(ctx, "subscriptionRequired", true);
@@ -266,26 +211,14 @@ pub(super) fn walk_subscription(v: &Value, at: &str, ctx: &mut Ctx) -> SubDoc {
         state: SubState::Active,
         user_id: None,
     };
-    const FIELDS: &[&str] = &[
-        "id",
-        "name",
-        "scope",
-        "primaryKey",
-        "secondaryKey",
-        "state",
-        "userId",
-        "displayName",
-    ];
+    const FIELDS: &[&str] = &["id", "name", "scope", "primaryKey", "secondaryKey", "state", "userId", "displayName"];
     let Some(f) = ctx.fields(v, at, FIELDS) else {
         return s;
     };
     s.id = f.req_str(ctx, "id").unwrap_or_default();
     s.name = f.opt_str(ctx, "name");
     s.scope = f.req_str(ctx, "scope").unwrap_or_default();
-    for (key, slot) in [
-        ("primaryKey", &mut s.primary_key),
-        ("secondaryKey", &mut s.secondary_key),
-    ] {
+    for (key, slot) in [("primaryKey", &mut s.primary_key), ("secondaryKey", &mut s.secondary_key)] {
         *slot = f.opt_str(ctx, key);
         if slot.as_deref() == Some("") {
             ctx.problem(f.at(key), "must not be empty");
@@ -298,7 +231,10 @@ pub(super) fn walk_subscription(v: &Value, at: &str, ctx: &mut Ctx) -> SubDoc {
             "cancelled" => SubState::Cancelled,
             "expired" => SubState::Expired,
             _ => {
-                ctx.problem(f.at("state"), format!("unknown subscription state '{st}' (expected active, suspended, cancelled or expired)"));
+                ctx.problem(
+                    f.at("state"),
+                    format!("unknown subscription state '{st}' (expected active, suspended, cancelled or expired)"),
+                );
                 SubState::Cancelled
             }
         };

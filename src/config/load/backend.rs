@@ -44,17 +44,8 @@ pub(crate) fn parse_iso_duration(s: &str) -> Option<Duration> {
     Some(Duration::from_secs_f64(total))
 }
 
-const FIELDS: &[&str] = &[
-    "id",
-    "url",
-    "tls",
-    "credentials",
-    "pool",
-    "circuitBreaker",
-    "protocol",
-    "description",
-    "type",
-];
+const FIELDS: &[&str] =
+    &["id", "url", "tls", "credentials", "pool", "circuitBreaker", "protocol", "description", "type"];
 
 pub(super) fn walk_backend(v: &Value, at: &str, ctx: &mut Ctx) -> BackendDoc {
     let mut b = BackendDoc {
@@ -72,12 +63,8 @@ pub(super) fn walk_backend(v: &Value, at: &str, ctx: &mut Ctx) -> BackendDoc {
     b.id = f.req_str(ctx, "id").unwrap_or_default();
     b.url = f.opt_str(ctx, "url");
     if let Some(t) = f.get("tls") {
-        const TLS: &[&str] = &[
-            "validateCertificateChain",
-            "validateCertificateName",
-            "caCertificateIds",
-            "clientCertificateId",
-        ];
+        const TLS: &[&str] =
+            &["validateCertificateChain", "validateCertificateName", "caCertificateIds", "clientCertificateId"];
         if let Some(t) = ctx.fields(t, &f.at("tls"), TLS) {
             b.tls.validate_certificate_chain = t.bool(ctx, "validateCertificateChain", true);
             b.tls.validate_certificate_name = t.bool(ctx, "validateCertificateName", true);
@@ -110,10 +97,7 @@ pub(super) fn walk_backend(v: &Value, at: &str, ctx: &mut Ctx) -> BackendDoc {
         }
     }
     if b.url.is_none() && b.pool.is_empty() {
-        ctx.problem(
-            f.at("url"),
-            "required field missing (a backend needs a url or a pool)",
-        );
+        ctx.problem(f.at("url"), "required field missing (a backend needs a url or a pool)");
     }
     if let Some(cb) = f.get("circuitBreaker") {
         b.circuit_breaker = walk_breaker(cb, &f.at("circuitBreaker"), ctx);
@@ -122,22 +106,13 @@ pub(super) fn walk_backend(v: &Value, at: &str, ctx: &mut Ctx) -> BackendDoc {
 }
 
 fn walk_breaker(v: &Value, at: &str, ctx: &mut Ctx) -> Option<CircuitBreaker> {
-    const CB: &[&str] = &[
-        "failureCount",
-        "interval",
-        "tripDuration",
-        "statusCodeRanges",
-        "acceptRetryAfter",
-    ];
+    const CB: &[&str] = &["failureCount", "interval", "tripDuration", "statusCodeRanges", "acceptRetryAfter"];
     let f = ctx.fields(v, at, CB)?;
     let mut duration = |key: &str| {
         let s = f.req_str(ctx, key)?;
         let d = parse_iso_duration(&s);
         if d.is_none() {
-            ctx.problem(
-                f.at(key),
-                format!("'{s}' is not an ISO 8601 duration such as PT30S"),
-            );
+            ctx.problem(f.at(key), format!("'{s}' is not an ISO 8601 duration such as PT30S"));
         }
         d
     };
@@ -160,9 +135,7 @@ fn walk_breaker(v: &Value, at: &str, ctx: &mut Ctx) -> Option<CircuitBreaker> {
         ranges.push((500, 599));
     }
     Some(CircuitBreaker {
-        failure_count: f
-            .opt_uint(ctx, "failureCount", u64::from(u32::MAX))
-            .unwrap_or(5) as u32,
+        failure_count: f.opt_uint(ctx, "failureCount", u64::from(u32::MAX)).unwrap_or(5) as u32,
         interval: interval?,
         trip_duration: trip?,
         status_code_ranges: ranges,
@@ -177,10 +150,7 @@ fn value_lists(f: &Fields<'_>, ctx: &mut Ctx, key: &str) -> Vec<(String, Vec<Str
     };
     let path = f.at(key);
     let Value::Object(obj) = v else {
-        ctx.problem(
-            path,
-            format!("expected an object, found {}", crate::config::json::kind(v)),
-        );
+        ctx.problem(path, format!("expected an object, found {}", crate::config::json::kind(v)));
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -188,12 +158,9 @@ fn value_lists(f: &Fields<'_>, ctx: &mut Ctx, key: &str) -> Vec<(String, Vec<Str
         let at = join(&path, name);
         let list = match vals {
             Value::String(s) => vec![s.clone()],
-            other => ctx
-                .array(other, &at)
-                .iter()
-                .enumerate()
-                .filter_map(|(i, x)| ctx.string(x, &index(&at, i)))
-                .collect(),
+            other => {
+                ctx.array(other, &at).iter().enumerate().filter_map(|(i, x)| ctx.string(x, &index(&at, i))).collect()
+            }
         };
         out.push((name.clone(), list));
     }
@@ -209,17 +176,9 @@ mod tests {
     fn durations() {
         assert_eq!(parse_iso_duration("PT10S"), Some(Duration::from_secs(10)));
         assert_eq!(parse_iso_duration("PT1M30S"), Some(Duration::from_secs(90)));
-        assert_eq!(
-            parse_iso_duration("P1DT1H"),
-            Some(Duration::from_secs(90_000))
-        );
-        assert_eq!(
-            parse_iso_duration("PT0.5S"),
-            Some(Duration::from_millis(500))
-        );
-        for bad in [
-            "", "P", "PT", "10S", "PT10", "P1M", "PTxS", "PT1..2S", "P1Y",
-        ] {
+        assert_eq!(parse_iso_duration("P1DT1H"), Some(Duration::from_secs(90_000)));
+        assert_eq!(parse_iso_duration("PT0.5S"), Some(Duration::from_millis(500)));
+        for bad in ["", "P", "PT", "10S", "PT10", "P1M", "PTxS", "PT1..2S", "P1Y"] {
             assert_eq!(parse_iso_duration(bad), None, "{bad}");
         }
     }

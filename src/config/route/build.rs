@@ -18,10 +18,7 @@ fn group_scheme(v: &VersionScheme) -> GroupScheme {
 impl Router {
     /// Compiles routing tables; problems (duplicate paths/versions, bad templates) go to `ctx`.
     pub(crate) fn build(apis: &[Api], ctx: &mut Ctx) -> Router {
-        let mut r = Router {
-            nodes: vec![Node::default()],
-            ..Router::default()
-        };
+        let mut r = Router { nodes: vec![Node::default()], ..Router::default() };
         let mut by_path: HashMap<String, u32> = HashMap::new();
         for (i, api) in apis.iter().enumerate() {
             let Ok(ai) = ApiIdx::try_from(i) else {
@@ -63,11 +60,7 @@ impl Router {
             }
         }
         let g = self.groups.len() as u32;
-        self.groups.push(Group {
-            scheme: GroupScheme::Plain,
-            original: None,
-            versions: Vec::new(),
-        });
+        self.groups.push(Group { scheme: GroupScheme::Plain, original: None, versions: Vec::new() });
         self.nodes[node].group = Some(g);
         g
     }
@@ -76,10 +69,7 @@ impl Router {
         let api = &apis[ai as usize];
         let group = &mut self.groups[g as usize];
         let other = |a: ApiIdx| apis.get(a as usize).map_or("?", |x| x.id.as_str());
-        match (
-            api.version.as_deref().filter(|v| !v.is_empty()),
-            &api.version_scheme,
-        ) {
+        match (api.version.as_deref().filter(|v| !v.is_empty()), &api.version_scheme) {
             (Some(v), Some(scheme)) => {
                 let scheme = group_scheme(scheme);
                 if group.versions.is_empty() {
@@ -87,25 +77,14 @@ impl Router {
                 } else if group.scheme != scheme {
                     ctx.problem(
                         format!("{at}.apiVersionSet"),
-                        format!(
-                            "versioning scheme differs from API '{}' at the same path",
-                            other(group.versions[0].1)
-                        ),
+                        format!("versioning scheme differs from API '{}' at the same path", other(group.versions[0].1)),
                     );
                 }
                 let lower = v.to_ascii_lowercase();
-                if let Some((_, a)) = group
-                    .versions
-                    .iter()
-                    .find(|(k, _)| **k == *lower.as_bytes())
-                {
+                if let Some((_, a)) = group.versions.iter().find(|(k, _)| **k == *lower.as_bytes()) {
                     ctx.problem(
                         format!("{at}.apiVersion"),
-                        format!(
-                            "path '{}' version '{v}' is already used by API '{}'",
-                            api.path,
-                            other(*a)
-                        ),
+                        format!("path '{}' version '{v}' is already used by API '{}'", api.path, other(*a)),
                     );
                 } else {
                     group.versions.push((lower.into_bytes().into(), ai));
@@ -134,10 +113,7 @@ fn compile_ops(api: &Api, at: &str, ctx: &mut Ctx) -> Vec<CompiledOp> {
                 if let Some(w) = p.warning {
                     ctx.warn(path, w);
                 }
-                out.push(CompiledOp {
-                    method: op.method.as_deref().map(Into::into),
-                    template: p.template,
-                });
+                out.push(CompiledOp { method: op.method.as_deref().map(Into::into), template: p.template });
             }
             Err(e) => ctx.problem(path, e),
         }

@@ -4,10 +4,7 @@ use crate::config::{load_document, Snapshot};
 struct H(&'static [(&'static str, &'static str)]);
 impl HeaderLookup for H {
     fn header(&self, name: &str) -> Option<&[u8]> {
-        self.0
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_bytes())
+        self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_bytes())
     }
 }
 const NO: H = H(&[]);
@@ -21,12 +18,7 @@ fn snap(apis: &str) -> Snapshot {
 }
 
 fn req<'a>(path: &'a str, query: &'a str, method: &'a str) -> RouteRequest<'a> {
-    RouteRequest {
-        path,
-        query,
-        method,
-        scheme: Scheme::Https,
-    }
+    RouteRequest { path, query, method, scheme: Scheme::Https }
 }
 
 /// (api id, operation id, rest) or a short error tag.
@@ -34,9 +26,7 @@ fn route(s: &Snapshot, r: &RouteRequest<'_>, h: &H) -> String {
     match s.router.route(r, h) {
         RouteOutcome::Matched(m) => {
             let api = &s.apis[m.api as usize];
-            let op = m
-                .operation
-                .map_or("-", |o| api.operations[o as usize].id.as_str());
+            let op = m.operation.map_or("-", |o| api.operations[o as usize].id.as_str());
             format!("{} {} {:?}", api.id, op, &r.path[m.rest_start..])
         }
         RouteOutcome::ApiNotFound => "ApiNotFound".into(),
@@ -52,20 +42,14 @@ fn get(s: &Snapshot, path: &str) -> String {
 
 #[test]
 fn longest_api_path_and_segments() {
-    let s = snap(
-        r#"[{"id":"root","path":""},{"id":"o","path":"orders"},{"id":"o1","path":"orders/v1"}]"#,
-    );
+    let s = snap(r#"[{"id":"root","path":""},{"id":"o","path":"orders"},{"id":"o1","path":"orders/v1"}]"#);
     assert_eq!(get(&s, "/orders/v1/items/3"), r#"o1 - "/items/3""#);
     assert_eq!(get(&s, "/orders/v1"), r#"o1 - """#);
     assert_eq!(get(&s, "/orders/v2/x"), r#"o - "/v2/x""#);
     assert_eq!(get(&s, "/orders"), r#"o - """#);
     assert_eq!(get(&s, "/ordersX/a"), r#"root - "/ordersX/a""#);
     assert_eq!(get(&s, "/"), r#"root - "/""#);
-    assert_eq!(
-        get(&s, "/ORDERS/V1/x"),
-        r#"o1 - "/x""#,
-        "API path is case-insensitive"
-    );
+    assert_eq!(get(&s, "/ORDERS/V1/x"), r#"o1 - "/x""#, "API path is case-insensitive");
     assert_eq!(get(&s, "/orders/"), r#"o - "/""#);
 }
 
@@ -81,17 +65,7 @@ fn no_root_api_means_not_found() {
 #[test]
 fn scheme_must_be_allowed() {
     let s = snap(r#"[{"id":"o","path":"o","protocols":["https"]},{"id":"root","path":""}]"#);
-    assert_eq!(
-        route(
-            &s,
-            &RouteRequest {
-                scheme: Scheme::Http,
-                ..req("/o/x", "", "GET")
-            },
-            &NO
-        ),
-        "ApiNotFound"
-    );
+    assert_eq!(route(&s, &RouteRequest { scheme: Scheme::Http, ..req("/o/x", "", "GET") }, &NO), "ApiNotFound");
     assert_eq!(get(&s, "/o/x"), r#"o - "/x""#);
 }
 
@@ -110,33 +84,16 @@ fn operation_precedence() {
     let s = snap(OPS);
     assert_eq!(get(&s, "/users/users/me"), r#"u me "/users/me""#);
     assert_eq!(get(&s, "/users/users/7"), r#"u byid "/users/7""#);
-    assert_eq!(
-        route(&s, &req("/users/users/7", "", "DELETE"), &NO),
-        r#"u any "/users/7""#
-    );
+    assert_eq!(route(&s, &req("/users/users/7", "", "DELETE"), &NO), r#"u any "/users/7""#);
     assert_eq!(get(&s, "/users/users/7/x"), r#"u wild "/users/7/x""#);
     assert_eq!(get(&s, "/users/users"), r#"u list "/users""#);
-    assert_eq!(
-        get(&s, "/users/users/"),
-        r#"u list "/users/""#,
-        "one trailing slash is insignificant"
-    );
+    assert_eq!(get(&s, "/users/users/"), r#"u list "/users/""#, "one trailing slash is insignificant");
     assert_eq!(get(&s, "/users"), r#"u root """#);
     assert_eq!(get(&s, "/users/"), r#"u root "/""#);
     assert_eq!(get(&s, "/users/files"), r#"u files "/files""#);
-    assert_eq!(
-        route(&s, &req("/users/files/a/b", "", "PUT"), &NO),
-        r#"u files "/files/a/b""#
-    );
-    assert_eq!(
-        get(&s, "/users/Users/me"),
-        "OperationNotFound u",
-        "templates are case-sensitive"
-    );
-    assert_eq!(
-        route(&s, &req("/users/users", "", "POST"), &NO),
-        "OperationNotFound u"
-    );
+    assert_eq!(route(&s, &req("/users/files/a/b", "", "PUT"), &NO), r#"u files "/files/a/b""#);
+    assert_eq!(get(&s, "/users/Users/me"), "OperationNotFound u", "templates are case-sensitive");
+    assert_eq!(route(&s, &req("/users/users", "", "POST"), &NO), "OperationNotFound u");
 }
 
 #[test]
@@ -182,33 +139,15 @@ fn header_and_query_versions() {
     let s = snap(&format!(
         r#"[{{"id":"orig","path":"h","apiVersionSet":{hs}}},{{"id":"h1","path":"h","apiVersion":"2024-01","apiVersionSet":{hs}}}]"#
     ));
-    assert_eq!(
-        route(
-            &s,
-            &req("/h/x", "", "GET"),
-            &H(&[("api-version", " 2024-01 ")])
-        ),
-        r#"h1 - "/x""#
-    );
+    assert_eq!(route(&s, &req("/h/x", "", "GET"), &H(&[("api-version", " 2024-01 ")])), r#"h1 - "/x""#);
     assert_eq!(get(&s, "/h/x"), r#"orig - "/x""#);
-    assert_eq!(
-        route(&s, &req("/h/x", "", "GET"), &H(&[("api-version", "nope")])),
-        "ApiNotFound"
-    );
+    assert_eq!(route(&s, &req("/h/x", "", "GET"), &H(&[("api-version", "nope")])), "ApiNotFound");
 
     let qs = r#"{"versioningScheme":"Query","versionQueryName":"api-version"}"#;
-    let s = snap(&format!(
-        r#"[{{"id":"q1","path":"q","apiVersion":"v1","apiVersionSet":{qs}}}]"#
-    ));
-    assert_eq!(
-        route(&s, &req("/q/x", "a=1&api-version=v1", "GET"), &NO),
-        r#"q1 - "/x""#
-    );
+    let s = snap(&format!(r#"[{{"id":"q1","path":"q","apiVersion":"v1","apiVersionSet":{qs}}}]"#));
+    assert_eq!(route(&s, &req("/q/x", "a=1&api-version=v1", "GET"), &NO), r#"q1 - "/x""#);
     assert_eq!(route(&s, &req("/q/x", "a=1", "GET"), &NO), "ApiNotFound");
-    assert_eq!(
-        route(&s, &req("/q/x", "api-version=v2", "GET"), &NO),
-        "ApiNotFound"
-    );
+    assert_eq!(route(&s, &req("/q/x", "api-version=v2", "GET"), &NO), "ApiNotFound");
 }
 
 fn problems(apis: &str) -> Vec<String> {
@@ -244,10 +183,7 @@ fn load_time_rejections() {
         "apis[5].operations[3].urlTemplate: '*' must be the last segment",
     ];
     for e in expected {
-        assert!(
-            p.iter().any(|x| x.starts_with(e)),
-            "missing {e:?} in {p:#?}"
-        );
+        assert!(p.iter().any(|x| x.starts_with(e)), "missing {e:?} in {p:#?}");
     }
     assert_eq!(p.len(), expected.len(), "{p:#?}");
 }
@@ -256,24 +192,15 @@ fn load_time_rejections() {
 fn api_path_shape_rejected() {
     for bad in ["/a", "a/", "a//b", "a b", "a?b"] {
         let p = problems(&format!(r#"[{{"id":"a","path":"{bad}"}}]"#));
-        assert!(
-            p.iter().any(|x| x.starts_with("apis[0].path:")),
-            "{bad}: {p:?}"
-        );
+        assert!(p.iter().any(|x| x.starts_with("apis[0].path:")), "{bad}: {p:?}");
     }
 }
 
 #[test]
 fn random_requests_never_panic() {
-    let s = snap(&format!(
-        "{},{}",
-        OPS.trim_end_matches(']'),
-        SEG.trim_start_matches('[')
-    ));
+    let s = snap(&format!("{},{}", OPS.trim_end_matches(']'), SEG.trim_start_matches('[')));
     let mut rng = fastrand::Rng::with_seed(7);
-    let parts = [
-        "/", "users", "orders", "v1", "V2", "files", "me", "", "%2F", "é", "*", "{id}", "?",
-    ];
+    let parts = ["/", "users", "orders", "v1", "V2", "files", "me", "", "%2F", "é", "*", "{id}", "?"];
     let mut path = String::new();
     let mut query = String::new();
     for _ in 0..2000 {
@@ -286,22 +213,10 @@ fn random_requests_never_panic() {
             query.push_str(parts[rng.usize(0..parts.len())]);
         }
         let method = ["GET", "POST", "", "get"][rng.usize(0..4)];
-        let scheme = if rng.bool() {
-            Scheme::Http
-        } else {
-            Scheme::Https
-        };
-        let r = RouteRequest {
-            path: &path,
-            query: &query,
-            method,
-            scheme,
-        };
+        let scheme = if rng.bool() { Scheme::Http } else { Scheme::Https };
+        let r = RouteRequest { path: &path, query: &query, method, scheme };
         if let RouteOutcome::Matched(m) = s.router.route(&r, &H(&[("api-version", "v1")])) {
-            assert!(
-                path.is_char_boundary(m.rest_start) && m.rest_start <= path.len(),
-                "{path}"
-            );
+            assert!(path.is_char_boundary(m.rest_start) && m.rest_start <= path.len(), "{path}");
         }
     }
 }

@@ -28,26 +28,17 @@ const DOC: &str = r#"{
 
 fn snap() -> Snapshot {
     let mut b = DOC.as_bytes().to_vec();
-    load_document(&mut b)
-        .map_err(|e| e.to_string())
-        .unwrap()
-        .snapshot
+    load_document(&mut b).map_err(|e| e.to_string()).unwrap().snapshot
 }
 
-fn admit(
-    s: &Snapshot,
-    api: &str,
-    key: Option<&str>,
-) -> Result<(Option<String>, Option<String>), AuthFailure> {
+fn admit(s: &Snapshot, api: &str, key: Option<&str>) -> Result<(Option<String>, Option<String>), AuthFailure> {
     let idx = s.api_by_id(api).unwrap();
-    s.subscriptions
-        .admit(&s.apis, &s.products, idx, key.map(str::as_bytes))
-        .map(|a| {
-            (
-                a.subscription.map(|i| s.subscriptions.get(i).id.clone()),
-                a.product.map(|p| s.products[p as usize].id.clone()),
-            )
-        })
+    s.subscriptions.admit(&s.apis, &s.products, idx, key.map(str::as_bytes)).map(|a| {
+        (
+            a.subscription.map(|i| s.subscriptions.get(i).id.clone()),
+            a.product.map(|p| s.products[p as usize].id.clone()),
+        )
+    })
 }
 
 fn some(sub: &str, prod: Option<&str>) -> Result<(Option<String>, Option<String>), AuthFailure> {
@@ -60,29 +51,11 @@ fn key_scopes() {
     assert_eq!(admit(&s, "a", Some("k-all")), some("all", None));
     assert_eq!(admit(&s, "hidden", Some("k-all-2")), some("all", None));
     assert_eq!(admit(&s, "a", Some("k-a")), some("api-a", None));
-    assert_eq!(
-        admit(&s, "b", Some("k-a")),
-        Err(AuthFailure::KeyInvalid),
-        "API scope on another API"
-    );
-    assert_eq!(
-        admit(&s, "b", Some("k-prod")),
-        some("prod", Some("starter"))
-    );
-    assert_eq!(
-        admit(&s, "free", Some("k-prod")),
-        Err(AuthFailure::KeyInvalid)
-    );
-    assert_eq!(
-        admit(&s, "hidden", Some("k-draft")),
-        Err(AuthFailure::KeyInvalid),
-        "unpublished product"
-    );
-    assert_eq!(
-        admit(&s, "a", Some("k-susp")),
-        Err(AuthFailure::KeyInvalid),
-        "suspended"
-    );
+    assert_eq!(admit(&s, "b", Some("k-a")), Err(AuthFailure::KeyInvalid), "API scope on another API");
+    assert_eq!(admit(&s, "b", Some("k-prod")), some("prod", Some("starter")));
+    assert_eq!(admit(&s, "free", Some("k-prod")), Err(AuthFailure::KeyInvalid));
+    assert_eq!(admit(&s, "hidden", Some("k-draft")), Err(AuthFailure::KeyInvalid), "unpublished product");
+    assert_eq!(admit(&s, "a", Some("k-susp")), Err(AuthFailure::KeyInvalid), "suspended");
     assert_eq!(admit(&s, "a", Some("nope")), Err(AuthFailure::KeyInvalid));
     assert_eq!(admit(&s, "a", Some("")), Err(AuthFailure::KeyInvalid));
     assert_eq!(
@@ -104,24 +77,15 @@ fn no_key() {
     let s = snap();
     assert_eq!(admit(&s, "inopen", None), Ok((None, Some("open".into()))));
     assert_eq!(admit(&s, "free", None), Ok((None, None)));
-    assert_eq!(
-        admit(&s, "a", None),
-        Err(AuthFailure::KeyNotFound),
-        "unpublished open product does not count"
-    );
+    assert_eq!(admit(&s, "a", None), Err(AuthFailure::KeyNotFound), "unpublished open product does not count");
     assert_eq!(admit(&s, "hidden", None), Err(AuthFailure::KeyNotFound));
-    assert_eq!(
-        s.apis[s.api_by_id("inopen").unwrap() as usize].open_product,
-        Some(1)
-    );
+    assert_eq!(s.apis[s.api_by_id("inopen").unwrap() as usize].open_product, Some(1));
 }
 
 #[test]
 fn records_and_debug_masking() {
     let s = snap();
-    let idx = (0..s.subscriptions.len() as u32)
-        .find(|&i| s.subscriptions.get(i).id == "prod")
-        .unwrap();
+    let idx = (0..s.subscriptions.len() as u32).find(|&i| s.subscriptions.get(i).id == "prod").unwrap();
     let sub = s.subscriptions.get(idx);
     assert_eq!(sub.user_id.as_deref(), Some("u1"));
     assert_eq!(sub.scope, SubScope::Product(0));
@@ -152,10 +116,7 @@ fn bad_scopes_and_two_open_products() {
         "subscriptions[3].primaryKey: must not be empty",
     ];
     for x in expected {
-        assert!(
-            p.iter().any(|m| m.starts_with(x)),
-            "missing {x:?} in {p:#?}"
-        );
+        assert!(p.iter().any(|m| m.starts_with(x)), "missing {x:?} in {p:#?}");
     }
     assert_eq!(p.len(), expected.len(), "{p:#?}");
 }

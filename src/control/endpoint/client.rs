@@ -23,10 +23,7 @@ pub enum CallError {
 
 pub enum Fetched {
     NotModified,
-    Document {
-        bytes: Vec<u8>,
-        etag: Option<String>,
-    },
+    Document { bytes: Vec<u8>, etag: Option<String> },
 }
 
 pub struct Client {
@@ -42,8 +39,7 @@ impl Client {
         let roots = match &settings.endpoint_ca_file {
             None => ureq::tls::RootCerts::WebPki,
             Some(file) => {
-                let pem = std::fs::read(file)
-                    .map_err(|e| CallError::Setup(format!("{}: {e}", file.display())))?;
+                let pem = std::fs::read(file).map_err(|e| CallError::Setup(format!("{}: {e}", file.display())))?;
                 let certs: Vec<_> = ureq::tls::parse_pem(&pem)
                     .filter_map(|item| match item {
                         Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
@@ -51,18 +47,13 @@ impl Client {
                     })
                     .collect();
                 if certs.is_empty() {
-                    return Err(CallError::Setup(format!(
-                        "{}: no certificates",
-                        file.display()
-                    )));
+                    return Err(CallError::Setup(format!("{}: no certificates", file.display())));
                 }
                 ureq::tls::RootCerts::new_with_certs(&certs)
             }
         };
-        let tls = ureq::tls::TlsConfig::builder()
-            .root_certs(roots)
-            .disable_verification(settings.endpoint_insecure)
-            .build();
+        let tls =
+            ureq::tls::TlsConfig::builder().root_certs(roots).disable_verification(settings.endpoint_insecure).build();
         let agent = ureq::Agent::config_builder()
             .timeout_global(Some(settings.integration_timeout))
             .http_status_as_error(false)
@@ -71,17 +62,8 @@ impl Client {
             .tls_config(tls)
             .build()
             .into();
-        let auth = if auth.starts_with("GatewayKey ") {
-            auth.to_string()
-        } else {
-            format!("GatewayKey {auth}")
-        };
-        Ok(Client {
-            agent,
-            base,
-            auth,
-            max_bytes: settings.max_document_bytes,
-        })
+        let auth = if auth.starts_with("GatewayKey ") { auth.to_string() } else { format!("GatewayKey {auth}") };
+        Ok(Client { agent, base, auth, max_bytes: settings.max_document_bytes })
     }
 
     pub fn fetch(&self, gateway: &str, etag: Option<&str>) -> Result<Fetched, CallError> {
@@ -97,21 +79,11 @@ impl Client {
                     .headers()
                     .get("etag")
                     .and_then(|v| v.to_str().ok())
-                    .map(|v| {
-                        v.trim()
-                            .trim_start_matches("W/")
-                            .trim_matches('"')
-                            .to_string()
-                    });
-                let bytes = resp
-                    .body_mut()
-                    .with_config()
-                    .limit(self.max_bytes)
-                    .read_to_vec()
-                    .map_err(|e| match e {
-                        ureq::Error::BodyExceedsLimit(_) => CallError::TooLarge(self.max_bytes),
-                        other => transport(other),
-                    })?;
+                    .map(|v| v.trim().trim_start_matches("W/").trim_matches('"').to_string());
+                let bytes = resp.body_mut().with_config().limit(self.max_bytes).read_to_vec().map_err(|e| match e {
+                    ureq::Error::BodyExceedsLimit(_) => CallError::TooLarge(self.max_bytes),
+                    other => transport(other),
+                })?;
                 Ok(Fetched::Document { bytes, etag })
             }
             304 => Ok(Fetched::NotModified),
@@ -156,9 +128,7 @@ fn normalize(endpoint: &str) -> String {
 /// Back-off after `failures` failed calls: doubling from 500 ms, capped at the poll interval,
 /// with jitter (half to full) so a fleet does not retry in step.
 pub fn backoff(failures: u32, cap: Duration) -> Duration {
-    let base = Duration::from_millis(500)
-        .saturating_mul(1u32 << failures.min(16))
-        .min(cap);
+    let base = Duration::from_millis(500).saturating_mul(1u32 << failures.min(16)).min(cap);
     base.mul_f64(0.5 + fastrand::f64() / 2.0)
 }
 

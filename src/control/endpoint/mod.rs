@@ -52,16 +52,9 @@ pub struct EndpointSource {
 impl EndpointSource {
     pub fn new(settings: &Settings, node: Arc<NodeState>) -> Result<EndpointSource, EndpointError> {
         let endpoint = settings.service_endpoint.as_deref().unwrap_or_default();
-        let auth = settings
-            .service_auth
-            .as_deref()
-            .ok_or(EndpointError::NoToken)?;
-        let token =
-            crate::token::parse(auth).map_err(|e| EndpointError::BadToken(e.to_string()))?;
-        let gateway = settings
-            .gateway_name
-            .clone()
-            .unwrap_or_else(|| token.gateway_id.clone());
+        let auth = settings.service_auth.as_deref().ok_or(EndpointError::NoToken)?;
+        let token = crate::token::parse(auth).map_err(|e| EndpointError::BadToken(e.to_string()))?;
+        let gateway = settings.gateway_name.clone().unwrap_or_else(|| token.gateway_id.clone());
         let client = Client::new(settings, endpoint, auth)?;
         let now = Instant::now();
         let source = EndpointSource {
@@ -82,9 +75,7 @@ impl EndpointSource {
             last_sync_error: None,
             last_expiry_warning: None,
         };
-        source
-            .node
-            .update_control(|c| c.token_expires = Some(token.expiry));
+        source.node.update_control(|c| c.token_expires = Some(token.expiry));
         Ok(source)
     }
 
@@ -114,10 +105,7 @@ impl EndpointSource {
                 "the gateway token has expired: serving the last configuration; issue a new token"
             ),
             Ok(left) if left < EXPIRY_WARNING => {
-                if self
-                    .last_expiry_warning
-                    .is_none_or(|t| t.elapsed() >= Duration::from_secs(3600))
-                {
+                if self.last_expiry_warning.is_none_or(|t| t.elapsed() >= Duration::from_secs(3600)) {
                     self.last_expiry_warning = Some(Instant::now());
                     tracing::warn!(gateway = %self.gateway, hours = left.as_secs() / 3600, "the gateway token expires soon");
                 }
@@ -151,8 +139,7 @@ impl EndpointSource {
                 self.next_poll = now + backoff(self.failures, self.poll_every);
                 let text = format!("configuration endpoint: {e}");
                 self.last_sync_error = Some(text.clone());
-                self.node
-                    .update_control(|c| c.endpoint_error = Some(text.clone()));
+                self.node.update_control(|c| c.endpoint_error = Some(text.clone()));
                 Some(Err(text))
             }
         }
@@ -188,11 +175,7 @@ impl EndpointSource {
         s.push_str("\",\"workers\":");
         s.push_str(&self.node.workers.len().to_string());
         let healthy = applied && self.last_sync_error.is_none();
-        s.push_str(if healthy {
-            ",\"status\":\"ok\""
-        } else {
-            ",\"status\":\"degraded\""
-        });
+        s.push_str(if healthy { ",\"status\":\"ok\"" } else { ",\"status\":\"degraded\"" });
         s.push_str(",\"lastSyncError\":");
         match &self.last_sync_error {
             Some(e) => {
@@ -208,9 +191,7 @@ impl EndpointSource {
 }
 
 fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_default()
+    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|h| h.trim().to_string()).unwrap_or_default()
 }
 
 impl Source for EndpointSource {

@@ -35,20 +35,14 @@ impl Resolver {
             }
         }
         let name = host.to_string();
-        let looked_up = monoio::spawn_blocking(move || {
-            (name.as_str(), port)
-                .to_socket_addrs()
-                .map(|mut a| a.next())
-        })
-        .await
-        .map_err(|_| ConnectError::Resolve(host.to_string()))?;
+        let looked_up = monoio::spawn_blocking(move || (name.as_str(), port).to_socket_addrs().map(|mut a| a.next()))
+            .await
+            .map_err(|_| ConnectError::Resolve(host.to_string()))?;
         let addr = match looked_up {
             Ok(Some(a)) => a,
             _ => return Err(ConnectError::Resolve(host.to_string())),
         };
-        self.cache
-            .borrow_mut()
-            .insert((Box::from(host), port), (addr, Instant::now()));
+        self.cache.borrow_mut().insert((Box::from(host), port), (addr, Instant::now()));
         Ok(addr)
     }
 }
@@ -67,14 +61,10 @@ pub async fn connect(
         let io = match peer.scheme {
             Scheme::Http => UpstreamIo::Plain(tcp),
             Scheme::Https => {
-                let name = ServerName::try_from(peer.host.to_string()).map_err(|e| {
-                    ConnectError::Tls(format!("invalid server name {}: {e}", peer.host))
-                })?;
+                let name = ServerName::try_from(peer.host.to_string())
+                    .map_err(|e| ConnectError::Tls(format!("invalid server name {}: {e}", peer.host)))?;
                 let connector = monoio_rustls::TlsConnector::from(tls.clone());
-                let stream = connector
-                    .connect(name, tcp)
-                    .await
-                    .map_err(|e| ConnectError::Tls(e.to_string()))?;
+                let stream = connector.connect(name, tcp).await.map_err(|e| ConnectError::Tls(e.to_string()))?;
                 UpstreamIo::Tls(Box::new(stream))
             }
         };

@@ -23,11 +23,7 @@ pub struct Pool {
 
 impl Pool {
     pub fn new(max_idle_per_peer: usize, idle_timeout: Duration) -> Pool {
-        Pool {
-            idle: RefCell::new(HashMap::new()),
-            max_idle_per_peer,
-            idle_timeout,
-        }
+        Pool { idle: RefCell::new(HashMap::new()), max_idle_per_peer, idle_timeout }
     }
 
     /// A healthy idle connection to `peer`, if there is one.
@@ -36,9 +32,7 @@ impl Pool {
         let list = idle.get_mut(&peer.hash())?;
         while let Some(pos) = list.iter().rposition(|c| c.is_for(peer)) {
             let conn = list.swap_remove(pos);
-            if conn.idle_since.elapsed() < self.idle_timeout
-                && crate::sys::idle_socket_is_healthy(conn.fd())
-            {
+            if conn.idle_since.elapsed() < self.idle_timeout && crate::sys::idle_socket_is_healthy(conn.fd()) {
                 return Some(conn);
             }
             // Dropped: closed by the backend, stray bytes, or idle too long.

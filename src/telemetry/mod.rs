@@ -1,0 +1,12 @@
+//! Telemetry recorded per core and merged off the request path: each worker owns its counters,
+//! hdrhistograms and access-log buffer; the housekeeping tick hands them on (histograms merged
+//! into the node's under a lock the request path never takes, log bytes to a writer thread).
+
+pub mod access_log;
+pub mod histograms;
+pub mod otlp;
+pub mod record;
+pub mod statsd;
+pub mod trace;
+
+pub use record::Record;

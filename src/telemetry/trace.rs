@@ -1,0 +1,100 @@
+//! Request ids (`context.RequestId`) and W3C trace context (`traceparent`).
+
+use std::fmt::Write;
+
+/// A random 128-bit id, shown as a UUID (APIM's request ids are GUIDs).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RequestId(pub u128);
+
+impl RequestId {
+    pub fn new() -> RequestId {
+        // Version-4 layout bits, so tools that check UUIDs accept it.
+        let r = fastrand::u128(..);
+        RequestId((r & !(0xf << 76) & !(0x3 << 62)) | (0x4 << 76) | (0x2 << 62))
+    }
+
+    pub fn write(&self, out: &mut Vec<u8>) {
+        let hex = format!("{:032x}", self.0);
+        let b = hex.as_bytes();
+        for (i, range) in [(0, 0..8), (1, 8..12), (2, 12..16), (3, 16..20), (4, 20..32)] {
+            if i > 0 {
+                out.push(b'-');
+            }
+            out.extend_from_slice(&b[range]);
+        }
+    }
+
+    pub fn to_text(&self) -> String {
+        let mut v = Vec::with_capacity(36);
+        self.write(&mut v);
+        String::from_utf8(v).unwrap_or_default()
+    }
+}
+
+/// A `traceparent`: version 00, trace id, parent (span) id, flags.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TraceParent {
+    pub trace_id: u128,
+    pub parent_id: u64,
+    pub flags: u8,
+}
+
+impl TraceParent {
+    /// Parses `00-<32 hex>-<16 hex>-<2 hex>`; all-zero ids are invalid (W3C).
+    pub fn parse(v: &[u8]) -> Option<TraceParent> {
+        let s = std::str::from_utf8(v).ok()?.trim();
+        let mut parts = s.split('-');
+        let (ver, tid, pid, flags) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        if ver != "00" || tid.len() != 32 || pid.len() != 16 || flags.len() != 2 || parts.next().is_some() {
+            return None;
+        }
+        let lower = |x: &str| x.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c));
+        if !(lower(tid) && lower(pid) && lower(flags)) {
+            return None;
+        }
+        let t = TraceParent {
+            trace_id: u128::from_str_radix(tid, 16).ok()?,
+            parent_id: u64::from_str_radix(pid, 16).ok()?,
+            flags: u8::from_str_radix(flags, 16).ok()?,
+        };
+        (t.trace_id != 0 && t.parent_id != 0).then_some(t)
+    }
+
+    /// A new trace started at the gateway (not sampled: ringgate records no spans itself).
+    pub fn fresh() -> TraceParent {
+        TraceParent { trace_id: fastrand::u128(1..), parent_id: fastrand::u64(1..), flags: 0 }
+    }
+
+    pub fn header_value(&self) -> String {
+        let mut s = String::with_capacity(55);
+        let _ = write!(s, "00-{:032x}-{:016x}-{:02x}", self.trace_id, self.parent_id, self.flags);
+        s
+    }
+
+    pub fn trace_id_text(&self) -> String {
+        format!("{:032x}", self.trace_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traceparent_round_trip_and_rejects() {
+        let v = b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        let t = TraceParent::parse(v).expect("valid");
+        assert_eq!(t.header_value().as_bytes(), v);
+        assert!(TraceParent::parse(b"00-00000000000000000000000000000000-00f067aa0ba902b7-01").is_none());
+        assert!(TraceParent::parse(b"01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").is_none());
+        assert!(TraceParent::parse(b"00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01").is_none());
+    }
+
+    #[test]
+    fn request_ids_look_like_uuids() {
+        let t = RequestId::new().to_text();
+        assert_eq!(t.len(), 36);
+        assert_eq!(&t[14..15], "4");
+        assert_ne!(RequestId::new(), RequestId::new());
+    }
+}

@@ -1,0 +1,133 @@
+//! The server-side rustls configuration, rebuilt with each snapshot (certificates change without
+//! a restart; open connections keep theirs) around one ticketer and session cache that live as
+//! long as the process, so a client resumes on any core and across configuration changes.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rustls::crypto::CryptoProvider;
+use rustls::server::{ClientHello, ResolvesServerCert, StoresServerSessions};
+use rustls::sign::CertifiedKey;
+
+use crate::config;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TlsSetupError {
+    #[error("certificates[{index}] ({id}): {message}")]
+    Certificate { index: usize, id: String, message: String },
+    #[error("{0}")]
+    Ciphers(#[from] super::ciphers::CipherError),
+    #[error("TLS setup: {0}")]
+    Rustls(String),
+}
+
+/// What survives configuration changes: the provider (with the allowed suites), the ticket keys
+/// (rotated by rustls every 6 hours) and the session-id cache.
+#[derive(Clone)]
+pub struct ServerTls {
+    provider: Arc<CryptoProvider>,
+    ticketer: Arc<dyn rustls::server::ProducesTickets>,
+    sessions: Arc<dyn StoresServerSessions>,
+}
+
+impl ServerTls {
+    pub fn new(allowed_suites: Option<&str>) -> Result<ServerTls, TlsSetupError> {
+        let provider = super::ciphers::restrict(
+            rustls::crypto::ring::default_provider(),
+            allowed_suites,
+            "net.server.tls.ciphers.allowed-suites",
+        )?;
+        let ticketer = rustls::crypto::ring::Ticketer::new().map_err(|e| TlsSetupError::Rustls(e.to_string()))?;
+        Ok(ServerTls {
+            provider: Arc::new(provider),
+            ticketer,
+            sessions: rustls::server::ServerSessionMemoryCache::new(64 * 1024),
+        })
+    }
+
+    /// The server configuration for a document; `None` when it has no certificate with a key.
+    pub fn config_for(&self, doc: &config::Snapshot) -> Result<Option<Arc<rustls::ServerConfig>>, TlsSetupError> {
+        let resolver = SniResolver::build(doc, &self.provider)?;
+        if resolver.is_empty() {
+            return Ok(None);
+        }
+        let mut cfg = rustls::ServerConfig::builder_with_provider(self.provider.clone())
+            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+            .map_err(|e| TlsSetupError::Rustls(e.to_string()))?
+            .with_no_client_auth()
+            .with_cert_resolver(Arc::new(resolver));
+        cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+        cfg.ticketer = self.ticketer.clone();
+        cfg.session_storage = self.sessions.clone();
+        Ok(Some(Arc::new(cfg)))
+    }
+}
+
+/// Picks a certificate by SNI: exact hostnames, then `*.suffix` wildcards, then the default
+/// (the first hostname's certificate, or the first certificate with a key).
+#[derive(Debug, Default)]
+struct SniResolver {
+    exact: HashMap<String, Arc<CertifiedKey>>,
+    wildcard: HashMap<String, Arc<CertifiedKey>>,
+    default: Option<Arc<CertifiedKey>>,
+}
+
+impl SniResolver {
+    fn is_empty(&self) -> bool {
+        self.default.is_none()
+    }
+
+    fn build(doc: &config::Snapshot, provider: &CryptoProvider) -> Result<SniResolver, TlsSetupError> {
+        let mut keys: HashMap<&str, Arc<CertifiedKey>> = HashMap::new();
+        let mut first_with_key = None;
+        for (index, cert) in doc.certificates.iter().enumerate() {
+            let Some(key_pem) = &cert.key else { continue };
+            let bad = |message: String| TlsSetupError::Certificate { index, id: cert.id.clone(), message };
+            let chain: Vec<_> = rustls_pemfile::certs(&mut cert.pem.as_bytes())
+                .collect::<Result<_, _>>()
+                .map_err(|e| bad(format!("invalid certificate PEM: {e}")))?;
+            let key = rustls_pemfile::private_key(&mut key_pem.as_bytes())
+                .map_err(|e| bad(format!("invalid key PEM: {e}")))?
+                .ok_or_else(|| bad("no private key in `key`".into()))?;
+            let signer = provider.key_provider.load_private_key(key).map_err(|e| bad(e.to_string()))?;
+            let ck = Arc::new(CertifiedKey::new(chain, signer));
+            ck.keys_match().map_err(|e| bad(format!("key does not match the certificate: {e}")))?;
+            first_with_key.get_or_insert_with(|| ck.clone());
+            keys.insert(cert.id.as_str(), ck);
+        }
+        let mut r = SniResolver::default();
+        for h in &doc.hostnames {
+            let Some(ck) = h.certificate_id.as_deref().and_then(|id| keys.get(id)) else {
+                continue;
+            };
+            r.default.get_or_insert_with(|| ck.clone());
+            match h.hostname.strip_prefix("*.") {
+                Some(suffix) => r.wildcard.insert(suffix.to_ascii_lowercase(), ck.clone()),
+                None => r.exact.insert(h.hostname.to_ascii_lowercase(), ck.clone()),
+            };
+        }
+        if r.default.is_none() {
+            r.default = first_with_key;
+        }
+        Ok(r)
+    }
+}
+
+impl ResolvesServerCert for SniResolver {
+    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        let Some(name) = hello.server_name() else {
+            return self.default.clone();
+        };
+        let name = name.trim_end_matches('.').to_ascii_lowercase();
+        if let Some(ck) = self.exact.get(&name) {
+            return Some(ck.clone());
+        }
+        // One extra label only, as the router's host matching does.
+        if let Some((_, suffix)) = name.split_once('.') {
+            if let Some(ck) = self.wildcard.get(suffix) {
+                return Some(ck.clone());
+            }
+        }
+        self.default.clone()
+    }
+}
