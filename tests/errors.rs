@@ -32,10 +32,7 @@ fn start(extra_sets: &[&str]) -> (Backend, Gateway) {
 #[test]
 fn not_found_unknown_api_operation_and_host() {
     let b = Backend::normal();
-    let gw = Gateway::start(
-        &config(&b, r#","gateway":{"hostnames":[{"hostname":"gw.test.local"}]}"#),
-        &[],
-    );
+    let gw = Gateway::start(&config(&b, r#","gateway":{"hostnames":[{"hostname":"gw.test.local"}]}"#), &[]);
     let h = [("Host", "gw.test.local")];
     assert_error_shape(&gw.get("/nope/x", &h), 404);
     assert_error_shape(&gw.get("/ops/other", &h), 404);
@@ -129,7 +126,11 @@ fn bad_request_line_is_400_and_closes() {
         } else {
             assert_error_shape(&r, 400);
         }
-        assert!(c.wait_closed(Duration::from_secs(5)).is_ok(), "connection stays open after {:?}", String::from_utf8_lossy(bad));
+        assert!(
+            c.wait_closed(Duration::from_secs(5)).is_ok(),
+            "connection stays open after {:?}",
+            String::from_utf8_lossy(bad)
+        );
     }
     assert_eq!(b.heads(), 0);
 }
@@ -189,8 +190,7 @@ fn head_over_limit_is_431() {
     let (b, gw) = start(&["net.server.limits.header-bytes=4096"]);
     let mut c = Conn::connect(gw.http_addr());
     let big = "v".repeat(8192);
-    c.send(format!("GET /open/x HTTP/1.1\r\nHost: x\r\nX-Big: {big}\r\n\r\n").as_bytes())
-        .unwrap();
+    c.send(format!("GET /open/x HTTP/1.1\r\nHost: x\r\nX-Big: {big}\r\n\r\n").as_bytes()).unwrap();
     let r = c.read_response(false).unwrap();
     assert_error_shape(&r, 431);
     // many small headers over the limit too

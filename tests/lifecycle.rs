@@ -47,10 +47,8 @@ fn two_workers_listen_and_both_serve() {
         Ok(out) => {
             let text = String::from_utf8_lossy(&out.stdout);
             let pid = format!("pid={},", gw.pid());
-            let ours: Vec<&str> = text
-                .lines()
-                .filter(|l| l.contains(&format!("127.0.0.1:{port} ")) && l.contains(&pid))
-                .collect();
+            let ours: Vec<&str> =
+                text.lines().filter(|l| l.contains(&format!("127.0.0.1:{port} ")) && l.contains(&pid)).collect();
             assert_eq!(ours.len(), 2, "listening sockets on :{port} of pid {}:\n{text}", gw.pid());
         }
     }
@@ -72,17 +70,11 @@ fn two_workers_listen_and_both_serve() {
 
 #[test]
 fn demo_prints_a_working_curl_command() {
-    let args: Vec<String> = [
-        "--set",
-        "net.server.http.port=0",
-        "--set",
-        "net.server.admin.port=0",
-        "--set",
-        "net.server.bind=127.0.0.1",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let args: Vec<String> =
+        ["--set", "net.server.http.port=0", "--set", "net.server.admin.port=0", "--set", "net.server.bind=127.0.0.1"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
     let mut p = Proc::spawn(&args);
     let line = p.wait_line("a curl command line", Duration::from_secs(20), |l| {
         l.contains("curl") && l.contains("http://127.0.0.1:")
@@ -93,17 +85,14 @@ fn demo_prints_a_working_curl_command() {
         None => line.clone(),
     };
     let start = text.find("http://127.0.0.1:").unwrap();
-    let url: String = text[start..]
-        .chars()
-        .take_while(|c| !c.is_whitespace() && !matches!(c, '\'' | '"' | '\\'))
-        .collect();
+    let url: String =
+        text[start..].chars().take_while(|c| !c.is_whitespace() && !matches!(c, '\'' | '"' | '\\')).collect();
     let target_start = url["http://".len()..].find('/').map(|i| i + "http://".len()).unwrap_or(url.len());
     let addr: std::net::SocketAddr = url["http://".len()..target_start].parse().unwrap();
     let target = if target_start < url.len() { &url[target_start..] } else { "/" };
     assert!(target.starts_with("/echo"), "demo URL {url} in {line}");
-    let key_at = text
-        .find("Ocp-Apim-Subscription-Key: ")
-        .unwrap_or_else(|| panic!("no key header in the curl line: {line}"));
+    let key_at =
+        text.find("Ocp-Apim-Subscription-Key: ").unwrap_or_else(|| panic!("no key header in the curl line: {line}"));
     let key: String = text[key_at + "Ocp-Apim-Subscription-Key: ".len()..]
         .chars()
         .take_while(|c| !matches!(c, '\'' | '"' | '\\') && !c.is_whitespace())
@@ -116,16 +105,12 @@ fn demo_prints_a_working_curl_command() {
     assert_eq!(r.status, 401, "demo with a wrong key: {r:?}");
 }
 
-
 #[test]
 fn validate_valid_and_invalid_documents() {
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("good.json");
-    std::fs::write(
-        &good,
-        r#"{"revision":"r1","apis":[{"id":"a","path":"a","serviceUrl":"http://127.0.0.1:9"}]}"#,
-    )
-    .unwrap();
+    std::fs::write(&good, r#"{"revision":"r1","apis":[{"id":"a","path":"a","serviceUrl":"http://127.0.0.1:9"}]}"#)
+        .unwrap();
     let (code, out, err) = run_cli(&["validate", good.to_str().unwrap()]);
     assert_eq!(code, 0, "valid document: stdout {out} stderr {err}");
 
@@ -195,4 +180,23 @@ fn bad_setting_value_exits_2_naming_the_key() {
     let (code, out, err) = run_cli(&["settings", "--set", "net.server.timeouts.header=soon"]);
     assert_eq!(code, 2, "stdout {out} stderr {err}");
     assert!(err.contains("net.server.timeouts.header") || out.contains("net.server.timeouts.header"));
+}
+
+#[test]
+fn idle_keep_alive_connection_closes_after_idle_timeout() {
+    let b = Backend::normal();
+    let gw = Gateway::start(&one_api(&b), &["net.server.timeouts.idle=1s"]);
+    let mut c = Conn::connect(gw.http_addr());
+    assert_eq!(c.get("/a/echo").status, 200);
+    let t = std::time::Instant::now();
+    let closed = c.wait_closed(Duration::from_secs(6));
+    let took = t.elapsed();
+    assert!(closed.is_ok(), "idle connection still open after {took:?}");
+    assert_eq!(closed.unwrap(), Vec::<u8>::new(), "bytes sent on an idle connection");
+    assert!(took >= Duration::from_millis(900), "closed after {took:?}, before the 1 s idle timeout");
+    // a busy connection is not cut: requests spaced under the timeout keep it
+    let mut c = Conn::connect(gw.http_addr());
+    for _ in 0..3 {
+        assert_eq!(c.get("/a/slow/400").status, 200);
+    }
 }

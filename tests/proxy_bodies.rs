@@ -21,13 +21,8 @@ fn start() -> (Backend, Gateway) {
 }
 
 fn upload(c: &mut Conn, len: u64, chunked: bool) -> Response {
-    let framing = if chunked {
-        "Transfer-Encoding: chunked".to_string()
-    } else {
-        format!("Content-Length: {len}")
-    };
-    c.send(format!("POST /b/upload HTTP/1.1\r\nHost: x\r\n{framing}\r\n\r\n").as_bytes())
-        .unwrap();
+    let framing = if chunked { "Transfer-Encoding: chunked".to_string() } else { format!("Content-Length: {len}") };
+    c.send(format!("POST /b/upload HTTP/1.1\r\nHost: x\r\n{framing}\r\n\r\n").as_bytes()).unwrap();
     let mut buf = vec![0u8; 256 * 1024 + 17];
     let mut off = 0u64;
     while off < len {

@@ -10,10 +10,7 @@ fn doc(rev: &str, b: &Backend, apis: &[&str]) -> String {
     let apis: Vec<String> = apis
         .iter()
         .map(|id| {
-            format!(
-                r#"{{"id":"{id}","path":"{id}","serviceUrl":"{}/be-{id}","subscriptionRequired":false}}"#,
-                b.url()
-            )
+            format!(r#"{{"id":"{id}","path":"{id}","serviceUrl":"{}/be-{id}","subscriptionRequired":false}}"#, b.url())
         })
         .collect();
     format!(r#"{{"revision":"{rev}","apis":[{}]}}"#, apis.join(","))

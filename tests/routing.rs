@@ -8,10 +8,7 @@ mod common;
 use common::*;
 
 fn api(id: &str, path: &str, b: &Backend, extra: &str) -> String {
-    format!(
-        r#"{{"id":"{id}","path":"{path}","serviceUrl":"{}/be-{id}","subscriptionRequired":false{extra}}}"#,
-        b.url()
-    )
+    format!(r#"{{"id":"{id}","path":"{path}","serviceUrl":"{}/be-{id}","subscriptionRequired":false{extra}}}"#, b.url())
 }
 
 fn doc(apis: &[String], extra: &str) -> String {
@@ -60,11 +57,7 @@ fn operation_precedence_literal_param_wildcard_and_method() {
     ]"#;
     let gw = Gateway::start(&doc(&[api("tpl", "tpl", &b, ops)], ""), &[]);
     let count = |op: &str, n: f64| {
-        gw.wait_metric(
-            "ringgate_requests_total",
-            &[("api", "tpl"), ("operation", op), ("code_class", "2xx")],
-            n,
-        )
+        gw.wait_metric("ringgate_requests_total", &[("api", "tpl"), ("operation", op), ("code_class", "2xx")], n)
     };
     assert_eq!(echoed_path(&gw.get("/tpl/items/special", &[])), "/be-tpl/items/special");
     count("literal", 1.0);

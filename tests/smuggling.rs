@@ -19,23 +19,15 @@ fn check(case: &str, raw: &[u8], head_level: bool) {
     let mut c = Conn::connect(gw.http_addr());
     c.set_read_timeout(Duration::from_secs(10));
     c.send(raw).unwrap();
-    let r = c
-        .read_response(false)
-        .unwrap_or_else(|e| panic!("{case}: no response ({e})"));
+    let r = c.read_response(false).unwrap_or_else(|e| panic!("{case}: no response ({e})"));
     assert_eq!(r.status, 400, "{case}: {r:?}");
-    assert!(
-        c.wait_closed(Duration::from_secs(5)).is_ok(),
-        "{case}: connection still open after 400"
-    );
+    assert!(c.wait_closed(Duration::from_secs(5)).is_ok(), "{case}: connection still open after 400");
     // sentinel: the backend works, and it saw only the sentinel
     let s = gw.get("/s/sentinel", &[]);
     assert_eq!(s.status, 200, "{case}: sentinel {s:?}");
     let seen: Vec<String> = b.seen().iter().map(|s| s.target.clone()).collect();
     assert_eq!(b.requests(), 1, "{case}: backend got a complete request besides the sentinel; saw {seen:?}");
-    assert!(
-        !seen.iter().any(|t| t.contains("smuggle")),
-        "{case}: backend saw {seen:?}"
-    );
+    assert!(!seen.iter().any(|t| t.contains("smuggle")), "{case}: backend saw {seen:?}");
     if head_level {
         assert_eq!(b.heads(), 1, "{case}: backend saw a request head; saw {seen:?}");
     }
@@ -79,11 +71,7 @@ fn content_length_list_with_different_values() {
 
 #[test]
 fn invalid_content_length() {
-    check(
-        "CL +5",
-        b"POST /s/smuggle HTTP/1.1\r\nHost: x\r\nContent-Length: +5\r\n\r\nhello",
-        true,
-    );
+    check("CL +5", b"POST /s/smuggle HTTP/1.1\r\nHost: x\r\nContent-Length: +5\r\n\r\nhello", true);
 }
 
 /// The chunk-level cases are found in the body, which a streaming gateway may
@@ -118,20 +106,12 @@ fn chunk_data_without_crlf() {
 
 #[test]
 fn transfer_encoding_not_ending_in_chunked() {
-    check(
-        "TE gzip",
-        b"POST /s/smuggle HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n",
-        true,
-    );
+    check("TE gzip", b"POST /s/smuggle HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n", true);
 }
 
 #[test]
 fn obsolete_line_folding() {
-    check(
-        "obs-fold",
-        b"GET /s/smuggle HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n b\r\n\r\n",
-        true,
-    );
+    check("obs-fold", b"GET /s/smuggle HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n b\r\n\r\n", true);
 }
 
 #[test]
@@ -154,9 +134,5 @@ fn whitespace_between_header_name_and_colon() {
 
 #[test]
 fn bare_cr_in_header() {
-    check(
-        "bare CR",
-        b"GET /s/smuggle HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\n\r\n",
-        true,
-    );
+    check("bare CR", b"GET /s/smuggle HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\n\r\n", true);
 }
