@@ -57,6 +57,7 @@ fn upload_100mib_content_length_and_chunked() {
     }
     assert_eq!(b.requests(), 2);
     let rss = gw.peak_rss();
+    eprintln!("gateway peak RSS: {} MiB", rss >> 20);
     assert!(rss < RSS_LIMIT, "gateway peak RSS {} MiB ≥ 128 MiB", rss >> 20);
 }
 
@@ -72,6 +73,7 @@ fn download_100mib_content_length_and_chunked() {
         assert_eq!(r.body_fnv, want, "{path}: checksum");
     }
     let rss = gw.peak_rss();
+    eprintln!("gateway peak RSS: {} MiB", rss >> 20);
     assert!(rss < RSS_LIMIT, "gateway peak RSS {} MiB ≥ 128 MiB", rss >> 20);
 }
 
@@ -133,4 +135,62 @@ fn head_204_304_have_no_body_and_keep_the_connection() {
     assert_eq!(r.body_fnv, pattern_fnv(1234));
     assert!(!c.has_data(), "extra bytes after the last response");
     assert_eq!(b.requests(), 5);
+}
+
+#[test]
+fn pipelined_requests_are_answered_in_order() {
+    let (b, gw) = start();
+    let mut c = Conn::connect(gw.http_addr());
+    c.send(
+        b"GET /b/echo/first HTTP/1.1\r\nHost: x\r\n\r\n\
+          POST /b/upload/second HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello\
+          GET /b/bytes/3000 HTTP/1.1\r\nHost: x\r\n\r\n",
+    )
+    .unwrap();
+    let r1 = c.read_response(false).unwrap();
+    assert_eq!(r1.json()["path"], "/be/echo/first", "{r1:?}");
+    let r2 = c.read_response(false).unwrap();
+    assert_eq!(r2.json()["path"], "/be/upload/second", "{r2:?}");
+    assert_eq!(r2.json()["bodyLength"], 5);
+    let r3 = c.read_response(false).unwrap();
+    assert_eq!((r3.status, r3.body_len), (200, 3000));
+    assert_eq!(b.requests(), 3);
+}
+
+/// Assumption (APIM/HTTP behaviour): `Expect: 100-continue` gets an interim
+/// `100 Continue` before the client sends the body.
+#[test]
+fn expect_100_continue_upload() {
+    let (_b, gw) = start();
+    let mut c = Conn::connect(gw.http_addr());
+    c.set_read_timeout(std::time::Duration::from_secs(5));
+    c.send(b"POST /b/upload HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\nExpect: 100-continue\r\n\r\n").unwrap();
+    let mut got = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+        assert!(std::time::Instant::now() < deadline, "no interim response: {:?}", String::from_utf8_lossy(&got));
+        let mut tmp = [0u8; 256];
+        use std::io::Read;
+        let n = c.stream.read(&mut tmp).expect("an interim 100 Continue");
+        assert!(n > 0, "closed before 100 Continue");
+        got.extend_from_slice(&tmp[..n]);
+    }
+    assert!(got.starts_with(b"HTTP/1.1 100"), "expected 100 Continue, got {:?}", String::from_utf8_lossy(&got));
+    c.send(b"hello world").unwrap();
+    let r = c.read_response(false).unwrap();
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.json()["bodyLength"], 11);
+    assert_eq!(r.json()["bodyFnv"], fnv_hex(b"hello world"));
+}
+
+#[test]
+fn http10_client_gets_no_chunked_response() {
+    let (_b, gw) = start();
+    let mut c = Conn::connect(gw.http_addr());
+    c.send(b"GET /b/chunked/70000 HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
+    let r = c.read_response(false).unwrap();
+    assert_eq!(r.status, 200, "{r:?}");
+    assert!(!r.chunked, "chunked response to an HTTP/1.0 client: {r:?}");
+    assert_eq!(r.body_len, 70000);
+    assert_eq!(r.body_fnv, pattern_fnv(70000));
 }
