@@ -206,3 +206,26 @@ fn head_over_limit_is_431() {
     assert_eq!(gw.get("/open/x", &[("X-Small", &"s".repeat(1000))]).status, 200);
     assert_eq!(b.heads(), 1);
 }
+
+#[test]
+fn client_abort_mid_upload_leaves_the_gateway_serving() {
+    let (b, gw) = start(&[]);
+    for _ in 0..5 {
+        let mut c = Conn::connect(gw.http_addr());
+        c.send(b"POST /open/upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\npartial body").unwrap();
+        drop(c);
+        let mut c = Conn::connect(gw.http_addr());
+        c.send(b"POST /open/upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n400\r\nabc").unwrap();
+        drop(c);
+        let mut c = Conn::connect(gw.http_addr());
+        c.send(b"GET /open/x HTTP/1.1\r\nHo").unwrap();
+        drop(c);
+    }
+    let r = gw.get("/open/after", &[]);
+    assert_eq!(r.status, 200, "{r:?}");
+    wait_until("the backend sees the request after the aborts", Duration::from_secs(5), || {
+        b.seen().iter().any(|s| s.target.ends_with("/after")).then_some(())
+    });
+    assert!(gw.status()["workers"].as_array().map(|w| w.len()) == Some(2));
+    assert_eq!(gw.get("/status-0123456789abcdef", &[]).status, 200);
+}

@@ -127,3 +127,12 @@ fn metric_parser() {
     assert_eq!(common::gateway::metric_value(text, "ringgate_worker_requests_total", &[("worker", "1")]), Some(7.0));
     assert_eq!(common::gateway::metric_value(text, "ringgate_worker_requests_total", &[("worker", "0")]), None);
 }
+
+#[test]
+fn truncate_endpoint_ends_early() {
+    let b = Backend::normal();
+    let mut c = Conn::connect(b.addr);
+    c.send_request("GET", "/truncate/1000", &[], b"");
+    let e = c.read_response(false).unwrap_err();
+    assert_eq!(e.kind(), std::io::ErrorKind::UnexpectedEof, "{e}");
+}

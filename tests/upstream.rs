@@ -127,3 +127,57 @@ fn forwarded_headers_hop_by_hop_and_query() {
     // the connection is kept
     assert_eq!(c.get("/u/echo").status, 200);
 }
+
+#[test]
+fn backend_error_statuses_pass_through() {
+    let b = Backend::normal();
+    let gw = Gateway::start(&one_api(&b.url(), ""), &[]);
+    let mut c = Conn::connect(gw.http_addr());
+    for code in [500u16, 503, 404, 401, 418] {
+        let r = c.get(&format!("/u/status/{code}"));
+        assert_eq!(r.status, code, "{r:?}");
+        // the backend's body, not a gateway error
+        assert_eq!(r.json()["path"], format!("/be-u/status/{code}"), "{r:?}");
+    }
+}
+
+#[test]
+fn truncated_backend_response_is_not_passed_off_as_complete() {
+    let b = Backend::normal();
+    let gw = Gateway::start(&one_api(&b.url(), ""), &[]);
+    let mut c = Conn::connect(gw.http_addr());
+    c.send_request("GET", "/u/truncate/200000", &[], b"");
+    match c.read_response(false) {
+        // the head was already sent: the client must see the connection end early
+        Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::UnexpectedEof, "{e}"),
+        // or the gateway noticed before sending anything
+        Ok(r) => assert_error_shape(&r, 502),
+    }
+    // the gateway still serves
+    assert_eq!(gw.get("/u/echo", &[]).status, 200);
+}
+
+#[test]
+fn many_concurrent_clients() {
+    let b = Backend::normal();
+    let gw = Gateway::start(&one_api(&b.url(), ""), &[]);
+    let addr = gw.http_addr();
+    let threads: Vec<_> = (0..64)
+        .map(|t| {
+            std::thread::spawn(move || {
+                let mut c = Conn::connect(addr);
+                for i in 0..10 {
+                    let r = c.request("POST", &format!("/u/upload/{t}/{i}"), &[], format!("body-{t}-{i}").as_bytes());
+                    assert_eq!(r.status, 200, "{r:?}");
+                    let v = r.json();
+                    assert_eq!(v["path"], format!("/be-u/upload/{t}/{i}"));
+                    assert_eq!(v["bodyFnv"], fnv_hex(format!("body-{t}-{i}").as_bytes()));
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("a client thread failed");
+    }
+    assert_eq!(b.requests(), 640);
+}

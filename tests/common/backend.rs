@@ -10,6 +10,7 @@
 //! - `…/slow/MS`: sleep MS, then echo
 //! - `…/status/N`: answer N (no body for 204/304, echo JSON otherwise)
 //! - `…/head`: 1234 pattern bytes (headers only for HEAD)
+//! - `…/truncate/N`: declares N bytes, sends N/2, closes
 //! - HEAD on anything: the GET head without its body
 
 use std::io::{self, Read, Write};
@@ -305,6 +306,7 @@ fn endpoint(target: &str) -> (&'static str, Option<String>) {
             "slow" => "slow",
             "status" => "status",
             "head" => "head",
+            "truncate" => "truncate",
             _ => continue,
         };
         return (name, segs.get(i + 1).map(|a| a.to_string()));
@@ -366,6 +368,16 @@ fn respond<W: Write>(w: &mut W, req: &Req, len: u64, h: &Fnv64, index: usize) ->
                 w.write_all(b"0\r\n\r\n")?;
             }
             Ok(())
+        }
+        "truncate" => {
+            // declares N bytes, sends half, and the caller closes the connection
+            let n = num(1000);
+            write!(w, "HTTP/1.1 200 OK\r\nContent-Length: {n}\r\n\r\n")?;
+            let mut buf = vec![0u8; (n / 2) as usize];
+            fill_pattern(0, &mut buf);
+            w.write_all(&buf)?;
+            w.flush()?;
+            Err(io::Error::other("truncated on purpose"))
         }
         "status" => {
             let code = num(200) as u16;
