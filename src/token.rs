@@ -1,4 +1,5 @@
-//! TEMPORARY stub with the agreed API; replaced by the control-plane helper's implementation.
+//! TEMPORARY: the gateway-side token parse with the agreed API; replaced by the full module
+//! (issue, verify) from the control-plane work.
 use std::time::{Duration, SystemTime};
 
 #[derive(Debug, Clone)]
@@ -10,7 +11,7 @@ pub struct Token {
 
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
-    #[error("malformed token")]
+    #[error("malformed token: expected <gatewayId>&<yyyyMMddHHmm>&<signature>")]
     Malformed,
 }
 
@@ -18,14 +19,11 @@ pub fn parse(value: &str) -> Result<Token, TokenError> {
     let v = value.trim();
     let v = v.strip_prefix("GatewayKey ").unwrap_or(v);
     let mut parts = v.splitn(3, '&');
-    let (Some(id), Some(_exp), Some(sig)) = (parts.next(), parts.next(), parts.next()) else {
+    let (Some(id), Some(exp), Some(sig)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(TokenError::Malformed);
     };
-    Ok(Token {
-        gateway_id: id.to_string(),
-        expiry: SystemTime::now() + Duration::from_secs(86400),
-        signature_b64: sig.to_string(),
-    })
+    let expiry = crate::timefmt::parse_compact(exp).ok_or(TokenError::Malformed)?;
+    Ok(Token { gateway_id: id.to_string(), expiry, signature_b64: sig.to_string() })
 }
 
 pub fn expires_in(token: &Token, now: SystemTime) -> Option<Duration> {

@@ -43,6 +43,18 @@ pub fn render(node: &NodeState) -> String {
     let _ = writeln!(s, "# HELP ringgate_config_sync_failures_total Configuration loads or fetches that failed.");
     let _ = writeln!(s, "# TYPE ringgate_config_sync_failures_total counter");
     let _ = writeln!(s, "ringgate_config_sync_failures_total {}", c.sync_failures);
+    if let Some(expiry) = c.token_expires {
+        let left = match expiry.duration_since(std::time::SystemTime::now()) {
+            Ok(d) => d.as_secs_f64(),
+            Err(e) => -e.duration().as_secs_f64(),
+        };
+        let _ = writeln!(
+            s,
+            "# HELP ringgate_token_expiry_seconds Seconds until the gateway token expires (negative: expired)."
+        );
+        let _ = writeln!(s, "# TYPE ringgate_token_expiry_seconds gauge");
+        let _ = writeln!(s, "ringgate_token_expiry_seconds {left:.0}");
+    }
     let _ = writeln!(s, "# HELP ringgate_io_driver The I/O driver the workers run on.");
     let _ = writeln!(s, "# TYPE ringgate_io_driver gauge");
     let _ = writeln!(s, "ringgate_io_driver{{driver=\"{}\"}} 1", node.driver);

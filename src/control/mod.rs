@@ -99,16 +99,18 @@ impl Control {
                         c.sync_failures += 1;
                     });
                 }
-                Some(Ok(bytes)) => {
-                    if let Ok(snap) = self.compile(bytes, source.name()) {
+                Some(Ok(bytes)) => match self.compile(bytes, source.name()) {
+                    Ok(snap) => {
                         tracing::info!(
                             revision = snap.revision(),
                             generation = snap.generation,
                             "configuration applied"
                         );
+                        source.outcome(Ok(snap.revision()));
                         broadcast(&workers, snap);
                     }
-                }
+                    Err(e) => source.outcome(Err(&e.to_string())),
+                },
             }
         }
     }
