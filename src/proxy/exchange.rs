@@ -128,7 +128,6 @@ pub async fn forward<S: AsyncReadRent + AsyncWriteRent>(
     let up = Upstream {
         backend,
         rest,
-        key: route.key,
         key_header: &api.key_header,
         key_query: api.key_query.as_bytes(),
         client_ip: client.peer.ip(),

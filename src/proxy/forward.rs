@@ -9,14 +9,12 @@ use crate::http::response::ResponseHead;
 use crate::http::write::{content_length, header, status_line};
 use crate::http::Framing;
 
-use super::gate::KeySource;
 use crate::telemetry::trace::{RequestId, TraceParent};
 
 pub struct Upstream<'a> {
     pub backend: &'a BackendUrl,
     /// Backend-relative path after the API suffix (may be empty).
     pub rest: &'a [u8],
-    pub key: KeySource,
     pub key_header: &'a str,
     pub key_query: &'a [u8],
     pub client_ip: IpAddr,
@@ -40,8 +38,9 @@ pub fn request_head(out: &mut Vec<u8>, head: &RequestHead, buf: &[u8], up: &Upst
         out.push(b'?');
         for pair in query.split(|b| *b == b'&') {
             let name = pair.split(|b| *b == b'=').next().unwrap_or(b"");
-            if up.key == KeySource::Query && name == up.key_query {
-                continue; // the gateway's key is not the backend's business
+            if name == up.key_query {
+                // Never forwarded, used or not: whatever stands there is a key (maybe another's).
+                continue;
             }
             if out.len() > mark + 1 {
                 out.push(b'&');
@@ -70,7 +69,7 @@ pub fn request_head(out: &mut Vec<u8>, head: &RequestHead, buf: &[u8], up: &Upst
         {
             continue; // set by the gateway, never trusted from the client
         }
-        if up.key == KeySource::Header && name.eq_ignore_ascii_case(up.key_header.as_bytes()) {
+        if name.eq_ignore_ascii_case(up.key_header.as_bytes()) {
             continue;
         }
         header(out, name, h.value.get(buf));
