@@ -21,4 +21,15 @@ python3 -c "import prometheus_client" 2>/dev/null || python3 -m pip install --qu
 
 cargo fmt --check
 cargo clippy --all-targets --quiet -- -D warnings
-cargo test --all-targets 2>&1
+log=$(mktemp)
+set +e
+cargo test --all-targets 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One closing line for the whole run (cargo prints one per test binary, the last often "0 passed").
+passed=$(awk '/^test result:/ { for (i = 1; i < NF; i++) if ($(i + 1) ~ /^passed/) n += $i } END { print n + 0 }' "$log")
+failed=$(awk '/^test result:/ { for (i = 1; i < NF; i++) if ($(i + 1) ~ /^failed/) n += $i } END { print n + 0 }' "$log")
+rm -f "$log"
+echo
+echo "tests: ${passed:-0} passed, ${failed:-0} failed"
+exit "$status"
