@@ -91,7 +91,9 @@ pub fn request_head(out: &mut Vec<u8>, head: &RequestHead, buf: &[u8], up: &Upst
         header(out, b"x-forwarded-host", host.get(buf));
     }
     // The caller's trace context when it sent a valid one, else one started here (W3C).
-    header(out, b"traceparent", trace.header_value().as_bytes());
+    out.extend_from_slice(b"traceparent: ");
+    trace.write(out);
+    out.extend_from_slice(b"\r\n");
     out.extend_from_slice(b"\r\n");
 }
 

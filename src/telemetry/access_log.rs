@@ -32,7 +32,9 @@ pub fn writer() -> std::io::Result<Sender<Vec<u8>>> {
 /// The request-line part of a log line (`"method":…,"url":…`), made while the head is still in
 /// the buffer. The subscription key query parameter (`key_query`, and APIM's default name) is cut.
 pub fn prefix(head: &RequestHead, buf: &[u8], scheme: Scheme, key_query: Option<&str>) -> String {
-    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    fn text(b: &[u8]) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(b)
+    }
     let mut s = String::with_capacity(128);
     s.push_str("\"method\":\"");
     json_escape_into(&mut s, &text(head.method.get(buf)));
@@ -55,9 +57,10 @@ pub fn prefix(head: &RequestHead, buf: &[u8], scheme: Scheme, key_query: Option<
     s
 }
 
-/// Appends one JSON line for `rec` to `out`.
+/// Appends one JSON line for `rec` to `out`. Written byte by byte into the worker's buffer:
+/// no allocation, no `format!`, the timestamp text reused within a second.
 pub fn append(
-    out: &mut String,
+    out: &mut Vec<u8>,
     rec: &Record,
     prefix: Option<&str>,
     client_ip: std::net::IpAddr,
@@ -66,56 +69,105 @@ pub fn append(
     snap: Option<&Snapshot>,
 ) {
     let [total, backend, client, _] = rec.durations();
-    let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
     let doc = snap.map(|s| &s.doc);
     let api = rec.api.and_then(|a| doc.and_then(|d| d.apis.get(a as usize)));
     let op = rec.operation.and_then(|o| api.and_then(|a| a.operations.get(o as usize)));
     let product = rec.product.and_then(|p| doc.and_then(|d| d.products.get(p as usize)));
     let sub = rec.subscription.and_then(|s| doc.and_then(|d| d.subscriptions.get_opt(s)));
-    out.push_str("{\"timeGenerated\":\"");
-    out.push_str(&crate::timefmt::rfc3339(std::time::SystemTime::now()));
-    out.push_str("\",\"category\":\"GatewayLogs\",\"correlationId\":\"");
-    out.push_str(&rec.id.to_text());
-    out.push_str("\",\"traceId\":\"");
-    out.push_str(&rec.trace.trace_id_text());
-    out.push_str("\",");
-    out.push_str(prefix.unwrap_or("\"method\":null,\"url\":null"));
-    out.push_str(&format!(
-        ",\"responseCode\":{},\"isRequestSuccess\":{},\"requestSize\":{},\"responseSize\":{},\"totalTime\":{:.3},\"backendTime\":{:.3},\"clientTime\":{:.3}",
-        rec.status,
-        (200..400).contains(&rec.status),
-        rec.request_bytes,
-        rec.response_bytes,
-        ms(total),
-        ms(backend),
-        ms(client)
-    ));
-    let field = |out: &mut String, name: &str, value: Option<&str>| {
-        out.push_str(",\"");
-        out.push_str(name);
-        out.push_str("\":");
-        match value {
-            Some(v) => {
-                out.push('"');
-                json_escape_into(out, v);
-                out.push('"');
-            }
-            None => out.push_str("null"),
-        }
-    };
+    out.extend_from_slice(b"{\"timeGenerated\":\"");
+    push_now(out);
+    out.extend_from_slice(b"\",\"category\":\"GatewayLogs\",\"correlationId\":\"");
+    rec.id.write(out);
+    out.extend_from_slice(b"\",\"traceId\":\"");
+    super::trace::push_hex(out, rec.trace.trace_id, 32);
+    out.extend_from_slice(b"\",");
+    out.extend_from_slice(prefix.unwrap_or("\"method\":null,\"url\":null").as_bytes());
+    number(out, "responseCode", u64::from(rec.status));
+    out.extend_from_slice(if (200..400).contains(&rec.status) {
+        b",\"isRequestSuccess\":true"
+    } else {
+        b",\"isRequestSuccess\":false"
+    });
+    number(out, "requestSize", rec.request_bytes);
+    number(out, "responseSize", rec.response_bytes);
+    millis(out, "totalTime", total);
+    millis(out, "backendTime", backend);
+    millis(out, "clientTime", client);
     field(out, "apiId", api.map(|a| a.id.as_str()));
     field(out, "operationId", op.map(|o| o.id.as_str()));
     field(out, "productId", product.map(|p| p.id.as_str()));
     field(out, "apimSubscriptionId", sub.map(|s| s.id.as_str()));
-    field(out, "callerIpAddress", Some(&client_ip.to_string()));
+    out.extend_from_slice(b",\"callerIpAddress\":\"");
+    let _ = write!(out, "{client_ip}");
+    out.push(b'"');
     field(out, "backendUrl", rec.backend_url.as_deref());
     match rec.backend_status {
-        Some(code) => out.push_str(&format!(",\"backendResponseCode\":{code}")),
-        None => out.push_str(",\"backendResponseCode\":null"),
+        Some(code) => number(out, "backendResponseCode", u64::from(code)),
+        None => out.extend_from_slice(b",\"backendResponseCode\":null"),
     }
     field(out, "lastErrorSource", rec.last_error_source);
     field(out, "lastErrorReason", rec.last_error_reason);
     field(out, "clientProtocol", Some(if http_minor == 0 { "HTTP/1.0" } else { "HTTP/1.1" }));
     field(out, "clientTlsVersion", tls);
-    out.push_str("}\n");
+    out.extend_from_slice(b"}\n");
+}
+
+fn field(out: &mut Vec<u8>, name: &str, value: Option<&str>) {
+    out.extend_from_slice(b",\"");
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"\":");
+    match value {
+        Some(v) => {
+            out.push(b'"');
+            push_json(out, v);
+            out.push(b'"');
+        }
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+fn number(out: &mut Vec<u8>, name: &str, n: u64) {
+    out.extend_from_slice(b",\"");
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"\":");
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+}
+
+/// Milliseconds with three decimals, from whole microseconds.
+fn millis(out: &mut Vec<u8>, name: &str, d: std::time::Duration) {
+    let us = d.as_micros() as u64;
+    number(out, name, us / 1000);
+    let frac = us % 1000;
+    out.push(b'.');
+    out.push(b'0' + (frac / 100) as u8);
+    out.push(b'0' + (frac / 10 % 10) as u8);
+    out.push(b'0' + (frac % 10) as u8);
+}
+
+/// JSON string content; the common case (nothing to escape) is one copy.
+fn push_json(out: &mut Vec<u8>, v: &str) {
+    if v.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.extend_from_slice(v.as_bytes());
+    } else {
+        let mut s = String::with_capacity(v.len() + 8);
+        json_escape_into(&mut s, v);
+        out.extend_from_slice(s.as_bytes());
+    }
+}
+
+thread_local! {
+    /// This worker's last formatted second: (unix seconds, RFC 3339 text).
+    static NOW: std::cell::RefCell<(u64, String)> = const { std::cell::RefCell::new((u64::MAX, String::new())) };
+}
+
+fn push_now(out: &mut Vec<u8>) {
+    let now = std::time::SystemTime::now();
+    let secs = now.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    NOW.with(|cell| {
+        let mut c = cell.borrow_mut();
+        if c.0 != secs {
+            *c = (secs, crate::timefmt::rfc3339(now));
+        }
+        out.extend_from_slice(c.1.as_bytes());
+    });
 }

@@ -1,6 +1,12 @@
 //! Request ids (`context.RequestId`) and W3C trace context (`traceparent`).
 
-use std::fmt::Write;
+/// Appends the low `digits` hex digits of `v`, lowercase, zero-padded (no allocation).
+pub fn push_hex(out: &mut Vec<u8>, v: u128, digits: u32) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for i in (0..digits).rev() {
+        out.push(HEX[((v >> (i * 4)) & 0xf) as usize]);
+    }
+}
 
 /// A random 128-bit id, shown as a UUID (APIM's request ids are GUIDs).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -13,15 +19,18 @@ impl RequestId {
         RequestId((r & !(0xf << 76) & !(0x3 << 62)) | (0x4 << 76) | (0x2 << 62))
     }
 
+    /// Appends the UUID text (8-4-4-4-12).
     pub fn write(&self, out: &mut Vec<u8>) {
-        let hex = format!("{:032x}", self.0);
-        let b = hex.as_bytes();
-        for (i, range) in [(0, 0..8), (1, 8..12), (2, 12..16), (3, 16..20), (4, 20..32)] {
-            if i > 0 {
-                out.push(b'-');
-            }
-            out.extend_from_slice(&b[range]);
-        }
+        let v = self.0;
+        push_hex(out, v >> 96, 8);
+        out.push(b'-');
+        push_hex(out, v >> 80, 4);
+        out.push(b'-');
+        push_hex(out, v >> 64, 4);
+        out.push(b'-');
+        push_hex(out, v >> 48, 4);
+        out.push(b'-');
+        push_hex(out, v, 12);
     }
 
     pub fn to_text(&self) -> String {
@@ -65,14 +74,20 @@ impl TraceParent {
         TraceParent { trace_id: fastrand::u128(1..), parent_id: fastrand::u64(1..), flags: 0 }
     }
 
-    pub fn header_value(&self) -> String {
-        let mut s = String::with_capacity(55);
-        let _ = write!(s, "00-{:032x}-{:016x}-{:02x}", self.trace_id, self.parent_id, self.flags);
-        s
+    /// Appends `00-<trace id>-<parent id>-<flags>`.
+    pub fn write(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"00-");
+        push_hex(out, self.trace_id, 32);
+        out.push(b'-');
+        push_hex(out, u128::from(self.parent_id), 16);
+        out.push(b'-');
+        push_hex(out, u128::from(self.flags), 2);
     }
 
-    pub fn trace_id_text(&self) -> String {
-        format!("{:032x}", self.trace_id)
+    pub fn header_value(&self) -> String {
+        let mut v = Vec::with_capacity(55);
+        self.write(&mut v);
+        String::from_utf8(v).unwrap_or_default()
     }
 }
 

@@ -36,7 +36,7 @@ pub struct Worker {
     /// Per API index (or [`NO_API`]): latency and size histograms since the last publish.
     pub histograms: RefCell<HashMap<u32, ApiHistograms>>,
     /// This worker's access-log lines not yet handed to the writer thread.
-    pub access_log: RefCell<String>,
+    pub access_log: RefCell<Vec<u8>>,
     /// StatsD samples not yet handed to the StatsD thread.
     statsd_samples: RefCell<Vec<Sample>>,
     pub connections: Cell<u64>,
@@ -70,7 +70,7 @@ impl Worker {
             requests: Cell::new(0),
             route_counts: RefCell::new(HashMap::new()),
             histograms: RefCell::new(HashMap::new()),
-            access_log: RefCell::new(String::new()),
+            access_log: RefCell::new(Vec::new()),
             statsd_samples: RefCell::new(Vec::new()),
             connections: Cell::new(0),
             in_flight: Cell::new(0),
@@ -157,8 +157,8 @@ impl Worker {
             let mut buf = self.access_log.borrow_mut();
             access_log::append(&mut buf, rec, log_prefix, peer.ip(), http_minor, tls, snap);
             if buf.len() >= access_log::FLUSH_AT {
-                let full = std::mem::replace(&mut *buf, String::with_capacity(access_log::FLUSH_AT + 1024));
-                let _ = tx.try_send(full.into_bytes());
+                let full = std::mem::replace(&mut *buf, Vec::with_capacity(access_log::FLUSH_AT + 1024));
+                let _ = tx.try_send(full);
             }
         }
     }
@@ -174,7 +174,7 @@ impl Worker {
         if let Some(tx) = &self.sinks.access_log {
             let mut buf = self.access_log.borrow_mut();
             if !buf.is_empty() {
-                let _ = tx.try_send(std::mem::take(&mut *buf).into_bytes());
+                let _ = tx.try_send(std::mem::take(&mut *buf));
             }
         }
     }
