@@ -18,6 +18,7 @@ pub mod control;
 pub mod demo;
 pub mod gateway;
 pub mod http;
+pub mod limits;
 pub mod logging;
 pub mod node;
 pub mod proxy;

@@ -1,0 +1,97 @@
+//! The fleet half of limits: a thread that pushes each counter's new admissions to Redis and
+//! reads back the fleet totals, every sync interval. Keys: `ringgate:limit:{id}:{window}`, expiring
+//! one period after their window ends (quota counters live as long as their window, so a
+//! restarted gateway continues from the fleet's count).
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use super::LimitStore;
+
+pub struct RedisSync {
+    pub url: String,
+    pub interval: Duration,
+    pub store: Arc<LimitStore>,
+}
+
+impl RedisSync {
+    pub fn spawn(self) -> std::io::Result<std::thread::JoinHandle<()>> {
+        std::thread::Builder::new().name("gw-limits-redis".into()).spawn(move || self.run())
+    }
+
+    fn run(self) {
+        let client = match redis::Client::open(self.url.as_str()) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(error = %e, "policy.counters.redis is not a usable Redis URL: limits stay per node");
+                return;
+            }
+        };
+        let mut conn: Option<redis::Connection> = None;
+        let mut was_up = true;
+        loop {
+            std::thread::sleep(self.interval);
+            if conn.is_none() {
+                conn = client.get_connection_with_timeout(Duration::from_secs(1)).ok();
+                if let Some(c) = &mut conn {
+                    let _ = c.set_read_timeout(Some(Duration::from_secs(1)));
+                    let _ = c.set_write_timeout(Some(Duration::from_secs(1)));
+                }
+            }
+            let ok = match &mut conn {
+                Some(c) => sync_once(&self.store, c).is_ok(),
+                None => false,
+            };
+            if !ok {
+                conn = None;
+            }
+            self.store.redis_up.store(ok, Ordering::Release);
+            if ok != was_up {
+                if ok {
+                    tracing::info!("Redis for rate-limit counters is back: counts converge");
+                } else {
+                    tracing::warn!("Redis for rate-limit counters unreachable: enforcing the local view");
+                }
+                was_up = ok;
+            }
+        }
+    }
+}
+
+/// One round: for every counter, `INCRBY` what is new (or `GET` when nothing is), then learn the
+/// fleet total. One pipeline for all counters.
+pub fn sync_once(store: &LimitStore, conn: &mut redis::Connection) -> redis::RedisResult<()> {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let mut work = Vec::new();
+    store.for_each(|id, c| {
+        let (window, left) = c.window(now);
+        let delta = c.unsynced.swap(0, Ordering::AcqRel);
+        work.push((id.clone(), c.clone(), window, left, delta));
+    });
+    if work.is_empty() {
+        return redis::cmd("PING").query::<()>(conn);
+    }
+    let mut pipe = redis::pipe();
+    for (id, c, window, left, delta) in &work {
+        let key = format!("ringgate:limit:{id}:{window}");
+        let ttl = (left.as_secs() + c.period.as_secs()).max(1);
+        pipe.cmd("INCRBY").arg(&key).arg(*delta).cmd("EXPIRE").arg(&key).arg(ttl).ignore();
+    }
+    let totals: Vec<u64> = match pipe.query(conn) {
+        Ok(t) => t,
+        Err(e) => {
+            // Not pushed: put the deltas back so they go with the next round.
+            for (_, c, _, _, delta) in &work {
+                c.unsynced.fetch_add(*delta, Ordering::AcqRel);
+            }
+            return Err(e);
+        }
+    };
+    for ((_, c, window, _, delta), total) in work.iter().zip(totals) {
+        let ours = c.synced_in(*window) + delta;
+        c.set_synced(*window, ours);
+        c.learn(*window, total, ours);
+    }
+    Ok(())
+}
