@@ -147,6 +147,12 @@ pub fn run(settings: Settings) -> Result<(), StartError> {
             None => tracing::warn!("observability.opentelemetry.enabled without a collector.uri: nothing exported"),
         }
     }
+    crate::limits::redis_sync::RedisSync {
+        url: node.limits_redis.clone(),
+        interval: settings.counters_sync,
+        store: node.limits.clone(),
+    }
+    .spawn()?;
     let (stop_tx, stop_rx) = crossbeam_channel::bounded::<()>(1);
     let senders: Vec<_> = handles.iter().map(|h| h.tx.clone()).collect();
     let control_thread =

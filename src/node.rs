@@ -3,9 +3,10 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 
+use crate::limits::LimitStore;
 use crate::telemetry::histograms::ApiHistograms;
 
 /// What the control thread last did with the configuration.
@@ -59,6 +60,10 @@ pub struct NodeState {
     pub workers: Vec<WorkerSlot>,
     pub control: Mutex<ControlStatus>,
     pub draining: AtomicBool,
+    /// Rate-limit, quota and concurrency counters, node-wide and lock-free (see `limits`).
+    pub limits: Arc<LimitStore>,
+    /// The Redis the counters sync with (`policy.counters.redis`, else the `default` cache).
+    pub limits_redis: Arc<Mutex<Option<String>>>,
 }
 
 impl NodeState {
@@ -71,6 +76,8 @@ impl NodeState {
                 .collect(),
             control: Mutex::new(ControlStatus::default()),
             draining: AtomicBool::new(false),
+            limits: LimitStore::new(),
+            limits_redis: Arc::new(Mutex::new(None)),
         }
     }
 

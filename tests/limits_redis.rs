@@ -65,7 +65,8 @@ fn away_from_window_end() {
 
 fn node(redis: &Redis) -> Arc<LimitStore> {
     let store = LimitStore::new();
-    RedisSync { url: redis.url(), interval: SYNC, store: store.clone() }.spawn().expect("sync thread");
+    let url = Arc::new(std::sync::Mutex::new(Some(redis.url())));
+    RedisSync { url, interval: SYNC, store: store.clone() }.spawn().expect("sync thread");
     store
 }
 

@@ -55,6 +55,12 @@ pub fn render(node: &NodeState) -> String {
         let _ = writeln!(s, "# TYPE ringgate_token_expiry_seconds gauge");
         let _ = writeln!(s, "ringgate_token_expiry_seconds {left:.0}");
     }
+    if node.limits_redis.lock().map(|u| u.is_some()).unwrap_or(false) {
+        let up = node.limits.redis_up.load(std::sync::atomic::Ordering::Acquire);
+        let _ = writeln!(s, "# HELP ringgate_limits_redis_up Whether the Redis shared by limit counters answers.");
+        let _ = writeln!(s, "# TYPE ringgate_limits_redis_up gauge");
+        let _ = writeln!(s, "ringgate_limits_redis_up {}", u8::from(up));
+    }
     let _ = writeln!(s, "# HELP ringgate_io_driver The I/O driver the workers run on.");
     let _ = writeln!(s, "# TYPE ringgate_io_driver gauge");
     let _ = writeln!(s, "ringgate_io_driver{{driver=\"{}\"}} 1", node.driver);

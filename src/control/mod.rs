@@ -60,6 +60,12 @@ impl Control {
         match &result {
             Ok(snap) => {
                 self.generation = snap.generation;
+                let redis = self.settings.counters_redis.clone().or_else(|| {
+                    snap.doc.caches.iter().find(|c| c.id == "default").map(|c| c.connection_string.clone())
+                });
+                if let Ok(mut url) = self.node.limits_redis.lock() {
+                    *url = redis;
+                }
                 let revision = snap.revision().to_string();
                 self.node.update_control(|c| {
                     c.revision = Some(revision);

@@ -4,13 +4,15 @@
 //! restarted gateway continues from the fleet's count).
 
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::LimitStore;
 
 pub struct RedisSync {
-    pub url: String,
+    /// The Redis to use, `None` for none; the control thread updates it as documents change
+    /// (`policy.counters.redis`, else the document's `default` cache).
+    pub url: Arc<Mutex<Option<String>>>,
     pub interval: Duration,
     pub store: Arc<LimitStore>,
 }
@@ -21,17 +23,29 @@ impl RedisSync {
     }
 
     fn run(self) {
-        let client = match redis::Client::open(self.url.as_str()) {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::error!(error = %e, "policy.counters.redis is not a usable Redis URL: limits stay per node");
-                return;
-            }
-        };
+        let mut current: Option<String> = None;
+        let mut client: Option<redis::Client> = None;
         let mut conn: Option<redis::Connection> = None;
         let mut was_up = true;
         loop {
             std::thread::sleep(self.interval);
+            let wanted = self.url.lock().map(|u| u.clone()).unwrap_or(None);
+            if wanted != current {
+                current = wanted;
+                conn = None;
+                client = match current.as_deref().map(redis::Client::open) {
+                    Some(Ok(c)) => Some(c),
+                    Some(Err(e)) => {
+                        tracing::error!(error = %e, "the Redis URL for limit counters is not usable: limits stay per node");
+                        None
+                    }
+                    None => None,
+                };
+            }
+            let Some(client) = &client else {
+                self.store.redis_up.store(false, Ordering::Release);
+                continue;
+            };
             if conn.is_none() {
                 conn = client.get_connection_with_timeout(Duration::from_secs(1)).ok();
                 if let Some(c) = &mut conn {

@@ -241,6 +241,8 @@ pub struct Settings {
     pub statsd: Option<String>,
     pub statsd_tag_format: String,
     pub otel_enabled: bool,
+    pub counters_redis: Option<String>,
+    pub counters_sync: Duration,
     pub otel_collector: Option<String>,
     /// Histogram bucket bounds in milliseconds, ascending.
     pub otel_buckets_ms: Vec<f64>,
@@ -316,6 +318,8 @@ impl Settings {
             },
             statsd_tag_format: text("telemetry.metrics.local.statsd.tag-format").unwrap_or_default(),
             otel_enabled: flag("observability.opentelemetry.enabled"),
+            counters_redis: text("policy.counters.redis"),
+            counters_sync: dur("policy.counters.sync.interval").max(Duration::from_millis(10)),
             otel_collector: text("observability.opentelemetry.collector.uri"),
             otel_buckets_ms: buckets(raw.get("observability.opentelemetry.histogram.buckets").unwrap_or(""))?,
             otel_interval: dur("observability.opentelemetry.export.interval").max(Duration::from_millis(100)),
