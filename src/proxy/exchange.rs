@@ -111,6 +111,13 @@ pub async fn forward<S: AsyncReadRent + AsyncWriteRent>(
         close: head.close,
         framing: head.framing,
     };
+    if api.kind != crate::config::ApiType::Http {
+        // WebSocket and gRPC pass-through need HTTP/1.1 upgrades and HTTP/2, not built yet:
+        // say so rather than forward a request that cannot work.
+        rec.error("configuration", "ApiTypeNotSupported");
+        return fail_early(w, client, &req, rec, 501, "WebSocket and gRPC APIs are not supported by this gateway yet")
+            .await;
+    }
     let Some(backend) = api.service_url.as_ref() else {
         rec.error("configuration", "BackendNotConfigured");
         return fail_early(w, client, &req, rec, 500, "No backend service is configured for this API").await;
