@@ -449,12 +449,9 @@ async fn relay_response<S: AsyncReadRent + AsyncWriteRent>(
             false
         }
     };
-    rec.response_bytes += out.len() as u64;
-    let watch = Stopwatch::start();
-    let (r, back) = write_from(&mut client.io, out, 0, idle).await;
-    watch.add_to(&mut rec.client);
+    let (sent, back) = to_client(&mut client.io, out, idle, rec).await;
     out = back;
-    if r.is_err() {
+    if !sent {
         w.put_buf(out);
         return false;
     }
@@ -506,12 +503,9 @@ async fn relay_response<S: AsyncReadRent + AsyncWriteRent>(
             }
             _ => std::mem::swap(&mut out, ubuf),
         }
-        rec.response_bytes += out.len() as u64;
-        let watch = Stopwatch::start();
-        let (r, back) = write_from(&mut client.io, out, 0, idle).await;
-        watch.add_to(&mut rec.client);
+        let (sent, back) = to_client(&mut client.io, out, idle, rec).await;
         out = back;
-        if r.is_err() {
+        if !sent {
             w.put_buf(out);
             return false;
         }
@@ -521,4 +515,13 @@ async fn relay_response<S: AsyncReadRent + AsyncWriteRent>(
         w.pool.put(peer, conn);
     }
     keep_alive
+}
+
+/// Writes `out` to the client, counting its bytes and the client time; the buffer comes back.
+async fn to_client<S: AsyncWriteRent>(io: &mut S, out: Vec<u8>, idle: Duration, rec: &mut Record) -> (bool, Vec<u8>) {
+    rec.response_bytes += out.len() as u64;
+    let watch = Stopwatch::start();
+    let (r, back) = write_from(io, out, 0, idle).await;
+    watch.add_to(&mut rec.client);
+    (r.is_ok(), back)
 }
