@@ -44,10 +44,21 @@ fn document(apis: usize) -> String {
 }
 
 fn main() {
-    let mut args = std::env::args().skip(1);
+    let mut args = std::env::args().skip(1).filter(|a| a.parse::<usize>().is_ok());
     let apis: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(10_000);
     let workers: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(2);
     let doc = document(apis);
+    // `--write FILE [REVISION]`: write the document (for perf/large_config.py) and stop.
+    if let Some(pos) = std::env::args().position(|a| a == "--write") {
+        let path = std::env::args().nth(pos + 1).unwrap_or_else(|| "large.json".into());
+        let rev = std::env::args().nth(pos + 2).unwrap_or_else(|| "bench".into());
+        let doc = doc.replacen("\"revision\":\"bench\"", &format!("\"revision\":\"{rev}\""), 1);
+        if let Err(e) = std::fs::write(&path, doc) {
+            eprintln!("{path}: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
     println!("document: {apis} APIs x 5 operations, {} bytes, {workers} workers", doc.len());
     let mut best = [Duration::MAX; 3];
     let builder = ringgate::snapshot::Builder {

@@ -26,7 +26,7 @@ pub trait Source: Send {
     fn outcome(&mut self, _result: Result<&str, &str>) {}
 }
 
-const POLL: Duration = Duration::from_millis(200);
+const POLL: Duration = Duration::from_millis(100);
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
