@@ -9,13 +9,18 @@
 //! - [`proxy`]: the request path: connection loop, gate (route + key), backend exchange, pool.
 //! - [`http`]: our HTTP/1.1 codec (heads, chunked framing, writers).
 //! - [`admin`]: `/status` and `/metrics` on the admin port.
+//! - [`control_plane`]: the `ringgate control-plane` server; [`token`]: gateway tokens.
+//! - [`limits`]: rate-limit, quota and concurrency counters (node-wide, Redis-shared).
+//! - [`telemetry`]: per-core metrics, access log, OTLP, StatsD; [`tls`]: client-facing TLS.
 //! - [`demo`]: the built-in echo demo.
 #![deny(unsafe_code)]
 
 pub mod admin;
 pub mod config;
 pub mod control;
+pub mod control_plane;
 pub mod demo;
+pub mod fsutil;
 pub mod gateway;
 pub mod http;
 pub mod limits;

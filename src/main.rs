@@ -35,6 +35,28 @@ enum Command {
     Validate { file: String },
     /// Print the effective settings and where each came from (secrets masked).
     Settings,
+    /// Run the management server that gateways take their configuration from.
+    ControlPlane {
+        /// Folder for the control plane's state (documents, keys, heartbeats).
+        #[arg(long)]
+        data: std::path::PathBuf,
+        #[arg(long, default_value = "127.0.0.1:9000")]
+        listen: std::net::SocketAddr,
+        /// File holding the admin key (default: DATA/admin.key, generated on first start).
+        #[arg(long)]
+        admin_key_file: Option<std::path::PathBuf>,
+    },
+    /// Print a gateway token (the value for config.service.auth).
+    Token {
+        #[arg(long)]
+        gateway: String,
+        /// The gateway's primary or secondary key.
+        #[arg(long)]
+        key: String,
+        /// How long the token lives (e.g. 30d, 12h) or until when (2026-12-01T00:00:00Z); at most 30 days.
+        #[arg(long, default_value = "30d")]
+        expiry: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -42,6 +64,28 @@ fn main() -> ExitCode {
     let gather = || RawSettings::gather(&cli.settings.set, std::env::vars(), cli.settings.settings.as_deref());
     match cli.command {
         Some(Command::Validate { file }) => validate(&file),
+        Some(Command::ControlPlane { data, listen, admin_key_file }) => {
+            let opts = ringgate::control_plane::Options { data, listen, admin_key_file };
+            match ringgate::control_plane::run(opts) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Some(Command::Token { gateway, key, expiry }) => {
+            match ringgate::token::token_command(&gateway, &key, &expiry) {
+                Ok(t) => {
+                    println!("{t}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
         Some(Command::Settings) => match gather().and_then(|raw| raw.check().map(|_| raw)) {
             Ok(raw) => {
                 for w in &raw.warnings {

@@ -22,6 +22,30 @@ pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// `yyyyMMddHHmm` (UTC) of `t` (seconds dropped).
+pub fn compact(t: SystemTime) -> String {
+    let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (y, m, d) = civil_from_days(days as i64);
+    format!("{y:04}{m:02}{d:02}{:02}{:02}", rem / 3600, rem % 3600 / 60)
+}
+
+/// `2026-12-01T00:00:00Z` (UTC, seconds, `Z` only) to a time.
+pub fn parse_rfc3339(s: &str) -> Option<SystemTime> {
+    let s = s.trim().strip_suffix('Z')?;
+    let (date, time) = s.split_once('T')?;
+    let mut d = date.split('-').map(|p| p.parse::<u32>().ok());
+    let (y, mo, da) = (d.next()??, d.next()??, d.next()??);
+    let mut t = time.split(':').map(|p| p.split('.').next().and_then(|x| x.parse::<u32>().ok()));
+    let (h, mi, se) = (t.next()??, t.next()??, t.next().flatten().unwrap_or(0));
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&da) || h > 23 || mi > 59 || se > 60 {
+        return None;
+    }
+    let days = days_from_civil(i64::from(y), mo, da);
+    let secs = days * 86_400 + i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(se);
+    Some(UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(secs).ok()?))
+}
+
 /// `yyyyMMddHHmm` (UTC), the gateway token's expiry format.
 pub fn parse_compact(s: &str) -> Option<SystemTime> {
     if s.len() != 12 || !s.bytes().all(|b| b.is_ascii_digit()) {
@@ -63,5 +87,8 @@ mod tests {
         let t = parse_compact("202611221400").expect("valid");
         assert_eq!(rfc3339(t), "2026-11-22T14:00:00Z");
         assert!(parse_compact("202613010000").is_none());
+        assert_eq!(compact(t), "202611221400");
+        assert_eq!(parse_rfc3339("2026-11-22T14:00:00Z"), Some(t));
+        assert!(parse_rfc3339("2026-11-22 14:00").is_none());
     }
 }

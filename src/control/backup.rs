@@ -2,8 +2,7 @@
 //! atomically (temporary file, fsync, rename, fsync of the folder) behind a header line carrying
 //! its length and SHA-256, so a torn or tampered file is refused whole, never half-used.
 
-use std::fs::{self, File};
-use std::io::Write;
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -31,20 +30,11 @@ fn hex(bytes: &[u8]) -> String {
 
 pub fn write(dir: &Path, document: &[u8], revision: &str) -> Result<(), BackupError> {
     let target = path(dir);
-    let io = |error| BackupError::Io { path: target.clone(), error };
-    fs::create_dir_all(dir).map_err(io)?;
-    let tmp = dir.join(format!(".{FILE}.tmp"));
     let digest = hex(&Sha256::digest(document));
     let revision: String = revision.chars().filter(|c| !c.is_whitespace()).collect();
-    let header = format!("{MAGIC} sha256={digest} bytes={} revision={revision}\n", document.len());
-    let mut f = File::create(&tmp).map_err(io)?;
-    f.write_all(header.as_bytes()).map_err(io)?;
-    f.write_all(document).map_err(io)?;
-    f.sync_all().map_err(io)?;
-    drop(f);
-    fs::rename(&tmp, &target).map_err(io)?;
-    File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
-    Ok(())
+    let mut bytes = format!("{MAGIC} sha256={digest} bytes={} revision={revision}\n", document.len()).into_bytes();
+    bytes.extend_from_slice(document);
+    crate::fsutil::write_atomic(&target, &bytes).map_err(|error| BackupError::Io { path: target.clone(), error })
 }
 
 /// The backed-up document, checked against its header.
