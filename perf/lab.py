@@ -1,0 +1,311 @@
+#!/usr/bin/env python3
+"""The performance lab: ringgate against nginx and HAProxy, side by side, on the same pinned core.
+
+Question: what does each proxy cost per request, and how fast is it, in front of the same origin,
+with the same worker count, on the same core? The origin (examples/bench_backend.rs) and wrk share
+CPU 0; the proxy under test runs alone on CPU 1 (nginx `worker_processes 1`, HAProxy `nbthread 1`,
+ringgate `runtime.workers=1`). Targets alternate inside each repetition; the summary gives medians
+and the median of the per-repetition ratios to nginx, which is what to compare: these machines are
+shared and noisy, absolute numbers from different runs are not comparable.
+
+    python3 perf/lab.py [--reps 3] [--duration 10] [--scenarios 1k,64k] [--targets nginx,haproxy,ringgate]
+                        [--connections 64] [--no-build] [--label NAME]
+
+Scenario names: a body size (128, 1k, 16k, 64k, 256k) for passthrough GETs; `logs` adds a ringgate
+target with telemetry fully on (Prometheus metrics + the JSON access log, to /dev/null).
+Writes bench-results/<UTC stamp>-<label>.json (machine, kernel, CPU, commit, every command, every
+raw figure) and .md (the summary), and copies the summary to bench-results/LATEST.md.
+"""
+import argparse, json, os, platform, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
+import urllib.request
+from datetime import datetime, timezone
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SIZES = {"5b": "/", "128": "/128", "1k": "/1k", "16k": "/16k", "64k": "/64k", "256k": "/256k"}
+PROXY_CPU, LOAD_CPU = "1", "0"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ok(url, deadline=20):
+    end = time.time() + deadline
+    while time.time() < end:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as r:
+                if r.status == 200:
+                    return
+        except Exception:
+            time.sleep(0.05)
+    raise RuntimeError(f"{url} did not answer 200")
+
+
+def cpu_seconds(pids):
+    """utime+stime (all threads) of the given processes and their children, in seconds."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    seen = set()
+    todo = list(pids)
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        try:
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+            for t in os.listdir(f"/proc/{pid}/task"):
+                try:
+                    todo.extend(int(c) for c in open(f"/proc/{pid}/task/{t}/children").read().split())
+                except OSError:
+                    pass
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / tick
+
+
+def rss_kb(pids):
+    total = 0
+    for pid in pids:
+        try:
+            for line in open(f"/proc/{pid}/status"):
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def machine():
+    cpu = "unknown"
+    try:
+        cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    mem = next((l.split()[1] for l in open("/proc/meminfo") if l.startswith("MemTotal")), "?")
+    return {"hostname": platform.node(), "kernel": platform.release(), "cpu": cpu, "cores": os.cpu_count(),
+            "mem_kb": mem, "proxy_cpu": PROXY_CPU, "load_cpu": LOAD_CPU,
+            "tools": {t: subprocess.run([t, "-v"], capture_output=True, text=True).stderr.strip().splitlines()[:1]
+                      for t in ("nginx", "haproxy") if shutil.which(t)}}
+
+
+def git_commit():
+    try:
+        c = subprocess.check_output(["git", "-C", ROOT, "rev-parse", "HEAD"], text=True).strip()
+        dirty = subprocess.call(["git", "-C", ROOT, "diff", "--quiet", "HEAD"]) != 0
+        return c + ("-dirty" if dirty else "")
+    except Exception:
+        return "unknown"
+
+
+def parse_wrk(out):
+    r = {"rps": 0.0, "latency_ms": {}, "errors": 0, "requests": 0}
+    for line in out.splitlines():
+        if line.startswith("Requests/sec"):
+            r["rps"] = float(line.split()[1])
+        m = re.match(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s)$", line)
+        if m:
+            r["latency_ms"][m.group(1)] = float(m.group(2)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(3)]
+        m = re.match(r"^\s+(\d+) requests in", line)
+        if m:
+            r["requests"] = int(m.group(1))
+        if "Non-2xx" in line or "Socket errors" in line:
+            r["errors"] += sum(int(x) for x in re.findall(r"\d+", line.split(":", 1)[1]))
+    return r
+
+
+class Lab:
+    def __init__(self, work):
+        self.work = work
+        self.procs = {}
+        self.commands = {}
+
+    def spawn(self, name, cmd, cpu, **kw):
+        full = ["taskset", "-c", cpu] + cmd
+        self.commands[name] = " ".join(full)
+        p = subprocess.Popen(full, stdout=kw.get("stdout", subprocess.DEVNULL), stderr=subprocess.DEVNULL)
+        self.procs[name] = p
+        return p
+
+    def stop(self):
+        for p in self.procs.values():
+            try:
+                p.send_signal(signal.SIGTERM)
+                p.wait(timeout=10)
+            except Exception:
+                p.kill()
+
+
+def start_targets(lab, args, backend):
+    ports = {}
+    if "nginx" in args.targets:
+        port = free_port()
+        conf = os.path.join(lab.work, "nginx.conf")
+        open(conf, "w").write(f"""worker_processes 1; worker_cpu_affinity 10; daemon off; master_process on;
+pid {lab.work}/nginx.pid; error_log {lab.work}/nginx.err;
+events {{ worker_connections 20000; }}
+http {{ access_log off; keepalive_requests 1000000; keepalive_timeout 120s;
+  upstream origin {{ server 127.0.0.1:{backend}; keepalive 256; keepalive_requests 1000000; }}
+  server {{ listen 127.0.0.1:{port} reuseport backlog=4096;
+    location / {{ proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; }} }} }}
+""")
+        lab.spawn("nginx", ["nginx", "-c", conf], PROXY_CPU)
+        ports["nginx"] = port
+    if "haproxy" in args.targets and shutil.which("haproxy"):
+        port = free_port()
+        conf = os.path.join(lab.work, "haproxy.cfg")
+        open(conf, "w").write(f"""global
+  nbthread 1
+  cpu-map auto:1/1 {PROXY_CPU}
+  maxconn 5000
+defaults
+  mode http
+  option http-keep-alive
+  http-reuse always
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+frontend f
+  bind 127.0.0.1:{port}
+  default_backend b
+backend b
+  server origin 127.0.0.1:{backend} maxconn 1000
+""")
+        lab.spawn("haproxy", ["haproxy", "-f", conf], PROXY_CPU)
+        ports["haproxy"] = port
+    doc = os.path.join(lab.work, "ringgate.json")
+    json.dump({"revision": "lab", "apis": [{"id": "origin", "path": "", "subscriptionRequired": False,
+                                            "serviceUrl": f"http://127.0.0.1:{backend}"}]}, open(doc, "w"))
+    variants = []
+    if "ringgate" in args.targets:
+        variants.append(("ringgate", "false"))
+    if "logs" in args.scenarios:
+        variants.append(("ringgate-telemetry", "true"))
+    for name, logs in variants:
+        port, admin = free_port(), free_port()
+        cmd = [os.path.join(ROOT, "target/release/ringgate"), "run", "--set", f"config.local.path={doc}",
+               "--set", "runtime.workers=1", "--set", "net.server.bind=127.0.0.1",
+               "--set", f"net.server.http.port={port}", "--set", "net.server.https.port=0",
+               "--set", f"net.server.admin.port={admin}", "--set", f"telemetry.logs.requests={logs}",
+               "--set", "telemetry.logs.std.level=warn"]
+        lab.spawn(name, cmd, PROXY_CPU, stdout=subprocess.DEVNULL)
+        ports[name] = port
+    for name, port in ports.items():
+        wait_ok(f"http://127.0.0.1:{port}/1k")
+    return ports
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--duration", type=int, default=10)
+    ap.add_argument("--scenarios", default="1k,64k")
+    ap.add_argument("--targets", default="nginx,haproxy,ringgate")
+    ap.add_argument("--connections", type=int, default=64)
+    ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--label", default="lab")
+    args = ap.parse_args()
+    args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    args.targets = [t.strip() for t in args.targets.split(",") if t.strip()]
+    for tool in ("nginx", "wrk", "taskset"):
+        if not shutil.which(tool):
+            raise SystemExit(f"{tool} is missing: apt-get install -y nginx-light haproxy wrk util-linux")
+    if not args.no_build:
+        subprocess.check_call(["cargo", "build", "--release", "--bin", "ringgate", "--example", "bench_backend"], cwd=ROOT)
+    try:  # the lab's processes run at higher priority than the rest of the (shared) machine
+        open("/proc/self/autogroup", "w").write("-15")
+    except OSError:
+        pass
+    work = tempfile.mkdtemp(prefix="ringgate-lab-")
+    lab = Lab(work)
+    runs = []
+    try:
+        backend = free_port()
+        lab.spawn("backend", [os.path.join(ROOT, "target/release/examples/bench_backend"), f"127.0.0.1:{backend}"], LOAD_CPU)
+        wait_ok(f"http://127.0.0.1:{backend}/1k")
+        ports = start_targets(lab, args, backend)
+        rss_idle = {n: rss_kb([lab.procs[n].pid]) for n in ports}
+        sizes = [s for s in args.scenarios if s in SIZES]
+        for rep in range(args.reps):
+            for size in sizes:
+                for name, port in ports.items():
+                    if name == "ringgate-telemetry" and size != sizes[0]:
+                        continue
+                    cmd = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{args.connections}", f"-d{args.duration}s",
+                           "--latency", f"http://127.0.0.1:{port}{SIZES[size]}"]
+                    pid = lab.procs[name].pid
+                    c0 = cpu_seconds([pid])
+                    out = subprocess.run(cmd, capture_output=True, text=True).stdout
+                    c1 = cpu_seconds([pid])
+                    w = parse_wrk(out)
+                    w.update({"rep": rep, "scenario": size, "target": name, "command": " ".join(cmd),
+                              "proxy_cpu_s": round(c1 - c0, 3),
+                              "cpu_us_per_req": round((c1 - c0) * 1e6 / w["requests"], 2) if w["requests"] else None,
+                              "rss_kb": rss_kb([pid])})
+                    runs.append(w)
+                    print(f"rep {rep} {size:>5} {name:<20} {w['rps']:>10.0f} req/s  p99 {w['latency_ms'].get('99', 0):.2f} ms"
+                          f"  cpu {w['cpu_us_per_req']} us/req  errors {w['errors']}", flush=True)
+                    time.sleep(1)
+    finally:
+        lab.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    summary = summarize(runs)
+    result = {"question": __doc__.split("\n\n")[1].strip(), "machine": machine(), "commit": git_commit(),
+              "date": datetime.now(timezone.utc).isoformat(), "args": vars(args), "commands": lab.commands,
+              "rss_idle_kb": rss_idle, "runs": runs, "summary": summary}
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    base = os.path.join(ROOT, "bench-results", f"{stamp}-{args.label}")
+    os.makedirs(os.path.dirname(base), exist_ok=True)
+    json.dump(result, open(base + ".json", "w"), indent=2)
+    md = render(result, stamp, args)
+    open(base + ".md", "w").write(md)
+    open(os.path.join(ROOT, "bench-results", "LATEST.md"), "w").write(md)
+    print(md)
+
+
+def summarize(runs):
+    out = {}
+    for (scenario, target) in sorted({(r["scenario"], r["target"]) for r in runs}):
+        mine = [r for r in runs if r["scenario"] == scenario and r["target"] == target]
+        ratios, p99_ratios = [], []
+        for r in mine:
+            ref = next((x for x in runs if x["scenario"] == scenario and x["target"] == "nginx" and x["rep"] == r["rep"]), None)
+            if ref and ref["rps"]:
+                ratios.append(r["rps"] / ref["rps"])
+                if ref["latency_ms"].get("99"):
+                    p99_ratios.append(r["latency_ms"].get("99", 0) / ref["latency_ms"]["99"])
+        cpu = [r["cpu_us_per_req"] for r in mine if r["cpu_us_per_req"]]
+        out[f"{scenario}/{target}"] = {
+            "rps_median": statistics.median(r["rps"] for r in mine),
+            "p99_ms_median": statistics.median(r["latency_ms"].get("99", 0) for r in mine),
+            "cpu_us_per_req_median": statistics.median(cpu) if cpu else None,
+            "rps_ratio_to_nginx_median": round(statistics.median(ratios), 3) if ratios else None,
+            "p99_ratio_to_nginx_median": round(statistics.median(p99_ratios), 3) if p99_ratios else None,
+            "errors": sum(r["errors"] for r in mine),
+        }
+    return out
+
+
+def render(result, stamp, args):
+    m = result["machine"]
+    lines = [f"# Lab run {stamp} ({args.label})", "",
+             f"Machine: {m['cpu']}, {m['cores']} cores, kernel {m['kernel']}; commit `{result['commit']}`.",
+             f"Proxy under test on CPU {PROXY_CPU}, origin and wrk on CPU {LOAD_CPU}; 1 worker each; "
+             f"wrk -t1 -c{args.connections} -d{args.duration}s, {args.reps} repetitions, targets alternating.", "",
+             "| scenario | target | req/s (median) | ratio to nginx | p99 ms | p99 ratio | proxy CPU us/req | errors |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for key, s in result["summary"].items():
+        scenario, target = key.split("/", 1)
+        lines.append(f"| {scenario} | {target} | {s['rps_median']:.0f} | {s['rps_ratio_to_nginx_median']} | "
+                     f"{s['p99_ms_median']:.2f} | {s['p99_ratio_to_nginx_median']} | {s['cpu_us_per_req_median']} | {s['errors']} |")
+    lines += ["", "Ratios are medians of per-repetition ratios (same repetition, same machine state).",
+              f"Reproduce: `python3 perf/lab.py --reps {args.reps} --duration {args.duration} --scenarios {','.join(args.scenarios)} "
+              f"--targets {','.join(args.targets)} --connections {args.connections}`", ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
