@@ -34,6 +34,9 @@ pub struct ControlStatus {
 pub struct WorkerReport {
     pub requests: u64,
     pub connections_active: u64,
+    pub in_flight: u64,
+    /// Idle kept-alive backend connections in this worker's pool.
+    pub pool_idle: u64,
     /// (api id, operation id, code class) → count. Names, not indexes: they outlive snapshots.
     pub by_route: BTreeMap<(String, String, &'static str), u64>,
     /// API id ("" for requests that matched none) → histograms.

@@ -23,6 +23,8 @@ enum Mode {
     Slow(Duration),
     /// 200 with a body larger than the gateway's cap.
     Huge(usize),
+    /// 200 promising more body than it sends, then closing.
+    Truncated,
 }
 
 #[derive(Default)]
@@ -162,6 +164,13 @@ fn serve(mut s: TcpStream, state: &Arc<Mutex<State>>, stop: &AtomicBool) {
                     std::thread::sleep(d);
                     return;
                 }
+                Mode::Truncated => {
+                    drop(st);
+                    let _ = s.write_all(
+                        b"HTTP/1.1 200 OK\r\ncontent-length: 5000\r\n\r\n{\"revision\":\"r-cut\",\"apis\":[",
+                    );
+                    return;
+                }
                 Mode::Huge(n) => {
                     let mut r = format!("HTTP/1.1 200 OK\r\ncontent-length: {n}\r\n\r\n").into_bytes();
                     r.extend(std::iter::repeat_n(b' ', n));
@@ -275,6 +284,7 @@ fn hostile_endpoint_changes_nothing() {
         Mode::Reset,
         Mode::Slow(Duration::from_secs(3)),
         Mode::Huge(100_000),
+        Mode::Truncated,
     ];
     for mode in modes {
         let before = gw.status()["syncFailures"].as_u64().unwrap_or(0);

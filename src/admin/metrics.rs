@@ -14,7 +14,7 @@ pub fn render(node: &NodeState) -> String {
     for (i, w) in node.workers.iter().enumerate() {
         let Ok(r) = w.report.lock() else { continue };
         let _ = writeln!(s, "ringgate_worker_requests_total{{worker=\"{i}\"}} {}", r.requests);
-        conns.push((i, r.connections_active));
+        conns.push((i, r.connections_active, r.in_flight, r.pool_idle));
     }
     let Merged { by_route, histograms, .. } = node.merged();
     let _ = writeln!(s, "# HELP ringgate_requests_total Requests by API, operation and status class.");
@@ -31,14 +31,33 @@ pub fn render(node: &NodeState) -> String {
     sizes(&mut s, &histograms);
     let _ = writeln!(s, "# HELP ringgate_connections_active Open client connections per worker.");
     let _ = writeln!(s, "# TYPE ringgate_connections_active gauge");
-    for (i, c) in conns {
+    for (i, c, _, _) in &conns {
         let _ = writeln!(s, "ringgate_connections_active{{worker=\"{i}\"}} {c}");
+    }
+    gauge(&mut s, "ringgate_requests_in_flight", "Requests being handled per worker.", &conns, |c| c.2);
+    gauge(
+        &mut s,
+        "ringgate_upstream_idle_connections",
+        "Idle kept-alive backend connections per worker.",
+        &conns,
+        |c| c.3,
+    );
+    let _ = writeln!(s, "# HELP ringgate_worker_snapshot_generation The configuration generation each worker runs.");
+    let _ = writeln!(s, "# TYPE ringgate_worker_snapshot_generation gauge");
+    for (i, w) in node.workers.iter().enumerate() {
+        let g = w.generation.load(std::sync::atomic::Ordering::Acquire);
+        let _ = writeln!(s, "ringgate_worker_snapshot_generation{{worker=\"{i}\"}} {g}");
     }
     let c = node.control();
     let _ = writeln!(s, "# HELP ringgate_config_info The configuration being served.");
     let _ = writeln!(s, "# TYPE ringgate_config_info gauge");
     if let Some(rev) = &c.revision {
         let _ = writeln!(s, "ringgate_config_info{{revision=\"{}\",source=\"{}\"}} 1", label(rev), c.source);
+    }
+    if let Some(age) = c.last_load.and_then(|t| t.elapsed().ok()) {
+        let _ = writeln!(s, "# HELP ringgate_config_age_seconds Seconds since the configuration served was loaded.");
+        let _ = writeln!(s, "# TYPE ringgate_config_age_seconds gauge");
+        let _ = writeln!(s, "ringgate_config_age_seconds {}", age.as_secs());
     }
     let _ = writeln!(s, "# HELP ringgate_config_sync_failures_total Configuration loads or fetches that failed.");
     let _ = writeln!(s, "# TYPE ringgate_config_sync_failures_total counter");
@@ -127,4 +146,18 @@ fn sizes(s: &mut String, histograms: &BTreeMap<String, ApiHistograms>) {
 /// Escapes a label value (backslash, quote, newline) per the text format.
 fn label(v: &str) -> String {
     v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+fn gauge(
+    s: &mut String,
+    name: &str,
+    help: &str,
+    rows: &[(usize, u64, u64, u64)],
+    pick: impl Fn(&(usize, u64, u64, u64)) -> u64,
+) {
+    let _ = writeln!(s, "# HELP {name} {help}");
+    let _ = writeln!(s, "# TYPE {name} gauge");
+    for row in rows {
+        let _ = writeln!(s, "{name}{{worker=\"{}\"}} {}", row.0, pick(row));
+    }
 }
