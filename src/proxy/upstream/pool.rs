@@ -32,7 +32,8 @@ impl Pool {
         let list = idle.get_mut(&peer.hash())?;
         while let Some(pos) = list.iter().rposition(|c| c.is_for(peer)) {
             let conn = list.swap_remove(pos);
-            if conn.idle_since.elapsed() < self.idle_timeout && crate::sys::idle_socket_is_healthy(conn.fd()) {
+            let idle = conn.idle_since.elapsed();
+            if idle < self.idle_timeout && (idle < PEEK_AFTER || crate::sys::idle_socket_is_healthy(conn.fd())) {
                 return Some(conn);
             }
             // Dropped: closed by the backend, stray bytes, or idle too long.
