@@ -151,7 +151,7 @@ http {{ access_log off; keepalive_requests 1000000; keepalive_timeout 120s;
   upstream origin {{ server 127.0.0.1:{backend}; keepalive 256; keepalive_requests 1000000; }}
   server {{ listen 127.0.0.1:{port} reuseport backlog=4096;
     location / {{ proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection "";
-      proxy_buffers 16 16k; proxy_buffer_size 16k; proxy_max_temp_file_size 0; }} }} }}
+      proxy_max_temp_file_size 0; }} }} }}
 """)
         lab.spawn("nginx", ["nginx", "-c", conf], PROXY_CPU)
         ports["nginx"] = port
