@@ -280,8 +280,10 @@ async fn exchange<S: AsyncReadRent + AsyncWriteRent>(
         };
         let reused = conn.reused;
         let (sent, back) = write_from(&mut conn.io, std::mem::take(out), 0, timeout).await;
-        watch.add_to(&mut rec.backend);
         *out = back;
+        // Phases A to C are backend time, less phase B (which accounts for itself): one clock
+        // pair for the common body-less request.
+        let accounted = rec.backend + rec.client;
         let outcome = match sent {
             Err(IoFailure::Timeout) => Err(Failure::Timeout),
             Err(e) => Err(Failure::Backend(e.to_string())),
@@ -290,12 +292,12 @@ async fn exchange<S: AsyncReadRent + AsyncWriteRent>(
                     let body = Body { framing: req.framing, remaining: length_left };
                     stream_request_body(w, client, &mut conn, body, scanner, out, rec).await?;
                 }
-                let watch = Stopwatch::start();
-                let r = read_response_head(&mut conn, ubuf, rh, req.is_head, timeout).await;
-                watch.add_to(&mut rec.backend);
-                r
+                read_response_head(&mut conn, ubuf, rh, req.is_head, timeout).await
             }
         };
+        let mut phases = Duration::ZERO;
+        watch.add_to(&mut phases);
+        rec.backend += phases.saturating_sub(rec.backend + rec.client - accounted);
         match outcome {
             Ok(()) => return Ok(conn),
             Err(Failure::Backend(_)) if reused && replayable && !retried && ubuf.is_empty() => {

@@ -35,6 +35,13 @@ pub fn prefix(head: &RequestHead, buf: &[u8], scheme: Scheme, key_query: Option<
     fn text(b: &[u8]) -> std::borrow::Cow<'_, str> {
         String::from_utf8_lossy(b)
     }
+    fn json_escape_into(s: &mut String, v: &str) {
+        if v.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+            s.push_str(v); // the common case: request-line bytes need no escaping
+        } else {
+            crate::http::write::json_escape_into(s, v);
+        }
+    }
     let mut s = String::with_capacity(128);
     s.push_str("\"method\":\"");
     json_escape_into(&mut s, &text(head.method.get(buf)));
@@ -57,18 +64,20 @@ pub fn prefix(head: &RequestHead, buf: &[u8], scheme: Scheme, key_query: Option<
     s
 }
 
+#[allow(clippy::too_many_arguments)] // one call site; the parts of a line, each from elsewhere
 /// Appends one JSON line for `rec` to `out`. Written byte by byte into the worker's buffer:
 /// no allocation, no `format!`, the timestamp text reused within a second.
 pub fn append(
     out: &mut Vec<u8>,
     rec: &Record,
+    durations: &[std::time::Duration; 4],
     prefix: Option<&str>,
     client_ip: std::net::IpAddr,
     http_minor: u8,
     tls: Option<&str>,
     snap: Option<&Snapshot>,
 ) {
-    let [total, backend, client, _] = rec.durations();
+    let [total, backend, client, _] = *durations;
     let doc = snap.map(|s| &s.doc);
     let api = rec.api.and_then(|a| doc.and_then(|d| d.apis.get(a as usize)));
     let op = rec.operation.and_then(|o| api.and_then(|a| a.operations.get(o as usize)));
@@ -98,7 +107,7 @@ pub fn append(
     field(out, "productId", product.map(|p| p.id.as_str()));
     field(out, "apimSubscriptionId", sub.map(|s| s.id.as_str()));
     out.extend_from_slice(b",\"callerIpAddress\":\"");
-    let _ = write!(out, "{client_ip}");
+    push_ip(out, client_ip);
     out.push(b'"');
     field(out, "backendUrl", rec.backend_url.as_deref());
     match rec.backend_status {
@@ -170,4 +179,21 @@ fn push_now(out: &mut Vec<u8>) {
         }
         out.extend_from_slice(c.1.as_bytes());
     });
+}
+
+/// An IPv4 address by hand (the common case); IPv6 through `Display`.
+fn push_ip(out: &mut Vec<u8>, ip: std::net::IpAddr) {
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            for (i, octet) in v4.octets().iter().enumerate() {
+                if i > 0 {
+                    out.push(b'.');
+                }
+                out.extend_from_slice(itoa::Buffer::new().format(*octet).as_bytes());
+            }
+        }
+        v6 => {
+            let _ = write!(out, "{v6}");
+        }
+    }
 }

@@ -155,7 +155,7 @@ impl Worker {
         self.histograms.borrow_mut().entry(api).or_default().record(d, rec.request_bytes, rec.response_bytes);
         if let Some(tx) = &self.sinks.access_log {
             let mut buf = self.access_log.borrow_mut();
-            access_log::append(&mut buf, rec, log_prefix, peer.ip(), http_minor, tls, snap);
+            access_log::append(&mut buf, rec, &durations, log_prefix, peer.ip(), http_minor, tls, snap);
             if buf.len() >= access_log::FLUSH_AT {
                 let full = std::mem::replace(&mut *buf, Vec::with_capacity(access_log::FLUSH_AT + 1024));
                 let _ = tx.try_send(full);
