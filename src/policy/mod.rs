@@ -50,6 +50,8 @@ pub mod runtime;
 pub mod xml;
 
 #[cfg(test)]
+mod testkit;
+#[cfg(test)]
 mod tests;
 
 use std::collections::HashMap;
