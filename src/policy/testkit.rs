@@ -83,7 +83,12 @@ pub fn info(ip: &str) -> RequestInfo<'static> {
         api_path: "orders",
         api_service_url: "http://backend:8080/api",
         api_version: "",
-        operation: Some(OperationInfo { id: "get-order", name: "Get order", method: "GET", url_template: "/items/{id}" }),
+        operation: Some(OperationInfo {
+            id: "get-order",
+            name: "Get order",
+            method: "GET",
+            url_template: "/items/{id}",
+        }),
         product: Some(("starter", "Starter")),
         subscription: Some(SubscriptionInfo {
             id: "sub1",
@@ -197,7 +202,8 @@ pub fn drive(plan: &Plan, req: &FakeReq, ip: &str, backend: &FakeResp, body: Opt
                 }
                 Flow::Forward(_) => {
                     out.forwarded += 1;
-                    ctx.response = Some(ResponseState { backend: Some(backend), body: Some(Arc::from(&backend.body[..])) });
+                    ctx.response =
+                        Some(ResponseState { backend: Some(backend), body: Some(Arc::from(&backend.body[..])) });
                 }
                 Flow::Wait(_) => out.waits += 1,
                 Flow::Error(e) => {

@@ -337,7 +337,10 @@ impl Compiler {
     fn call(&mut self, callee: &Ast, generic: Option<&str>, args: &[Arg], pos: usize) -> R {
         if let AstKind::Member { recv, name, nullc } = &callee.kind {
             if let Some(path) = context_path(recv) {
-                return self.context_call(&path, name, generic, args, pos);
+                let names: Vec<&str> = path.iter().map(|p| p.0).collect();
+                if prop_of(&names).is_none() {
+                    return self.context_call(&path, name, generic, args, pos);
+                }
             }
             if let Some(d) = dotted(callee) {
                 if let Some((f, ty)) = static_of(&d) {
@@ -350,7 +353,7 @@ impl Compiler {
                     return Ok((Expr::Static(f, exprs), ty));
                 }
                 let root = d.split('.').next().unwrap_or("");
-                if !self.locals.iter().any(|l| l.0 == root) {
+                if root != "context" && !self.locals.iter().any(|l| l.0 == root) {
                     return err(pos, format!("{d}() is not supported"));
                 }
             }

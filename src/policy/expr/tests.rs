@@ -5,7 +5,9 @@ use crate::policy::runtime::PolicyContext;
 use crate::policy::testkit::{eval_with, info, FakeReq};
 
 fn req() -> FakeReq {
-    let jwt = make_jwt(&serde_json::json!({"sub": "alice", "aud": ["api://orders", "x"], "roles": ["admin", "reader"], "tid": "t1", "exp": 1700000000}));
+    let jwt = make_jwt(
+        &serde_json::json!({"sub": "alice", "aud": ["api://orders", "x"], "roles": ["admin", "reader"], "tid": "t1", "exp": 1700000000}),
+    );
     FakeReq::new("GET", "/orders/items/42?format=json&q=a%20b")
         .h("Authorization", &format!("Bearer {jwt}"))
         .h("X-Basic", "Basic dXNlcjpwYXNz")
@@ -19,14 +21,18 @@ fn check(rows: &[(&str, &str)]) {
     ctx.matched = vec![("id", "42".into())];
     ctx.set_variable("n", crate::policy::expr::Value::Int(5));
     ctx.set_variable("s", crate::policy::expr::Value::str("hello"));
-    ctx.request_body = Some(std::sync::Arc::from(&br#"{"name":"Bob","age":31,"tags":["a","b"],"nested":{"k":"v"}}"#[..]));
+    ctx.request_body =
+        Some(std::sync::Arc::from(&br#"{"name":"Bob","age":31,"tags":["a","b"],"nested":{"k":"v"}}"#[..]));
     for (src, want) in rows {
         let got = match eval_with(src, &ctx) {
             Ok(v) => v.to_text(),
             Err(e) => format!("ERR {e}"),
         };
         if let Some(prefix) = want.strip_prefix("ERR") {
-            assert!(got.starts_with("ERR") && got.contains(prefix.trim()), "{src}: want error containing {prefix:?}, got {got:?}");
+            assert!(
+                got.starts_with("ERR") && got.contains(prefix.trim()),
+                "{src}: want error containing {prefix:?}, got {got:?}"
+            );
         } else {
             assert_eq!(&got, want, "{src}");
         }

@@ -274,6 +274,13 @@ pub fn no_children(el: &Element, cx: &mut Cx<'_>) {
     }
 }
 
+/// Reports child elements (text is the element's value).
+pub fn no_child_elements(el: &Element, cx: &mut Cx<'_>) {
+    for e in el.elements() {
+        cx.err(e.pos, format!("<{}> takes no child elements, found <{}>", el.name, e.name));
+    }
+}
+
 /// Reports child elements other than `allowed`.
 pub fn only_children(el: &Element, cx: &mut Cx<'_>, allowed: &[&str]) {
     for c in &el.children {

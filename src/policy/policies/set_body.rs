@@ -1,7 +1,7 @@
 //! `<set-body>text or @(…)</set-body>`: replaces the request body (inbound, backend) or the
 //! response body (outbound). Liquid templates are not implemented and are rejected clearly.
 
-use super::{only_children, Attrs, Cx, Outcome, Result};
+use super::{no_child_elements, Attrs, Cx, Outcome, Result};
 use crate::policy::expr::Dyn;
 use crate::policy::runtime::{PolicyContext, Section};
 use crate::policy::xml::Element;
@@ -24,7 +24,7 @@ pub fn compile(el: &Element, cx: &mut Cx<'_>) -> Option<SetBody> {
         cx.err(x.pos, "set-body attribute 'xsi-nil' is not supported yet");
     }
     a.finish(cx);
-    only_children(el, cx, &[]);
+    no_child_elements(el, cx);
     let body = cx.value(&el.text())?;
     Some(SetBody { body })
 }

@@ -1,6 +1,6 @@
 //! `<set-method>POST</set-method>`: the method of the backend request.
 
-use super::{only_children, Attrs, Cx, Failure, Outcome, Result};
+use super::{no_child_elements, Attrs, Cx, Failure, Outcome, Result};
 use crate::policy::expr::Dyn;
 use crate::policy::runtime::PolicyContext;
 use crate::policy::xml::Element;
@@ -16,7 +16,7 @@ fn valid(m: &str) -> bool {
 
 pub fn compile(el: &Element, cx: &mut Cx<'_>) -> Option<SetMethod> {
     Attrs::new(el).finish(cx);
-    only_children(el, cx, &[]);
+    no_child_elements(el, cx);
     let text = el.text();
     let method = cx.value(&text)?;
     if let Some(m) = method.as_lit() {
