@@ -44,6 +44,15 @@ impl<'c, 'a> Eval<'c, 'a> {
         }
     }
 
+    /// Header names: constants were lowercased at load time, so a plain lookup allocates
+    /// nothing but its result.
+    fn header_name<'n>(&mut self, n: &'n Name) -> Result<std::borrow::Cow<'n, str>, EvalError> {
+        match n {
+            Name::Const(s) => Ok(std::borrow::Cow::Borrowed(s)),
+            Name::Dyn(_) => Ok(std::borrow::Cow::Owned(self.name(n)?.to_ascii_lowercase())),
+        }
+    }
+
     fn or_default(&mut self, found: Option<Value>, default: &Option<Box<Expr>>) -> Result<Value, EvalError> {
         match (found, default) {
             (Some(v), _) => Ok(v),
@@ -62,8 +71,7 @@ impl<'c, 'a> Eval<'c, 'a> {
                 None => fail(format!("Object reference not set to an instance of an object ({p:?} of a null object)")),
             },
             Expr::Header { msg, name, default, nullc } => {
-                let n = self.name(name)?;
-                let lower = n.to_ascii_lowercase();
+                let lower = self.header_name(name)?;
                 let found = match msg {
                     Msg::Request => self.ctx.request_header(&lower).map(|v| Value::str(&v)),
                     Msg::Response => {
@@ -76,7 +84,7 @@ impl<'c, 'a> Eval<'c, 'a> {
                 self.or_default(found, default)
             }
             Expr::HeaderContains { msg, name, nullc } => {
-                let n = self.name(name)?.to_ascii_lowercase();
+                let n = self.header_name(name)?;
                 Ok(Value::Bool(match msg {
                     Msg::Request => self.ctx.request_header(&n).is_some(),
                     Msg::Response => {
@@ -88,7 +96,7 @@ impl<'c, 'a> Eval<'c, 'a> {
                 }))
             }
             Expr::HeaderValues { msg, name, nullc } => {
-                let n = self.name(name)?.to_ascii_lowercase();
+                let n = self.header_name(name)?;
                 let v = match msg {
                     Msg::Request => self.ctx.request_header(&n),
                     Msg::Response if self.ctx.response.is_none() && *nullc => return Ok(Value::Null),
