@@ -8,6 +8,7 @@
 //! - [`worker`]: worker threads (one per core), listeners, the I/O driver, housekeeping.
 //! - [`proxy`]: the request path: connection loop, gate (route + key), backend exchange, pool.
 //! - [`http`]: our HTTP/1.1 codec (heads, chunked framing, writers).
+//! - [`policy`]: the policy engine: APIM-style documents compiled into flat plans.
 //! - [`admin`]: `/status` and `/metrics` on the admin port.
 //! - [`control_plane`]: the `ringgate control-plane` server; [`token`]: gateway tokens.
 //! - [`limits`]: rate-limit, quota and concurrency counters (node-wide, Redis-shared).
@@ -26,6 +27,7 @@ pub mod http;
 pub mod limits;
 pub mod logging;
 pub mod node;
+pub mod policy;
 pub mod proxy;
 pub mod settings;
 pub mod snapshot;

@@ -7,7 +7,7 @@ use super::hosts::{validate_hostname, HostMatcher};
 use super::json::Ctx;
 use super::model::Doc;
 use super::named_values::substitute;
-use super::policy_check::{check_policy, PolicyKind};
+use super::policy_check::{compile_policy, PolicyKind};
 use super::route::Router;
 use super::snapshot::*;
 use super::url::parse_backend_url;
@@ -20,6 +20,10 @@ use refs::{compile_subscriptions, unique_ids};
 pub(crate) struct Compiler<'a> {
     pub ctx: &'a mut Ctx,
     pub values: HashMap<String, String>,
+    /// Ids of `backends[]`, for `set-backend-service backend-id` (known before policies).
+    pub backend_ids: Vec<String>,
+    /// Compiled policy documents by JSON path, turned into plans at the end.
+    pub policies: crate::policy::Sources,
 }
 
 impl Compiler<'_> {
@@ -36,11 +40,20 @@ impl Compiler<'_> {
         }
     }
 
-    /// Checks a policy's structure (positions refer to the text as written), then substitutes.
+    /// Compiles a policy document (positions refer to the text as written) and keeps it for
+    /// the plans; returns the text after named-value substitution.
     pub fn policy(&mut self, p: Option<&str>, path: &str, kind: PolicyKind) -> Option<String> {
         let p = p?;
-        for pp in check_policy(p, kind) {
-            self.ctx.problem(format!("{path}:{}:{}", pp.line, pp.column), pp.message);
+        match compile_policy(p, kind, &self.values, Some(&self.backend_ids)) {
+            Ok(doc) => match path.strip_prefix("policyFragments.") {
+                Some(id) if kind == PolicyKind::Fragment => self.policies.add_fragment(id, p, doc),
+                _ => self.policies.add_document(path, p, doc),
+            },
+            Err(problems) => {
+                for pp in problems {
+                    self.ctx.problem(format!("{path}:{}:{}", pp.line, pp.column), pp.message);
+                }
+            }
         }
         Some(self.subst(p, path))
     }
@@ -86,7 +99,12 @@ fn check_pem(c: &Certificate, at: &str, ctx: &mut Ctx) {
 
 /// Compiles the walked document. The result is only handed out when `ctx` has no problems.
 pub(crate) fn compile(doc: Doc, revision_fallback: String, ctx: &mut Ctx) -> Snapshot {
-    let mut c = Compiler { ctx, values: doc.named_values.iter().cloned().collect() };
+    let mut c = Compiler {
+        ctx,
+        values: doc.named_values.iter().cloned().collect(),
+        backend_ids: Vec::new(),
+        policies: crate::policy::Sources::default(),
+    };
 
     unique_ids(c.ctx, "certificates", doc.certificates.iter().map(|x| x.id.as_str()));
     let certificates: Vec<Certificate> = doc
@@ -127,6 +145,7 @@ pub(crate) fn compile(doc: Doc, revision_fallback: String, ctx: &mut Ctx) -> Sna
 
     unique_ids(c.ctx, "backends", doc.backends.iter().map(|x| x.id.as_str()));
     let backend_ids: Vec<String> = doc.backends.iter().map(|b| b.id.clone()).collect();
+    c.backend_ids = backend_ids.clone();
     let mut backends = Vec::new();
     for (i, b) in doc.backends.into_iter().enumerate() {
         let at = format!("backends[{i}]");
@@ -183,6 +202,11 @@ pub(crate) fn compile(doc: Doc, revision_fallback: String, ctx: &mut Ctx) -> Sna
         })
         .collect();
 
+    let (policy_plans, plan_problems) = crate::policy::build_plans(&c.policies, &apis, &products);
+    for p in plan_problems {
+        c.ctx.problem(format!("{}:{}:{}", p.path, p.line, p.column), p.message);
+    }
+
     Snapshot {
         revision: doc.revision.filter(|r| !r.is_empty()).unwrap_or(revision_fallback),
         gateway_id: doc.gateway_id,
@@ -196,6 +220,7 @@ pub(crate) fn compile(doc: Doc, revision_fallback: String, ctx: &mut Ctx) -> Sna
         named_values: NamedValues { map: c.values },
         policy,
         policy_fragments,
+        policy_plans,
         certificates,
         backends,
         caches,

@@ -1,15 +1,14 @@
-//! Structural check of policy documents until the policy engine exists.
+//! The front of the policy compiler, as the configuration compiler sees it.
 //!
-//! Accepted today: `<policies>` with at most one each of `inbound`, `backend`, `outbound`,
-//! `on-error`; inside them only `<base/>`, and in `backend` also `<forward-request/>` with an
-//! optional integer `timeout`. Anything else is reported with its line:column (1-based,
-//! columns in characters) inside the policy string — never skipped silently, because a
+//! Each policy document is compiled by [`crate::policy`] (pre-pass, XML, expressions,
+//! policies) when the configuration is compiled; problems come back with line:column
+//! (1-based, columns in characters) inside the policy *as written*, before named-value
+//! substitution, so positions match what the author sees. Nothing is skipped silently: a
 //! gateway that ignores a security policy is worse than one that refuses the document.
-//! The check runs on the policy as written (before `{{name}}` substitution), so positions
-//! match what the author sees.
 
-use quick_xml::events::{BytesStart, Event};
-use quick_xml::Reader;
+use std::collections::HashMap;
+
+use crate::policy::{check_document, DocKind, Document};
 
 /// What kind of document is checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,175 +27,34 @@ pub struct PolicyProblem {
     pub message: String,
 }
 
-const SECTIONS: [&str; 4] = ["inbound", "backend", "outbound", "on-error"];
-
-/// Converts a byte offset into 1-based line and column (column counted in characters).
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let bytes = text.as_bytes();
-    let offset = offset.min(bytes.len());
-    let before = &bytes[..offset];
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    // Count characters, not bytes: skip UTF-8 continuation bytes.
-    let column = before[line_start..].iter().filter(|&&b| (b & 0xC0) != 0x80).count() + 1;
-    (line, column)
-}
-
-struct Checker<'a> {
-    text: &'a str,
-    problems: Vec<PolicyProblem>,
-}
-
-impl Checker<'_> {
-    fn at(&mut self, offset: u64, message: String) {
-        let (line, column) = line_col(self.text, usize::try_from(offset).unwrap_or(usize::MAX));
-        self.problems.push(PolicyProblem { line, column, message });
+fn kind_of(kind: PolicyKind) -> DocKind {
+    match kind {
+        PolicyKind::Policies => DocKind::Policies,
+        PolicyKind::Fragment => DocKind::Fragment,
     }
 }
 
-/// Checks one policy document; an empty vector means it is accepted.
-pub fn check_policy(text: &str, kind: PolicyKind) -> Vec<PolicyProblem> {
-    let mut c = Checker { text, problems: Vec::new() };
-    let mut reader = Reader::from_str(text);
-    // Element path: names of open elements.
-    let mut stack: Vec<String> = Vec::new();
-    let mut seen_sections: Vec<String> = Vec::new();
-    let mut root_seen = false;
-    loop {
-        let start = reader.buffer_position();
-        let event = match reader.read_event() {
-            Ok(e) => e,
-            Err(e) => {
-                let pos = reader.error_position();
-                c.at(pos, format!("malformed XML: {e}"));
-                return c.problems;
-            }
-        };
-        match event {
-            Event::Eof => break,
-            Event::Start(ref e) | Event::Empty(ref e) => {
-                let empty = matches!(event, Event::Empty(_));
-                let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
-                check_element(&mut c, start, e, &name, &stack, &mut seen_sections, &mut root_seen, kind);
-                if !empty {
-                    stack.push(name);
-                }
-            }
-            Event::End(_) => {
-                stack.pop();
-            }
-            Event::Text(t) => {
-                if t.iter().any(|b| !b.is_ascii_whitespace()) {
-                    c.at(start, "text content is not allowed here".into());
-                }
-            }
-            Event::CData(_) => c.at(start, "CDATA is not allowed here".into()),
-            Event::DocType(_) => c.at(start, "DOCTYPE is not allowed in a policy".into()),
-            Event::Comment(_) | Event::Decl(_) | Event::PI(_) => {}
-        }
-    }
-    if let Some(open) = stack.last() {
-        let end = reader.buffer_position();
-        c.at(end, format!("unexpected end of document: <{open}> is not closed"));
-    }
-    if !root_seen && c.problems.is_empty() {
-        let root = match kind {
-            PolicyKind::Policies => "policies",
-            PolicyKind::Fragment => "fragment",
-        };
-        c.at(0, format!("empty policy document: expected <{root}>"));
-    }
-    c.problems
-}
-
-#[allow(clippy::too_many_arguments)]
-fn check_element(
-    c: &mut Checker<'_>,
-    pos: u64,
-    e: &BytesStart<'_>,
-    name: &str,
-    stack: &[String],
-    seen_sections: &mut Vec<String>,
-    root_seen: &mut bool,
+/// Compiles one document with the document's named values and backend ids.
+pub fn compile_policy(
+    text: &str,
     kind: PolicyKind,
-) {
-    let root = match kind {
-        PolicyKind::Policies => "policies",
-        PolicyKind::Fragment => "fragment",
-    };
-    match stack {
-        [] => {
-            if *root_seen {
-                c.at(pos, "only one root element is allowed".into());
-            } else if name != root {
-                c.at(pos, format!("root element must be <{root}>, found <{name}>"));
-            }
-            *root_seen = true;
-            check_no_attributes(c, pos, e, name);
-        }
-        [_] if kind == PolicyKind::Policies => {
-            if !SECTIONS.contains(&name) {
-                c.at(pos, format!("unknown policy section <{name}> (expected inbound, backend, outbound or on-error)"));
-            } else if seen_sections.iter().any(|s| s == name) {
-                c.at(pos, format!("section <{name}> appears more than once"));
-            } else {
-                seen_sections.push(name.to_string());
-            }
-            check_no_attributes(c, pos, e, name);
-        }
-        [_, section] if kind == PolicyKind::Policies && SECTIONS.contains(&section.as_str()) => match name {
-            "base" => check_no_attributes(c, pos, e, name),
-            "forward-request" if section == "backend" => check_forward_request(c, pos, e),
-            "forward-request" => {
-                c.at(pos, format!("<forward-request> is only allowed in <backend>, not in <{section}>"))
-            }
-            _ => c.at(pos, format!("policy element <{name}> is not supported yet (the policy engine is not built)")),
-        },
-        [.., parent] => {
-            if matches!(parent.as_str(), "base" | "forward-request") {
-                c.at(pos, format!("<{parent}> takes no child elements, found <{name}>"));
-            } else {
-                c.at(pos, format!("policy element <{name}> is not supported yet (the policy engine is not built)"));
-            }
-        }
-    }
+    values: &HashMap<String, String>,
+    backend_ids: Option<&[String]>,
+) -> Result<Document, Vec<PolicyProblem>> {
+    check_document(text, kind_of(kind), values, backend_ids)
+        .map_err(|ps| ps.into_iter().map(|(line, column, message)| PolicyProblem { line, column, message }).collect())
 }
 
-fn check_no_attributes(c: &mut Checker<'_>, pos: u64, e: &BytesStart<'_>, name: &str) {
-    for a in e.attributes() {
-        match a {
-            Ok(a) => {
-                let key = String::from_utf8_lossy(a.key.as_ref()).into_owned();
-                if !key.starts_with("xmlns") {
-                    c.at(pos, format!("attribute '{key}' is not supported on <{name}>"));
-                }
-            }
-            Err(err) => c.at(pos, format!("malformed attribute on <{name}>: {err}")),
-        }
-    }
-}
-
-fn check_forward_request(c: &mut Checker<'_>, pos: u64, e: &BytesStart<'_>) {
-    for a in e.attributes() {
-        match a {
-            Ok(a) if a.key.as_ref() == b"timeout" => {
-                let v = String::from_utf8_lossy(&a.value).into_owned();
-                if v.parse::<u32>().is_err() {
-                    c.at(pos, format!("forward-request timeout must be a whole number of seconds, found '{v}'"));
-                }
-            }
-            Ok(a) => {
-                let key = String::from_utf8_lossy(a.key.as_ref()).into_owned();
-                c.at(pos, format!("attribute '{key}' of <forward-request> is not supported yet"));
-            }
-            Err(err) => c.at(pos, format!("malformed attribute on <forward-request>: {err}")),
-        }
-    }
+/// Checks one policy document on its own (no named values, backends unknown); an empty
+/// vector means it is accepted.
+pub fn check_policy(text: &str, kind: PolicyKind) -> Vec<PolicyProblem> {
+    compile_policy(text, kind, &HashMap::new(), None).err().unwrap_or_default()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::xml::line_col;
 
     fn msgs(text: &str) -> Vec<String> {
         check_policy(text, PolicyKind::Policies)
@@ -212,11 +70,11 @@ mod tests {
     }
 
     #[test]
-    fn unsupported_element_with_position() {
-        let text = "<policies>\n  <inbound>\n    <base />\n    <set-header name=\"x\" />\n  </inbound>\n</policies>";
+    fn unknown_and_unsupported_elements_with_position() {
+        let text = "<policies>\n  <inbound>\n    <base />\n    <rate-limt calls=\"1\"/>\n    <rate-limit calls=\"1\" renewal-period=\"1\"/>\n  </inbound>\n</policies>";
         assert_eq!(
             msgs(text),
-            ["4:5: policy element <set-header> is not supported yet (the policy engine is not built)"]
+            ["4:5: unknown policy element <rate-limt>", "5:5: policy <rate-limit> is not supported yet"]
         );
     }
 
@@ -226,17 +84,16 @@ mod tests {
         assert_eq!(m.len(), 5, "{m:?}");
         assert!(m[0].contains("more than once"));
         assert!(m[1].starts_with("1:31: unknown policy section <rate-limt>"));
-        assert!(m[2].contains("only allowed in <backend>"));
+        assert!(m[2].contains("not allowed in <outbound>"));
         assert!(m[3].contains("timeout"));
-        assert!(m[4].contains("'foo'"));
+        assert!(m[4].contains("unknown attribute 'foo'"));
     }
 
     #[test]
     fn wrong_root_and_text() {
         let m = msgs("<policy>hello</policy>");
-        assert_eq!(m.len(), 2, "{m:?}");
-        assert!(m[0].contains("root element must be <policies>"));
-        assert!(m[1].starts_with("1:9: text content"));
+        assert!(m[0].contains("root element must be <policies>"), "{m:?}");
+        assert!(msgs("<policies>hello</policies>")[0].starts_with("1:11: text content"));
     }
 
     #[test]

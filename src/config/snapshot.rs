@@ -42,6 +42,9 @@ pub struct Snapshot {
     pub policy: Option<String>,
     /// Policy fragments by id (after substitution), sorted by id.
     pub policy_fragments: Vec<(String, String)>,
+    /// Compiled policy plans per (API, operation, product context): what the request path
+    /// executes (see `crate::policy`).
+    pub policy_plans: crate::policy::Plans,
     pub certificates: Vec<Certificate>,
     pub backends: Vec<Backend>,
     pub caches: Vec<Cache>,

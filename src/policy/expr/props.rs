@@ -1,0 +1,89 @@
+//! `context.*` properties. `None` means the object holding the property is null
+//! (no subscription, no product, no response yet, no error…).
+
+use super::program::{CtxProp, UrlPart};
+use super::value::Value;
+use crate::policy::runtime::PolicyContext;
+
+fn url(ctx: &PolicyContext<'_>, part: UrlPart, original: bool) -> Value {
+    let r = ctx.request;
+    let (path, query): (std::borrow::Cow<'_, str>, &str) = if original {
+        (r.path().into(), r.query())
+    } else {
+        match &ctx.request_edits.path_and_query {
+            Some(_) => {
+                let api = ctx.info.api_path;
+                let p = if api.is_empty() { ctx.rest_path().to_string() } else { format!("/{api}{}", ctx.rest_path()) };
+                (p.into(), ctx.query())
+            }
+            None => (r.path().into(), r.query()),
+        }
+    };
+    match part {
+        UrlPart::Scheme => Value::str(r.scheme()),
+        UrlPart::Host => Value::str(r.host()),
+        UrlPart::Port => Value::Int(i64::from(r.port())),
+        UrlPart::Path => Value::str(&path),
+        UrlPart::QueryString => Value::str(&if query.is_empty() { String::new() } else { format!("?{query}") }),
+        UrlPart::Whole => {
+            let default = matches!((r.scheme(), r.port()), ("http", 80) | ("https", 443));
+            let port = if default { String::new() } else { format!(":{}", r.port()) };
+            let q = if query.is_empty() { String::new() } else { format!("?{query}") };
+            Value::str(&format!("{}://{}{port}{path}{q}", r.scheme(), r.host()))
+        }
+    }
+}
+
+pub fn prop(ctx: &PolicyContext<'_>, p: CtxProp) -> Option<Value> {
+    use CtxProp::*;
+    let i = &ctx.info;
+    let s = |x: &str| Some(Value::str(x));
+    let err = ctx.last_error.as_ref();
+    match p {
+        RequestMethod => s(ctx.method()),
+        RequestIp => i.client_ip.map(|ip| Value::str(&ip.to_string())).or(Some(Value::Null)),
+        Url(part) => Some(url(ctx, part, false)),
+        OriginalUrl(part) => Some(url(ctx, part, true)),
+        StatusCode => ctx.response_status().map(|c| Value::Int(i64::from(c))),
+        StatusReason => {
+            let r = ctx.response.as_ref()?;
+            match &ctx.response_edits.status {
+                Some((_, reason)) => s(reason),
+                None => s(r.backend.map(|b| b.reason()).unwrap_or("OK")),
+            }
+        }
+        SubscriptionId => i.subscription.map(|x| Value::str(x.id)),
+        SubscriptionName => i.subscription.map(|x| Value::str(x.name)),
+        SubscriptionKey => i.subscription.map(|x| Value::str(x.key)),
+        SubscriptionPrimaryKey => i.subscription.map(|x| Value::str(x.primary_key)),
+        SubscriptionSecondaryKey => i.subscription.map(|x| Value::str(x.secondary_key)),
+        ProductId => i.product.map(|x| Value::str(x.0)),
+        ProductName => i.product.map(|x| Value::str(x.1)),
+        ApiId => s(i.api_id),
+        ApiName => s(i.api_name),
+        ApiPath => s(i.api_path),
+        ApiServiceUrl => s(i.api_service_url),
+        ApiVersion => s(i.api_version),
+        ApiRevision => s("1"),
+        ApiIsCurrentRevision => Some(Value::Bool(true)),
+        OperationId => i.operation.map(|o| Value::str(o.id)),
+        OperationName => i.operation.map(|o| Value::str(o.name)),
+        OperationMethod => i.operation.map(|o| Value::str(o.method)),
+        OperationUrlTemplate => i.operation.map(|o| Value::str(o.url_template)),
+        UserId => i.user_id.map(Value::str),
+        GatewayId => s(i.gateway_id),
+        Region => s(i.region),
+        ServiceName => s(i.service_name),
+        RequestId => s(i.request_id),
+        Timestamp => s(i.timestamp),
+        ElapsedMilliseconds => Some(Value::Double(ctx.started.elapsed().as_secs_f64() * 1000.0)),
+        ElapsedSeconds => Some(Value::Double(ctx.started.elapsed().as_secs_f64())),
+        LastErrorSource => err.map(|e| Value::str(&e.source)),
+        LastErrorReason => err.map(|e| Value::str(&e.reason)),
+        LastErrorMessage => err.map(|e| Value::str(&e.message)),
+        LastErrorScope => err.map(|e| Value::str(&e.scope)),
+        LastErrorSection => err.map(|e| Value::str(&e.section)),
+        LastErrorPath => err.map(|e| Value::str(&e.path)),
+        LastErrorPolicyId => err.map(|e| Value::str(&e.policy_id)),
+    }
+}

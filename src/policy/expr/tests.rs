@@ -1,0 +1,164 @@
+//! Expression table tests: each row is (source as written, expected text or error marker).
+
+use crate::policy::expr::jwt::make_jwt;
+use crate::policy::runtime::PolicyContext;
+use crate::policy::testkit::{eval_with, info, FakeReq};
+
+fn req() -> FakeReq {
+    let jwt = make_jwt(
+        &serde_json::json!({"sub": "alice", "aud": ["api://orders", "x"], "roles": ["admin", "reader"], "tid": "t1", "exp": 1700000000}),
+    );
+    FakeReq::new("GET", "/orders/items/42?format=json&q=a%20b")
+        .h("Authorization", &format!("Bearer {jwt}"))
+        .h("X-Basic", "Basic dXNlcjpwYXNz")
+        .h("Content-Type", "application/json")
+        .h("X-Num", "17")
+}
+
+fn check(rows: &[(&str, &str)]) {
+    let r = req();
+    let mut ctx = PolicyContext::new(&r, info("10.1.2.3"));
+    ctx.matched = vec![("id", "42".into())];
+    ctx.set_variable("n", crate::policy::expr::Value::Int(5));
+    ctx.set_variable("s", crate::policy::expr::Value::str("hello"));
+    ctx.request_body =
+        Some(std::sync::Arc::from(&br#"{"name":"Bob","age":31,"tags":["a","b"],"nested":{"k":"v"}}"#[..]));
+    for (src, want) in rows {
+        let got = match eval_with(src, &ctx) {
+            Ok(v) => v.to_text(),
+            Err(e) => format!("ERR {e}"),
+        };
+        if let Some(prefix) = want.strip_prefix("ERR") {
+            assert!(
+                got.starts_with("ERR") && got.contains(prefix.trim()),
+                "{src}: want error containing {prefix:?}, got {got:?}"
+            );
+        } else {
+            assert_eq!(&got, want, "{src}");
+        }
+    }
+}
+
+#[test]
+fn literals_and_operators() {
+    check(&[
+        ("@(1 + 2 * 3)", "7"),
+        ("@((1 + 2) * 3 % 4)", "1"),
+        ("@(7 / 2)", "3"),
+        ("@(7.0 / 2)", "3.5"),
+        ("@(\"a\" + 1 + true)", "a1True"),
+        ("@(1 < 2 && 2 <= 2 && 3 > 2 && 3 >= 4 == false)", "True"),
+        ("@(!(1 == 1) || 1 != 2)", "True"),
+        ("@(null ?? \"d\")", "d"),
+        ("@(1 == 1 ? \"y\" : \"n\")", "y"),
+        ("@(@\"c:\\x\"\"q\")", "c:\\x\"q"),
+        ("@(\"tab\\tend\")", "tab\tend"),
+        ("@($\"id={context.Request.MatchedParameters[\"id\"]}, n={1 + 1}\")", "id=42, n=2"),
+        ("@(-5 + 2)", "-3"),
+        ("@(1 / 0)", "ERR division by zero"),
+        ("@(9223372036854775807 + 1)", "ERR overflow"),
+        ("literal text", "literal text"),
+    ]);
+}
+
+#[test]
+fn context_lookups() {
+    check(&[
+        ("@(context.Request.Method)", "GET"),
+        ("@(context.Request.IpAddress)", "10.1.2.3"),
+        ("@(context.Request.Url.Path)", "/orders/items/42"),
+        ("@(context.Request.Url.Host)", "api.contoso.local"),
+        ("@(context.Request.Url.Port)", "443"),
+        ("@(context.Request.Url.QueryString)", "?format=json&q=a%20b"),
+        ("@(context.Request.Url.Query.GetValueOrDefault(\"q\", \"\"))", "a b"),
+        ("@(context.Request.Url.Query.GetValueOrDefault(\"missing\", \"dflt\"))", "dflt"),
+        ("@(context.Request.Headers.GetValueOrDefault(\"x-num\", \"0\"))", "17"),
+        ("@(context.Request.Headers.GetValueOrDefault(\"X-NUM\"))", "17"),
+        ("@(context.Request.Headers.GetValueOrDefault(\"nope\", \"z\"))", "z"),
+        ("@(context.Request.Headers.ContainsKey(\"Content-Type\"))", "True"),
+        ("@(context.Request.Headers[\"x-num\"][0])", "17"),
+        ("@(context.Request.MatchedParameters.GetValueOrDefault(\"nope\", \"d\"))", "d"),
+        ("@(context.Variables[\"n\"])", "5"),
+        ("@(context.Variables.GetValueOrDefault<int>(\"n\", 0) + 1)", "6"),
+        ("@(context.Variables.GetValueOrDefault<string>(\"missing\", \"none\"))", "none"),
+        ("@(context.Variables.ContainsKey(\"s\"))", "True"),
+        ("@(context.Variables[\"missing\"])", "ERR not found"),
+        ("@((string)context.Variables[\"s\"])", "hello"),
+        ("@((int)context.Variables[\"s\"])", "ERR cast"),
+        ("@(context.Subscription.Id + \"/\" + context.Product.Name + \"/\" + context.Api.Name)", "sub1/Starter/Orders"),
+        ("@(context.Operation.UrlTemplate)", "/items/{id}"),
+        ("@(context.User.Id)", "u1"),
+        ("@(context.Deployment.Region)", "dc-west"),
+        ("@(context.RequestId)", "req-1"),
+        ("@(context.LastError?.Reason ?? \"none\")", "none"),
+        ("@(context.LastError.Reason)", "ERR Object reference"),
+        ("@(context.Response?.StatusCode)", ""),
+        ("@(context.Response.StatusCode)", "ERR Object reference"),
+    ]);
+}
+
+#[test]
+fn string_methods_and_statics() {
+    check(&[
+        ("@(\"  Hello \".Trim().ToLower())", "hello"),
+        ("@(\"abc\".ToUpper().Length)", "3"),
+        ("@(\"abcdef\".Substring(2, 3))", "cde"),
+        ("@(\"abcdef\".Substring(4))", "ef"),
+        ("@(\"abc\".Substring(5))", "ERR outside"),
+        ("@(\"a-b-c\".Replace(\"-\", \"+\"))", "a+b+c"),
+        ("@(\"a,b,,c\".Split(',')[3])", "c"),
+        ("@(\"a,b,,c\".Split(new char[] {','}))", "ERR new"),
+        ("@(\"a b\".Split(' ').Length)", "2"),
+        ("@(\"Bearer xyz\".Split(' ').Last())", "xyz"),
+        ("@(\"hello\".IndexOf(\"l\"))", "2"),
+        ("@(\"Hello\".StartsWith(\"he\", StringComparison.OrdinalIgnoreCase))", "True"),
+        ("@(\"Hello\".EndsWith(\"lo\") && \"Hello\".Contains(\"ell\"))", "True"),
+        ("@(string.IsNullOrEmpty(context.Request.Headers.GetValueOrDefault(\"nope\")))", "True"),
+        ("@(String.Concat(\"a\", 1, \"b\"))", "a1b"),
+        ("@(String.Format(\"{0}-{1}\", \"x\", 2))", "x-2"),
+        ("@(int.Parse(\"41\") + 1)", "42"),
+        ("@(int.Parse(\"x\"))", "ERR format"),
+        ("@(Convert.ToBase64String(Encoding.UTF8.GetBytes(\"user:pass\")))", "dXNlcjpwYXNz"),
+        ("@(Encoding.UTF8.GetString(Convert.FromBase64String(\"aGk=\")))", "hi"),
+        ("@(42.ToString() + \"!\")", "42!"),
+        ("@(System.IO.File.ReadAllText(\"/etc/passwd\"))", "ERR not supported"),
+        ("@(Environment.GetEnvironmentVariable(\"HOME\"))", "ERR not supported"),
+    ]);
+}
+
+#[test]
+fn jwt_basic_json_and_blocks() {
+    check(&[
+        ("@(context.Request.Headers.GetValueOrDefault(\"Authorization\",\"\").AsJwt()?.Subject)", "alice"),
+        ("@(context.Request.Headers.GetValueOrDefault(\"Authorization\",\"\").AsJwt()?.Claims.GetValueOrDefault(\"roles\", \"\"))", "admin,reader"),
+        ("@(context.Request.Headers.GetValueOrDefault(\"Authorization\",\"\").AsJwt().Audiences.Contains(\"api://orders\"))", "True"),
+        ("@(context.Request.Headers.GetValueOrDefault(\"Authorization\",\"\").AsJwt().ExpirationTime)", "1700000000"),
+        ("@(context.Request.Headers.GetValueOrDefault(\"nope\",\"\").AsJwt()?.Subject ?? \"anon\")", "anon"),
+        ("@(\"garbage\".TryParseJwt())", "False"),
+        ("@(context.Request.Headers.GetValueOrDefault(\"X-Basic\",\"\").AsBasic().UserId)", "user"),
+        ("@(context.Request.Headers.GetValueOrDefault(\"X-Basic\",\"\").AsBasic().Password)", "pass"),
+        ("@(context.Request.Body.As<JObject>(preserveContent: true)[\"name\"])", "Bob"),
+        ("@(context.Request.Body.As<JObject>(preserveContent: true).Value<int>(\"age\") + 1)", "32"),
+        ("@((string)context.Request.Body.As<JObject>(true)[\"nested\"][\"k\"])", "v"),
+        ("@(context.Request.Body.As<string>(preserveContent: true).Length > 10)", "True"),
+        ("@{ var a = 2; int b = 3; if (a < b) { a = a * 10; } else { a = 0; } return a + b; }", "23"),
+        ("@{ string s = context.Request.Method; if (s == \"POST\") return \"w\"; else if (s == \"GET\") { return \"r\"; } return \"?\"; }", "r"),
+        ("@{ var x = 1; }", "ERR return"),
+        ("@{ while (true) { } return 1; }", "ERR while"),
+        ("@{ var x = 1; x = \"s\"; return x; }", "ERR cannot assign"),
+    ]);
+}
+
+#[test]
+fn compile_time_rejections() {
+    check(&[
+        ("@(\"a\" < 1)", "ERR numbers needed"),
+        ("@(\"a\".Foo())", "ERR not supported"),
+        ("@(context.Request.Nope)", "ERR context.Request.Nope is not supported"),
+        ("@(x => x)", "ERR lambda"),
+        ("@(new JObject())", "ERR new"),
+        ("@(1 +)", "ERR expected an expression"),
+        ("@(typeof(string))", "ERR typeof"),
+        ("@(context.Request.Body.As<XElement>())", "ERR not supported"),
+    ]);
+}

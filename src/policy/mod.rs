@@ -1,0 +1,190 @@
+//! The policy engine: APIM-style policy documents compiled into flat plans at load time and
+//! executed per request.
+//!
+//! # Loading (control thread, once per configuration document)
+//!
+//! 1. [`xml`]: named values are substituted, an expression-aware pre-pass turns APIM's raw
+//!    form (`condition="@(a == "x" && b < 1)"`) into well-formed XML while keeping a byte
+//!    offset map, and quick-xml builds a positioned element tree. Every problem is reported
+//!    at line:column of the text *as written*.
+//! 2. [`document`]: each element becomes a typed statement; each policy's file in
+//!    [`policies`] compiles its attributes and expressions ([`expr`]: C# subset → typed enum
+//!    tree). Unknown elements and attributes, sections a policy may not appear in, and
+//!    expressions outside the subset reject the document.
+//! 3. [`plan`]: fragments are inlined (with cycle detection), scopes are merged per section
+//!    through `<base/>` (global → product → API → operation) and flattened into [`Plan`]s:
+//!    one per (API, operation) plus one per product with a policy document. The request
+//!    path walks these step lists; it never sees XML.
+//!
+//! # Runtime model (worker, per request)
+//!
+//! The proxy builds a [`PolicyContext`] over its own buffers: a [`RequestView`] (method,
+//! path, query, headers by borrowing the parsed head), a [`RequestInfo`] (API, operation,
+//! product, subscription borrowed from the snapshot), the matched template parameters
+//! ([`Plans::matched_parameters`]) and, only when [`Plan::needs_request_body`] says so, the
+//! buffered body. Then, for each section in order:
+//!
+//! ```text
+//! let plan = snapshot.doc.policy_plans.get(api, op, product);
+//! if plan.is_passthrough() { /* skip the engine, use plan.forward() */ }
+//! let mut run = Run::new(plan, Section::Inbound, &ctx);
+//! loop { match run.next(plan, &mut ctx) {
+//!     Flow::Done => break,                       // next section (backend, outbound)
+//!     Flow::Respond(r) => return send(r),        // return-response, mock, preflight
+//!     Flow::Forward(opts) => { call backend with ctx.request_edits; ctx.response = … }
+//!     Flow::Wait(d) => sleep(d),                 // retry interval
+//!     Flow::Error(e) => { ctx.last_error = Some(e); run on-error the same way;
+//!                         if it ends with Done: send(ctx.error_response(&e)) }
+//! }}
+//! ```
+//!
+//! Policies never touch the connection: header, method, URL, backend and body changes are
+//! [`RequestEdits`] / [`ResponseEdits`] that the proxy applies while writing heads, so the
+//! pass-through path stays zero-copy.
+
+pub mod document;
+pub mod expr;
+pub mod plan;
+pub mod policies;
+pub mod runtime;
+pub mod xml;
+
+#[cfg(test)]
+mod testkit;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+
+pub use document::{compile_document, DocKind, Document};
+pub use plan::{Plan, Plans, Scope};
+pub use policies::forward_request::ForwardRequest;
+pub use runtime::{
+    BackendTarget, Flow, HeaderEdits, LastError, OperationInfo, PolicyContext, RequestEdits, RequestInfo, RequestView,
+    Response, ResponseEdits, ResponseState, ResponseView, Run, Section, SubscriptionInfo,
+};
+
+use crate::config::{Api, Product};
+use plan::fragments::Fragments;
+use plan::merge::{default_backend, merge};
+use plan::{flatten::flatten, template_params, OpPlans};
+
+/// A problem in one policy document: JSON path of the document, 1-based line and column.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DocProblem {
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+/// Compiled documents collected while the configuration is compiled, keyed by JSON path
+/// (`policy`, `apis[2].policy`, `apis[2].operations[0].policy`, `products[1].policy`).
+#[derive(Clone, Debug, Default)]
+pub struct Sources {
+    docs: HashMap<String, (String, Document)>,
+    fragments: HashMap<String, (String, Vec<document::Stmt>)>,
+}
+
+impl Sources {
+    /// Records a compiled scope document (`text` as written, for positions).
+    pub fn add_document(&mut self, path: &str, text: &str, doc: Document) {
+        self.docs.insert(path.to_string(), (text.to_string(), doc));
+    }
+
+    pub fn add_fragment(&mut self, id: &str, text: &str, doc: Document) {
+        self.fragments.insert(id.to_string(), (text.to_string(), doc.fragment));
+    }
+
+    fn problem(&self, path: &str, offset: usize, message: String) -> DocProblem {
+        let text = match path.strip_prefix("policyFragments.") {
+            Some(id) => self.fragments.get(id).map(|f| f.0.as_str()),
+            None => self.docs.get(path).map(|d| d.0.as_str()),
+        };
+        let (line, column) = xml::line_col(text.unwrap_or(""), offset);
+        DocProblem { path: path.to_string(), line, column, message }
+    }
+}
+
+fn plan_of(levels: &[(Scope, Option<&Document>)], default: &[document::Stmt], options_op: bool) -> Plan {
+    let sections = Section::ALL.map(|s| flatten(&merge(levels, s, default)));
+    Plan::new(sections, options_op)
+}
+
+/// Resolves fragments, merges scopes and builds every plan. Problems (fragment cycles,
+/// unknown fragments, fragments in the wrong section) come back with positions.
+pub fn build_plans(src: &Sources, apis: &[Api], products: &[Product]) -> (Plans, Vec<DocProblem>) {
+    let raw: HashMap<String, Vec<document::Stmt>> =
+        src.fragments.iter().map(|(k, v)| (k.clone(), v.1.clone())).collect();
+    let mut frags = Fragments::new(&raw);
+    let mut resolved: HashMap<&str, Document> = HashMap::new();
+    let mut paths: Vec<&String> = src.docs.keys().collect();
+    paths.sort();
+    for path in paths {
+        let Some((_, doc)) = src.docs.get(path) else { continue };
+        let mut d = Document::default();
+        for s in Section::ALL {
+            d.sections[s.index()] = doc.sections[s.index()].clone().map(|stmts| frags.apply(stmts, path, s));
+        }
+        resolved.insert(path.as_str(), d);
+    }
+    let default = default_backend();
+    let global = resolved.get("policy");
+    let mut plans =
+        Plans { global: plan_of(&[(Scope::Global, global)], &default, false), apis: Vec::with_capacity(apis.len()) };
+    for (i, api) in apis.iter().enumerate() {
+        let api_doc = resolved.get(format!("apis[{i}].policy").as_str());
+        let api_idx = u32::try_from(i).unwrap_or(u32::MAX);
+        let prods: Vec<(u32, &Document)> = products
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.published && p.contains(api_idx))
+            .filter_map(|(j, _)| {
+                Some((u32::try_from(j).ok()?, resolved.get(format!("products[{j}].policy").as_str())?))
+            })
+            .collect();
+        let mut ops = Vec::new();
+        let op_count = api.operations.len().max(1);
+        for j in 0..op_count {
+            let op = api.operations.get(j);
+            let op_doc = op.and_then(|_| resolved.get(format!("apis[{i}].operations[{j}].policy").as_str()));
+            let options_op = op.is_some_and(|o| o.method.as_deref() == Some("OPTIONS"));
+            let params = op.map(|o| template_params(&o.url_template)).unwrap_or_default();
+            let mut levels = vec![(Scope::Global, global), (Scope::Api, api_doc)];
+            if op.is_some() {
+                levels.push((Scope::Operation, op_doc));
+            }
+            let plain =
+                (api_doc.is_some() || op_doc.is_some() || options_op).then(|| plan_of(&levels, &default, options_op));
+            let by_product = prods
+                .iter()
+                .map(|(pj, pdoc)| {
+                    let mut lv = levels.clone();
+                    lv.insert(1, (Scope::Product, Some(*pdoc)));
+                    (*pj, plan_of(&lv, &default, options_op))
+                })
+                .collect();
+            ops.push(OpPlans { params, plain, by_product });
+        }
+        plans.apis.push(ops);
+    }
+    let problems = frags.problems.iter().map(|(p, off, m)| src.problem(p, *off, m.clone())).collect();
+    (plans, problems)
+}
+
+/// Compiles one document's text into problems with line:column (empty when accepted).
+pub fn check_document(
+    text: &str,
+    kind: DocKind,
+    values: &HashMap<String, String>,
+    backend_ids: Option<&[String]>,
+) -> Result<Document, Vec<(usize, usize, String)>> {
+    compile_document(text, kind, values, backend_ids).map_err(|ps| {
+        ps.into_iter()
+            .map(|(off, m)| {
+                let (l, c) = xml::line_col(text, off);
+                (l, c, m)
+            })
+            .collect()
+    })
+}
