@@ -1,0 +1,49 @@
+//! The policy engine compiles every document, but until the proxy executes policies a document
+//! that needs more than `forward-request` is refused whole, never served with its policies skipped.
+
+mod common;
+
+use common::gateway::run_cli;
+use common::{wait_until, Backend, Gateway};
+use std::time::Duration;
+
+fn doc(rev: &str, backend: &Backend, policy: Option<&str>) -> String {
+    let policy =
+        policy.map(|p| format!(r#","policy":{}"#, serde_json::to_string(p).expect("json"))).unwrap_or_default();
+    format!(
+        r#"{{"revision":"{rev}","apis":[{{"id":"a","path":"a","serviceUrl":"{}","subscriptionRequired":false{policy}}}]}}"#,
+        backend.url()
+    )
+}
+
+#[test]
+fn policies_the_proxy_cannot_run_are_refused_not_skipped() {
+    let backend = Backend::normal();
+    let gw = Gateway::start(&doc("r1", &backend, None), &[]);
+    let ip_filter = r#"<policies><inbound><base/><ip-filter action="forbid"><address>127.0.0.1</address></ip-filter></inbound><backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>"#;
+    gw.write_config(&doc("r2", &backend, Some(ip_filter)));
+    let status = wait_until("the refusal in /status", Duration::from_secs(10), || {
+        let s = gw.status();
+        s["lastError"].as_str().is_some_and(|e| e.contains("refused rather than skipped")).then_some(s)
+    });
+    assert_eq!(status["revision"], "r1", "the running configuration stays");
+    assert_eq!(gw.get("/a/x", &[]).status, 200, "no ip-filter was half-applied");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("p.json");
+    std::fs::write(&file, doc("r2", &backend, Some(ip_filter))).expect("write");
+    let (code, out, _) = run_cli(&["validate", file.to_str().expect("path")]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("apis[0] (a)"), "{out}");
+    // A timeout on forward-request is honoured, so it loads.
+    let forward = r#"<policies><inbound><base/></inbound><backend><forward-request timeout="5"/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>"#;
+    std::fs::write(&file, doc("r3", &backend, Some(forward))).expect("write");
+    let (code, out, _) = run_cli(&["validate", file.to_str().expect("path")]);
+    assert_eq!(code, 0, "{out}");
+    // A misspelt element is named with its position.
+    std::fs::write(&file, doc("r4", &backend, Some("<policies><inbound><rate-limt/></inbound></policies>")))
+        .expect("write");
+    let (code, out, _) = run_cli(&["validate", file.to_str().expect("path")]);
+    assert_eq!(code, 1);
+    assert!(out.contains("apis[0].policy:1:") && out.contains("rate-limt"), "{out}");
+}
