@@ -112,16 +112,21 @@ fn forward_timeout(policy: &str) -> Option<Duration> {
     }
 }
 
-/// Plans the proxy cannot honour yet. The policy engine compiles every document (and the loader
-/// checks it all), but the request path only runs `forward-request` (with its `timeout`) so far:
-/// a document that asks for more is refused whole rather than served with its policies skipped.
+/// Plans the proxy cannot honour yet: the request path runs every policy the engine compiles,
+/// except `forward-request follow-redirects="true"`. Such a document is refused whole rather
+/// than served with a policy ignored.
 pub fn unexecuted_policies(doc: &config::Snapshot) -> Vec<String> {
+    use crate::policy::plan::StepKind;
+    use crate::policy::policies::Op;
     let honoured = |plan: &crate::policy::Plan| {
-        plan.is_passthrough() && plan.forward().is_none_or(|f| !f.follow_redirects && !f.fail_on_error_status_code)
+        crate::policy::Section::ALL.iter().all(|s| {
+            plan.steps(*s)
+                .iter()
+                .all(|step| !matches!(&step.kind, StepKind::Op(Op::ForwardRequest(f)) if f.follow_redirects))
+        })
     };
     let mut out = Vec::new();
-    let why = "its policies are compiled, but the proxy does not execute policies other than \
-               forward-request yet; refused rather than skipped";
+    let why = "forward-request follow-redirects=\"true\" is not supported yet; refused rather than ignored";
     if !honoured(&doc.policy_plans.global) {
         out.push(format!("policy: {why}"));
     }

@@ -202,8 +202,10 @@ pub fn drive(plan: &Plan, req: &FakeReq, ip: &str, backend: &FakeResp, body: Opt
                 }
                 Flow::Forward(_) => {
                     out.forwarded += 1;
-                    ctx.response =
-                        Some(ResponseState { backend: Some(backend), body: Some(Arc::from(&backend.body[..])) });
+                    ctx.response = Some(ResponseState {
+                        backend: Some(Box::new(backend)),
+                        body: Some(Arc::from(&backend.body[..])),
+                    });
                 }
                 Flow::Wait(_) => out.waits += 1,
                 Flow::Error(e) => {
