@@ -408,3 +408,77 @@ fn raw_form_documents_load_and_run() {
     assert_eq!(one(&echo(&gw.get("/raw/echo", &[("X-A", "1")])), "x-raw").as_deref(), Some("yes"));
     assert!(one(&echo(&gw.get("/raw/echo", &[])), "x-raw").is_none());
 }
+
+#[test]
+fn forward_request_follows_redirects_when_asked() {
+    let b = Backend::normal();
+    let other = Backend::normal();
+    let follow = r#"<policies><inbound /><backend><forward-request follow-redirects="true" /></backend></policies>"#;
+    let gw = Gateway::start(
+        &doc(
+            &b,
+            None,
+            vec![
+                api("fr", follow),
+                api("nofr", "<policies><inbound /><backend><forward-request /></backend></policies>"),
+            ],
+            json!({}),
+        ),
+        &[],
+    );
+
+    let e = echo(&gw.get("/fr/redirect/302?to=/landed", &[]));
+    assert_eq!(e["path"], "/landed");
+    // absolute, to another server; a POST after 303 becomes a body-less GET
+    let to = format!("{}/elsewhere?x=1", other.url());
+    let mut c = Conn::connect(gw.http_addr());
+    let r = c.request("POST", &format!("/fr/redirect/303?to={to}"), &[], b"data");
+    let e = echo(&r);
+    assert_eq!(e["method"], "GET");
+    assert_eq!(e["path"], "/elsewhere?x=1");
+    assert_eq!(e["bodyLength"], 0);
+    assert_eq!(other.requests(), 1);
+    // a redirect loop ends with the last redirect answer, not a hang
+    let r = gw.get("/fr/redirect/307?to=self", &[]);
+    assert_eq!(r.status, 307, "{r:?}");
+    // without the attribute the redirect goes back to the client
+    let r = gw.get("/nofr/redirect/302?to=/landed", &[]);
+    assert_eq!(r.status, 302);
+    assert_eq!(r.header("location"), Some("/landed"));
+}
+
+#[test]
+fn policy_examples_load_and_run() {
+    let b = Backend::normal();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/policies");
+    let mut apis = Vec::new();
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("examples/policies")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".xml"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 5, "{names:?}");
+    for n in &names {
+        let text = std::fs::read_to_string(dir.join(n)).expect("read example");
+        let id = n.trim_end_matches(".xml");
+        apis.push(json!({"id": id, "path": id, "policy": text,
+            "operations": [{"id": "get", "method": "GET", "urlTemplate": "/orders/{id}"}]}));
+    }
+    let mut err_api = apis.iter().find(|a| a["id"] == "error-shaping").expect("error-shaping").clone();
+    err_api["id"] = json!("down");
+    err_api["path"] = json!("down");
+    err_api["serviceUrl"] = json!(format!("http://127.0.0.1:{}", closed_port()));
+    apis.push(err_api);
+    let gw = Gateway::start(&doc(&b, None, apis, json!({})), &[]);
+
+    let r = gw.get("/mock/orders/42", &[]);
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.json()["mock"], true);
+    let r = gw.get("/down/orders/42", &[]);
+    assert_eq!(r.status, 502, "{r:?}");
+    assert_eq!(r.header("content-type"), Some("application/problem+json"));
+    assert_eq!(r.json()["title"], "BackendConnectionFailure");
+    let e = echo(&gw.get("/key-and-stamp/orders/1", &[]));
+    assert_eq!(one(&e, "x-caller-subscription").as_deref(), Some("anonymous"));
+}

@@ -159,7 +159,8 @@ async fn handle<S: AsyncReadRent + AsyncWriteRent>(
     let keep = match decision {
         Decision::Forward(route) => {
             let plan = snap.doc.policy_plans.get(route.api, route.operation, route.product);
-            if plan.is_passthrough() {
+            let simple = plan.forward().is_none_or(|f| !f.follow_redirects && !f.fail_on_error_status_code);
+            if plan.is_passthrough() && simple {
                 let timeout = plan.forward().filter(|f| f.timeout_set).map_or(snap.forward_timeout, |f| f.timeout);
                 super::exchange::forward(worker, client, head, &snap, route, timeout, rec).await
             } else {

@@ -174,7 +174,28 @@ pub async fn run<S: AsyncReadRent + AsyncWriteRent>(
                 let read_response = plan.needs_response_body();
                 let call =
                     Call { snap, api_url: api.service_url.as_ref(), opts, timeout, cap, req: &req, read_response };
-                match call_backend(w, client, head, &head_bytes, &call, &mut body, &ctx, &route, rec).await {
+                let saved = opts.follow_redirects.then(|| ctx.request_edits.clone());
+                let mut hops = 0;
+                let result = loop {
+                    let r = call_backend(w, client, head, &head_bytes, &call, &mut body, &ctx, &route, rec).await;
+                    let next = match &r {
+                        Ok(a) if opts.follow_redirects && hops < MAX_REDIRECTS => redirect(a, &ctx, &body),
+                        _ => None,
+                    };
+                    let Some((target, pq, method)) = next else { break r };
+                    hops += 1;
+                    drop(r);
+                    ctx.request_edits.backend = Some(BackendTarget::Url(target));
+                    ctx.request_edits.path_and_query = Some(pq);
+                    if let Some(m) = method {
+                        ctx.request_edits.method = Some(m.into());
+                        ctx.request_edits.body = Some(Vec::new());
+                    }
+                };
+                if let Some(edits) = saved {
+                    ctx.request_edits = edits;
+                }
+                match result {
                     Ok(a) => {
                         let status = a.head.status;
                         rec.backend_status = Some(status);
@@ -280,6 +301,41 @@ fn kept_headers(view: &BackendHead, edits: &crate::policy::ResponseEdits) -> Vec
         .filter(|(n, _)| !edits.headers.removed.iter().any(|r| n.eq_ignore_ascii_case(r.as_bytes())))
         .map(|(n, v)| (String::from_utf8_lossy(n).into_owned(), String::from_utf8_lossy(v).into_owned()))
         .collect()
+}
+
+/// Redirects followed per `forward-request follow-redirects="true"` call.
+const MAX_REDIRECTS: u32 = 10;
+
+/// Where a redirect answer sends the request next: target, path and query, and the method
+/// change (303, and 301/302 after a non-GET, become a body-less GET). `None` when the answer is
+/// not a redirect to follow, or a 307/308 would need a body that was streamed already.
+fn redirect(
+    a: &Answer<'_>,
+    ctx: &PolicyContext<'_>,
+    body: &ReqBody,
+) -> Option<(BackendUrl, String, Option<&'static str>)> {
+    let status = a.head.status;
+    if !matches!(status, 301 | 302 | 303 | 307 | 308) {
+        return None;
+    }
+    let view = BackendHead { head: a.head.clone(), bytes: a.ubuf[..a.head.len].to_vec() };
+    let loc = std::str::from_utf8(view.header("location")?).ok()?.trim();
+    let (target, pq) = if loc.starts_with('/') && !loc.starts_with("//") {
+        (BackendUrl { base_path: String::new(), ..a.target.as_ref().clone() }, loc.to_string())
+    } else {
+        let after = loc.find("://")? + 3;
+        let end = loc[after..].find(['/', '?']).map_or(loc.len(), |i| after + i);
+        let mut url = crate::config::parse_backend_url(&loc[..end]).ok()?;
+        url.base_path.clear();
+        let rest = &loc[end..];
+        (url, if rest.starts_with('/') { rest.to_string() } else { format!("/{rest}") })
+    };
+    let method = ctx.method();
+    let to_get = status == 303 || (matches!(status, 301 | 302) && !matches!(method, "GET" | "HEAD"));
+    if !to_get && matches!(body, ReqBody::Sent) {
+        return None;
+    }
+    Some((target, pq, to_get.then_some(if method == "HEAD" { "HEAD" } else { "GET" })))
 }
 
 /// The plan reads or may re-send the request body.
