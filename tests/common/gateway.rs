@@ -228,6 +228,15 @@ impl Gateway {
     pub fn admin_addr(&self) -> SocketAddr {
         self.admin
     }
+    /// The HTTPS port, from the `listening` log line.
+    pub fn https_addr(&self) -> SocketAddr {
+        self.logs()
+            .iter()
+            .filter_map(|l| json_line(l))
+            .find(|v| v["fields"]["message"] == "listening")
+            .and_then(|v| v["fields"]["https"].as_str()?.parse().ok())
+            .expect("an https address in the listening line")
+    }
     pub fn pid(&self) -> u32 {
         self.proc.pid()
     }
