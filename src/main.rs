@@ -143,7 +143,15 @@ fn validate(file: &str) -> ExitCode {
             for w in &loaded.warnings {
                 println!("warning: {}: {}", w.path, w.message);
             }
-            println!("{file}: valid (revision {})", loaded.snapshot.revision);
+            let revision = loaded.snapshot.revision.clone();
+            let built = ringgate::snapshot::Builder::with_defaults()
+                .map_err(|e| e.to_string())
+                .and_then(|b| b.build(loaded.snapshot, 0).map(drop).map_err(|e| e.to_string()));
+            if let Err(e) = built {
+                println!("{e}");
+                return ExitCode::from(1);
+            }
+            println!("{file}: valid (revision {revision})");
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -12,8 +12,9 @@ pub struct Snapshot {
     /// Counter assigned by the control thread; workers acknowledge it.
     pub generation: u64,
     pub doc: config::Snapshot,
-    /// Backend TLS: the platform's web roots plus the document's trusted (`isTrusted`) CAs.
-    pub client_tls: Arc<rustls::ClientConfig>,
+    /// Backend TLS: the default (the platform's web roots plus the document's trusted CAs),
+    /// per backend (`backends[].tls`) and per client certificate (`authentication-certificate`).
+    pub backend_tls: crate::tls::client::BackendTls,
     /// How long to wait for a backend's response head (APIM's forward-request `timeout`).
     pub forward_timeout: Duration,
     /// Client-facing TLS (certificates by SNI); `None` when the document has no certificate.
@@ -43,11 +44,21 @@ impl Builder {
         })
     }
 
+    /// With default settings (for `ringgate validate`: certificates and TLS checked as at run time).
+    pub fn with_defaults() -> Result<Builder, crate::tls::TlsSetupError> {
+        Ok(Builder {
+            server_tls: crate::tls::ServerTls::new(None)?,
+            client_provider: Arc::new(rustls::crypto::ring::default_provider()),
+            default_timeout: Duration::from_secs(300),
+        })
+    }
+
     pub fn build(&self, doc: config::Snapshot, generation: u64) -> Result<Snapshot, BuildError> {
-        let client_tls = Arc::new(client_tls_config(&doc, &self.client_provider)?);
+        let backend_tls = crate::tls::client::BackendTls::build(&doc, &self.client_provider)?;
+        check_client_certificates(&doc, &backend_tls)?;
         let server_tls = self.server_tls.config_for(&doc).map_err(|e| BuildError::Tls(e.to_string()))?;
         let forward_timeout = doc.policy.as_deref().and_then(forward_timeout).unwrap_or(self.default_timeout);
-        Ok(Snapshot { generation, doc, client_tls, forward_timeout, server_tls })
+        Ok(Snapshot { generation, doc, backend_tls, forward_timeout, server_tls })
     }
 }
 
@@ -57,6 +68,8 @@ pub enum BuildError {
     Certificate { index: usize, id: String, message: String },
     #[error("TLS configuration: {0}")]
     Tls(String),
+    #[error("{0}")]
+    BackendTls(#[from] crate::tls::client::ClientTlsError),
 }
 
 impl Snapshot {
@@ -65,25 +78,34 @@ impl Snapshot {
     }
 }
 
-fn client_tls_config(
+/// Every `authentication-certificate` names a certificate the gateway can present.
+fn check_client_certificates(
     doc: &config::Snapshot,
-    provider: &Arc<rustls::crypto::CryptoProvider>,
-) -> Result<rustls::ClientConfig, BuildError> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    for (index, cert) in doc.certificates.iter().enumerate().filter(|(_, c)| c.is_trusted) {
-        let bad = |message: String| BuildError::Certificate { index, id: cert.id.clone(), message };
-        for der in rustls_pemfile::certs(&mut cert.pem.as_bytes()) {
-            let der = der.map_err(|e| bad(format!("invalid PEM: {e}")))?;
-            roots.add(der).map_err(|e| bad(format!("not a usable CA certificate: {e}")))?;
+    tls: &crate::tls::client::BackendTls,
+) -> Result<(), crate::tls::client::ClientTlsError> {
+    use crate::policy::plan::StepKind;
+    use crate::policy::policies::Op;
+    let plans = &doc.policy_plans;
+    let all = std::iter::once(&plans.global)
+        .chain(plans.apis.iter().flatten().flat_map(|o| o.plain.iter().chain(o.by_product.iter().map(|(_, p)| p))));
+    for plan in all {
+        for s in crate::policy::Section::ALL {
+            for step in plan.steps(s) {
+                if let StepKind::Op(Op::AuthenticationCertificate(c)) = &step.kind {
+                    if !tls.certificates.contains_key(&*c.certificate_id) {
+                        return Err(crate::tls::client::ClientTlsError {
+                            path: format!("{} policy, {}", step.meta.scope.name(), step.meta.path),
+                            message: format!(
+                                "authentication-certificate: certificate '{}' is not in `certificates` with a key",
+                                c.certificate_id
+                            ),
+                        });
+                    }
+                }
+            }
         }
     }
-    let config = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| BuildError::Tls(e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(config)
+    Ok(())
 }
 
 /// The `timeout` (seconds) of the global policy's `<forward-request>`, APIM's backend timeout.

@@ -10,43 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::gateway::{metric_value, run_cli};
+use common::tls::{Ca, Leaf};
 use common::*;
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
 use rustls::pki_types::{CertificateDer, ServerName};
-
-struct Ca {
-    cert: rcgen::Certificate,
-    key: KeyPair,
-}
-
-struct Leaf {
-    /// Leaf then CA, as the document's `pem` wants it.
-    chain_pem: String,
-    key_pem: String,
-    der: Vec<u8>,
-}
-
-fn ca() -> Ca {
-    let mut p = CertificateParams::new(Vec::<String>::new()).expect("params");
-    p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    p.distinguished_name.push(DnType::CommonName, "ringgate tls test CA");
-    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::DigitalSignature];
-    let key = KeyPair::generate().expect("key");
-    let cert = p.self_signed(&key).expect("ca");
-    Ca { cert, key }
-}
-
-fn leaf(ca: &Ca, name: &str) -> Leaf {
-    let mut p = CertificateParams::new(vec![name.to_string()]).expect("params");
-    p.distinguished_name.push(DnType::CommonName, name);
-    let key = KeyPair::generate().expect("key");
-    let cert = p.signed_by(&key, &ca.cert, &ca.key).expect("leaf");
-    Leaf {
-        chain_pem: format!("{}{}", cert.pem(), ca.cert.pem()),
-        key_pem: key.serialize_pem(),
-        der: cert.der().to_vec(),
-    }
-}
 
 fn config(b: &Backend, exact: &Leaf, wild: &Leaf) -> String {
     serde_json::json!({
@@ -72,7 +38,7 @@ fn client_config(
     provider: Arc<rustls::crypto::CryptoProvider>,
 ) -> Arc<rustls::ClientConfig> {
     let mut roots = rustls::RootCertStore::empty();
-    roots.add(CertificateDer::from(ca.cert.der().to_vec())).expect("root");
+    roots.add(CertificateDer::from(ca.der())).expect("root");
     let cfg = rustls::ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(versions)
         .expect("versions")
@@ -112,8 +78,8 @@ fn https_get(addr: std::net::SocketAddr, cfg: &Arc<rustls::ClientConfig>, sni: &
 #[test]
 fn sni_picks_the_certificate_and_sends_the_chain() {
     let b = Backend::normal();
-    let ca = ca();
-    let (exact, wild) = (leaf(&ca, "api.contoso.local"), leaf(&ca, "*.wild.local"));
+    let ca = Ca::new("ringgate tls test CA");
+    let (exact, wild) = (ca.leaf(&["api.contoso.local"]), ca.leaf(&["*.wild.local"]));
     let gw = Gateway::start(&config(&b, &exact, &wild), &[]);
     let cfg = client_config(&ca, rustls::ALL_VERSIONS, provider());
 
@@ -131,8 +97,8 @@ fn sni_picks_the_certificate_and_sends_the_chain() {
 #[test]
 fn tls_12_and_13_work_and_older_versions_are_refused() {
     let b = Backend::normal();
-    let ca = ca();
-    let (exact, wild) = (leaf(&ca, "api.contoso.local"), leaf(&ca, "*.wild.local"));
+    let ca = Ca::new("ringgate tls test CA");
+    let (exact, wild) = (ca.leaf(&["api.contoso.local"]), ca.leaf(&["*.wild.local"]));
     let gw = Gateway::start(&config(&b, &exact, &wild), &[]);
     for (v, want) in [
         (&rustls::version::TLS12, rustls::ProtocolVersion::TLSv1_2),
@@ -171,8 +137,8 @@ fn tls_12_and_13_work_and_older_versions_are_refused() {
 #[test]
 fn suites_outside_the_allowed_list_are_refused() {
     let b = Backend::normal();
-    let ca = ca();
-    let (exact, wild) = (leaf(&ca, "api.contoso.local"), leaf(&ca, "*.wild.local"));
+    let ca = Ca::new("ringgate tls test CA");
+    let (exact, wild) = (ca.leaf(&["api.contoso.local"]), ca.leaf(&["*.wild.local"]));
     let gw = Gateway::start(
         &config(&b, &exact, &wild),
         &["net.server.tls.ciphers.allowed-suites=TLS_AES_256_GCM_SHA384,TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384"],
@@ -216,8 +182,8 @@ fn suites_outside_the_allowed_list_are_refused() {
 #[test]
 fn sessions_resume_on_any_worker() {
     let b = Backend::normal();
-    let ca = ca();
-    let (exact, wild) = (leaf(&ca, "api.contoso.local"), leaf(&ca, "*.wild.local"));
+    let ca = Ca::new("ringgate tls test CA");
+    let (exact, wild) = (ca.leaf(&["api.contoso.local"]), ca.leaf(&["*.wild.local"]));
     let gw = Gateway::start(&config(&b, &exact, &wild), &[]);
     for versions in [&[&rustls::version::TLS13][..], &[&rustls::version::TLS12][..]] {
         let cfg = client_config(&ca, versions, provider()); // one session store, shared by the connections

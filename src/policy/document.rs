@@ -135,6 +135,7 @@ fn compile_op(el: &Element, cx: &mut Cx<'_>) -> Option<Op> {
         "return-response" => Op::ReturnResponse(return_response::compile(el, cx)?),
         "mock-response" => Op::MockResponse(mock_response::compile(el, cx)?),
         "authentication-basic" => Op::AuthenticationBasic(authentication_basic::compile(el, cx)?),
+        "authentication-certificate" => Op::AuthenticationCertificate(authentication_certificate::compile(el, cx)?),
         "json-to-xml" => Op::JsonToXml(json_to_xml::compile(el, cx)?),
         "xml-to-json" => Op::XmlToJson(xml_to_json::compile(el, cx)?),
         other => {

@@ -184,24 +184,13 @@ pub async fn forward<S: AsyncReadRent + AsyncWriteRent>(
         }
     }
 
-    let peer = Peer { scheme: backend.scheme, host: &backend.host, port: backend.port };
+    let peer = Peer { scheme: backend.scheme, host: &backend.host, port: backend.port, tls: &snap.backend_tls.default };
     let mut ubuf = w.take_buf();
     let mut rh = ResponseHead::default();
     let io = Io { req: &req, rec };
-    let result = exchange(
-        w,
-        client,
-        snap,
-        &peer,
-        io,
-        &mut out,
-        &mut ubuf,
-        &mut rh,
-        &mut scanner,
-        (body_done, length_left),
-        timeout,
-    )
-    .await;
+    let result =
+        exchange(w, client, &peer, io, &mut out, &mut ubuf, &mut rh, &mut scanner, (body_done, length_left), timeout)
+            .await;
     w.put_buf(out);
     if req.framing == Framing::Chunked {
         rec.request_bytes = head_len as u64 + scanner.payload;
@@ -296,7 +285,6 @@ pub(super) async fn fail_early<S: AsyncReadRent + AsyncWriteRent>(
 pub(super) async fn exchange<S: AsyncReadRent + AsyncWriteRent>(
     w: &Worker,
     client: &mut Client<S>,
-    snap: &Snapshot,
     peer: &Peer<'_>,
     io: Io<'_>,
     out: &mut Vec<u8>,
@@ -316,7 +304,7 @@ pub(super) async fn exchange<S: AsyncReadRent + AsyncWriteRent>(
             Some(c) => c,
             None => {
                 let limit = w.settings.connect_timeout.min(timeout);
-                let c = connect(&w.resolver, peer, &snap.client_tls, limit).await;
+                let c = connect(&w.resolver, peer, limit).await;
                 c.inspect_err(|_| watch.add_to(&mut rec.backend))?
             }
         };

@@ -36,6 +36,7 @@ use crate::policy::{
 use crate::policy::{RequestView as _, ResponseView as _};
 use crate::snapshot::Snapshot;
 use crate::telemetry::Record;
+use crate::tls::client::ClientTls;
 use crate::worker::ctx::{Worker, BUF_SIZE};
 
 /// The buffering cap when `net.server.limits.body-bytes` is unlimited: a policy that reads a
@@ -61,6 +62,7 @@ struct Answer<'s> {
     /// The head bytes and whatever body bytes came with them.
     ubuf: Vec<u8>,
     target: Cow<'s, BackendUrl>,
+    tls: &'s ClientTls,
     /// The whole body, when the plan reads it (the connection is then done with).
     body: Option<Arc<[u8]>>,
 }
@@ -250,10 +252,10 @@ pub async fn run<S: AsyncReadRent + AsyncWriteRent>(
             let keep = skip_unread_body(client, &body, &req) && !req.close && !w.draining.get();
             match answer {
                 Some(a) if edits.body.is_none() && a.body.is_none() => {
-                    let Answer { conn, head: rh, mut ubuf, target, .. } = a;
+                    let Answer { conn, head: rh, mut ubuf, target, tls, .. } = a;
                     let Some(conn) = conn else { return false };
                     rec.status = edits.status.as_ref().map_or(rh.status, |s| s.0);
-                    let peer = Peer { scheme: target.scheme, host: &target.host, port: target.port };
+                    let peer = Peer { scheme: target.scheme, host: &target.host, port: target.port, tls };
                     let io = Io { req: &req, rec };
                     let kept = relay_response(w, client, io, conn, &peer, &rh, &mut ubuf, Some(&edits)).await;
                     w.put_buf(ubuf);
@@ -559,26 +561,49 @@ struct Call<'s, 'r> {
     read_response: bool,
 }
 
-/// Where the call goes: `set-backend-service` or the API's `serviceUrl`.
+/// Where a call goes and how.
+struct Target<'s> {
+    url: Cow<'s, BackendUrl>,
+    credentials: Option<&'s Credentials>,
+    tls: &'s ClientTls,
+}
+
+/// Where the call goes: `set-backend-service` or the API's `serviceUrl`; with TLS from the
+/// backend entity or the certificate `authentication-certificate` presents.
 fn resolve_target<'s>(
     snap: &'s Snapshot,
     api_url: Option<&'s BackendUrl>,
     ctx: &PolicyContext<'_>,
-) -> Result<(Cow<'s, BackendUrl>, Option<&'s Credentials>), Failure> {
+) -> Result<Target<'s>, Failure> {
     let missing = Failure::Config;
-    match &ctx.request_edits.backend {
-        Some(BackendTarget::Url(u)) => Ok((Cow::Owned(u.clone()), None)),
+    let tls_all = &snap.backend_tls;
+    let mut t = match &ctx.request_edits.backend {
+        Some(BackendTarget::Url(u)) => Target { url: Cow::Owned(u.clone()), credentials: None, tls: &tls_all.default },
         Some(BackendTarget::BackendId(id)) => {
-            let b =
-                snap.doc.backend(id).ok_or_else(|| missing("The backend named by set-backend-service is unknown"))?;
+            let i = snap
+                .doc
+                .backends
+                .iter()
+                .position(|b| b.id == *id)
+                .ok_or_else(|| missing("The backend named by set-backend-service is unknown"))?;
+            let b = &snap.doc.backends[i];
             let url = b.url.as_ref().ok_or_else(|| missing("Pool backends are not supported yet"))?;
             let creds = (!b.credentials.header.is_empty() || !b.credentials.query.is_empty()).then_some(&b.credentials);
-            Ok((Cow::Borrowed(url), creds))
+            let tls = tls_all.backends.get(i).and_then(Option::as_ref).unwrap_or(&tls_all.default);
+            Target { url: Cow::Borrowed(url), credentials: creds, tls }
         }
-        None => api_url
-            .map(|u| (Cow::Borrowed(u), None))
-            .ok_or_else(|| missing("No backend service is configured for this API")),
+        None => {
+            let url = api_url.ok_or_else(|| missing("No backend service is configured for this API"))?;
+            Target { url: Cow::Borrowed(url), credentials: None, tls: &tls_all.default }
+        }
+    };
+    if let Some(id) = &ctx.request_edits.client_certificate {
+        t.tls = tls_all
+            .certificates
+            .get(&**id)
+            .ok_or_else(|| missing("authentication-certificate names a certificate without a private key"))?;
     }
+    Ok(t)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -593,7 +618,7 @@ async fn call_backend<'s, S: AsyncReadRent + AsyncWriteRent>(
     route: &Route,
     rec: &mut Record,
 ) -> Result<Answer<'s>, Failure> {
-    let (target, creds) = resolve_target(call.snap, call.api_url, ctx)?;
+    let Target { url: target, credentials: creds, tls } = resolve_target(call.snap, call.api_url, ctx)?;
     // A replaced body, when the original is still unread, is read and dropped first.
     if ctx.request_edits.body.is_some() && matches!(body, ReqBody::Pending) {
         let framing = call.req.framing;
@@ -672,14 +697,13 @@ async fn call_backend<'s, S: AsyncReadRent + AsyncWriteRent>(
         close: call.req.close,
         framing: call.req.framing,
     };
-    let peer = Peer { scheme: target.scheme, host: &target.host, port: target.port };
+    let peer = Peer { scheme: target.scheme, host: &target.host, port: target.port, tls };
     let mut ubuf = w.take_buf();
     let mut rh = ResponseHead::default();
     let io = Io { req: &req, rec };
     let res = exchange(
         w,
         client,
-        call.snap,
         &peer,
         io,
         &mut out,
@@ -711,9 +735,9 @@ async fn call_backend<'s, S: AsyncReadRent + AsyncWriteRent>(
         let head_only = ubuf[..rh.len].to_vec();
         ubuf.clear();
         ubuf.extend_from_slice(&head_only);
-        return Ok(Answer { conn: None, head: rh, ubuf, target, body: Some(b.into()) });
+        return Ok(Answer { conn: None, head: rh, ubuf, target, tls, body: Some(b.into()) });
     }
-    Ok(Answer { conn: Some(conn), head: rh, ubuf, target, body: None })
+    Ok(Answer { conn: Some(conn), head: rh, ubuf, target, tls, body: None })
 }
 
 /// Reads a whole response body (chunked decoded) after its head in `ubuf`, at most `cap` bytes.

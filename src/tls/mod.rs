@@ -2,6 +2,7 @@
 //! the allowed cipher suites by IANA name, session resumption shared by every worker.
 
 pub mod ciphers;
+pub mod client;
 pub mod server;
 
 pub use server::{ServerTls, TlsSetupError};

@@ -3,6 +3,7 @@
 //! compiled by the document compiler into the plan's jumps; their files hold their parsing.
 
 pub mod authentication_basic;
+pub mod authentication_certificate;
 pub mod base;
 pub mod check_header;
 pub mod choose;
@@ -49,6 +50,7 @@ pub enum Op {
     ReturnResponse(return_response::ReturnResponse),
     MockResponse(mock_response::MockResponse),
     AuthenticationBasic(authentication_basic::AuthenticationBasic),
+    AuthenticationCertificate(authentication_certificate::AuthenticationCertificate),
     JsonToXml(json_to_xml::JsonToXml),
     XmlToJson(xml_to_json::XmlToJson),
 }
@@ -104,6 +106,7 @@ pub fn run_op<'p>(op: &'p Op, ctx: &mut PolicyContext<'_>, section: Section) -> 
         Op::ReturnResponse(p) => p.run(ctx),
         Op::MockResponse(p) => p.run(ctx),
         Op::AuthenticationBasic(p) => p.run(ctx),
+        Op::AuthenticationCertificate(p) => p.run(ctx),
         Op::JsonToXml(p) => p.run(ctx, section),
         Op::XmlToJson(p) => p.run(ctx, section),
     }

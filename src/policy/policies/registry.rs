@@ -24,7 +24,6 @@ pub const NOT_YET: &[&str] = &[
     "validate-status-code",
     "validate-odata-request",
     "validate-graphql-request",
-    "authentication-certificate",
     "authentication-managed-identity",
     "get-authorization-context",
     "cache-lookup",
@@ -65,7 +64,12 @@ pub fn allowed(name: &str) -> Option<&'static [Section]> {
     Some(match name {
         "base" | "include-fragment" | "choose" | "set-variable" | "retry" | "set-header" | "set-status"
         | "find-and-replace" | "return-response" => ALL,
-        "check-header" | "ip-filter" | "cors" | "rewrite-uri" | "authentication-basic" => &[Inbound],
+        "check-header"
+        | "ip-filter"
+        | "cors"
+        | "rewrite-uri"
+        | "authentication-basic"
+        | "authentication-certificate" => &[Inbound],
         "forward-request" => &[Backend],
         "set-backend-service" | "set-query-parameter" => &[Inbound, Backend],
         "set-method" => &[Inbound, OnError],

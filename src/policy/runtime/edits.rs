@@ -69,6 +69,8 @@ pub struct RequestEdits {
     pub backend: Option<BackendTarget>,
     /// Replaces the request body (the proxy then sends a Content-Length body).
     pub body: Option<Vec<u8>>,
+    /// `authentication-certificate`: the certificate (by id) presented to the backend.
+    pub client_certificate: Option<Box<str>>,
 }
 
 impl RequestEdits {
@@ -78,6 +80,7 @@ impl RequestEdits {
             && self.path_and_query.is_none()
             && self.backend.is_none()
             && self.body.is_none()
+            && self.client_certificate.is_none()
     }
 }
 

@@ -4,7 +4,6 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::os::fd::AsRawFd;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use monoio::net::TcpStream;
@@ -47,12 +46,7 @@ impl Resolver {
     }
 }
 
-pub async fn connect(
-    resolver: &Resolver,
-    peer: &Peer<'_>,
-    tls: &Arc<rustls::ClientConfig>,
-    timeout: Duration,
-) -> Result<UpstreamConn, ConnectError> {
+pub async fn connect(resolver: &Resolver, peer: &Peer<'_>, timeout: Duration) -> Result<UpstreamConn, ConnectError> {
     let addr = resolver.resolve(peer.host, peer.port).await?;
     let attempt = async {
         let tcp = TcpStream::connect_addr(addr).await?;
@@ -63,7 +57,7 @@ pub async fn connect(
             Scheme::Https => {
                 let name = ServerName::try_from(peer.host.to_string())
                     .map_err(|e| ConnectError::Tls(format!("invalid server name {}: {e}", peer.host)))?;
-                let connector = monoio_rustls::TlsConnector::from(tls.clone());
+                let connector = monoio_rustls::TlsConnector::from(peer.tls.config.clone());
                 let stream = connector.connect(name, tcp).await.map_err(|e| ConnectError::Tls(e.to_string()))?;
                 UpstreamIo::Tls(Box::new(stream))
             }
@@ -74,6 +68,7 @@ pub async fn connect(
             scheme: peer.scheme,
             host: Box::from(peer.host),
             port: peer.port,
+            profile: peer.tls.profile,
             reused: false,
             idle_since: Instant::now(),
         })

@@ -7,6 +7,7 @@ pub mod connect;
 pub mod io;
 pub mod pool;
 
+use crate::tls::client::ClientTls;
 use std::os::fd::RawFd;
 use std::time::Instant;
 
@@ -14,11 +15,13 @@ use crate::config::Scheme;
 pub use io::UpstreamIo;
 
 /// Identifies a backend endpoint for pooling.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct Peer<'a> {
     pub scheme: Scheme,
     pub host: &'a str,
     pub port: u16,
+    /// The TLS configuration (and pool profile) for https backends.
+    pub tls: &'a ClientTls,
 }
 
 impl Peer<'_> {
@@ -32,6 +35,7 @@ impl Peer<'_> {
         eat(matches!(self.scheme, Scheme::Https) as u8);
         self.host.bytes().for_each(&mut eat);
         self.port.to_le_bytes().into_iter().for_each(&mut eat);
+        self.tls.profile.to_le_bytes().into_iter().for_each(&mut eat);
         h
     }
 }
@@ -43,6 +47,7 @@ pub struct UpstreamConn {
     scheme: Scheme,
     host: Box<str>,
     port: u16,
+    profile: u64,
     /// Served at least one exchange before: a failure may just mean the backend closed it.
     pub reused: bool,
     pub idle_since: Instant,
@@ -50,7 +55,10 @@ pub struct UpstreamConn {
 
 impl UpstreamConn {
     pub fn is_for(&self, peer: &Peer<'_>) -> bool {
-        self.scheme == peer.scheme && self.port == peer.port && *self.host == *peer.host
+        self.scheme == peer.scheme
+            && self.port == peer.port
+            && self.profile == peer.tls.profile
+            && *self.host == *peer.host
     }
 
     pub fn fd(&self) -> RawFd {
