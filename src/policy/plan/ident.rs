@@ -66,7 +66,10 @@ fn walk(stmts: &mut [Stmt], prefix: &str, scope: Scope, problems: &mut Vec<(usiz
         match &mut s.kind {
             StmtKind::Op(Op::RateLimit(r)) => {
                 if scope == Scope::Global {
-                    problems.push((s.pos, "<rate-limit> is not allowed at global scope (product, API or operation)".into()));
+                    problems.push((
+                        s.pos,
+                        "<rate-limit> is not allowed at global scope (product, API or operation)".into(),
+                    ));
                 }
                 r.ident = LimitIdent(format!("{path}#{}", r.def).into());
             }

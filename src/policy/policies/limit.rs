@@ -125,7 +125,10 @@ pub fn number_in(
 ) -> Option<u64> {
     let n = a.number::<u64>(cx, name)?;
     if !range.contains(&n) {
-        cx.err(el.pos, format!("attribute '{name}' of <{}> must be {}-{}, found {n}", el.name, range.start(), range.end()));
+        cx.err(
+            el.pos,
+            format!("attribute '{name}' of <{}> must be {}-{}, found {n}", el.name, range.start(), range.end()),
+        );
         return None;
     }
     Some(n)
