@@ -143,13 +143,6 @@ fn validate(file: &str) -> ExitCode {
             for w in &loaded.warnings {
                 println!("warning: {}: {}", w.path, w.message);
             }
-            let refused = ringgate::snapshot::unexecuted_policies(&loaded.snapshot);
-            if !refused.is_empty() {
-                for r in refused {
-                    println!("{r}");
-                }
-                return ExitCode::from(1);
-            }
             println!("{file}: valid (revision {})", loaded.snapshot.revision);
             ExitCode::SUCCESS
         }

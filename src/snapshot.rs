@@ -44,10 +44,6 @@ impl Builder {
     }
 
     pub fn build(&self, doc: config::Snapshot, generation: u64) -> Result<Snapshot, BuildError> {
-        let refused = unexecuted_policies(&doc);
-        if !refused.is_empty() {
-            return Err(BuildError::PoliciesNotExecuted(refused));
-        }
         let client_tls = Arc::new(client_tls_config(&doc, &self.client_provider)?);
         let server_tls = self.server_tls.config_for(&doc).map_err(|e| BuildError::Tls(e.to_string()))?;
         let forward_timeout = doc.policy.as_deref().and_then(forward_timeout).unwrap_or(self.default_timeout);
@@ -61,8 +57,6 @@ pub enum BuildError {
     Certificate { index: usize, id: String, message: String },
     #[error("TLS configuration: {0}")]
     Tls(String),
-    #[error("{}", .0.join("\n"))]
-    PoliciesNotExecuted(Vec<String>),
 }
 
 impl Snapshot {
@@ -110,35 +104,6 @@ fn forward_timeout(policy: &str) -> Option<Duration> {
             Ok(_) => {}
         }
     }
-}
-
-/// Plans the proxy cannot honour yet. The policy engine compiles every document (and the loader
-/// checks it all), but the request path only runs `forward-request` (with its `timeout`) so far:
-/// a document that asks for more is refused whole rather than served with its policies skipped.
-pub fn unexecuted_policies(doc: &config::Snapshot) -> Vec<String> {
-    let honoured = |plan: &crate::policy::Plan| {
-        plan.is_passthrough() && plan.forward().is_none_or(|f| !f.follow_redirects && !f.fail_on_error_status_code)
-    };
-    let mut out = Vec::new();
-    let why = "its policies are compiled, but the proxy does not execute policies other than \
-               forward-request yet; refused rather than skipped";
-    if !honoured(&doc.policy_plans.global) {
-        out.push(format!("policy: {why}"));
-    }
-    for (a, ops) in doc.policy_plans.apis.iter().enumerate() {
-        let api = doc.apis.get(a);
-        for (o, op) in ops.iter().enumerate() {
-            let plans = op.plain.iter().chain(op.by_product.iter().map(|(_, p)| p));
-            if plans.into_iter().any(|p| !honoured(p)) {
-                let api_id = api.map_or("?", |x| x.id.as_str());
-                match api.and_then(|x| x.operations.get(o)) {
-                    Some(op) => out.push(format!("apis[{a}] ({api_id}) operation {}: {why}", op.id)),
-                    None => out.push(format!("apis[{a}] ({api_id}): {why}")),
-                }
-            }
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use super::{Framing, Span, MAX_HEADERS};
 #[error("invalid response from the backend: {0}")]
 pub struct BadResponse(pub &'static str);
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct ResponseHead {
     pub len: usize,
     pub status: u16,

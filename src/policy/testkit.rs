@@ -207,8 +207,10 @@ pub fn drive_ctx<'a>(plan: &Plan, ctx: &mut PolicyContext<'a>, backend: &'a Fake
                 }
                 Flow::Forward(_) => {
                     out.forwarded += 1;
-                    ctx.response =
-                        Some(ResponseState { backend: Some(backend), body: Some(Arc::from(&backend.body[..])) });
+                    ctx.response = Some(ResponseState {
+                        backend: Some(Box::new(backend)),
+                        body: Some(Arc::from(&backend.body[..])),
+                    });
                 }
                 Flow::Wait(_) => out.waits += 1,
                 Flow::Error(e) => {

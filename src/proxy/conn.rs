@@ -157,7 +157,16 @@ async fn handle<S: AsyncReadRent + AsyncWriteRent>(
     };
     let prefix = worker.log_enabled().then(|| access_log::prefix(head, &client.buf, client.scheme, key_query));
     let keep = match decision {
-        Decision::Forward(route) => super::exchange::forward(worker, client, head, &snap, route, rec).await,
+        Decision::Forward(route) => {
+            let plan = snap.doc.policy_plans.get(route.api, route.operation, route.product);
+            let simple = plan.forward().is_none_or(|f| !f.follow_redirects && !f.fail_on_error_status_code);
+            if plan.is_passthrough() && simple {
+                let timeout = plan.forward().filter(|f| f.timeout_set).map_or(snap.forward_timeout, |f| f.timeout);
+                super::exchange::forward(worker, client, head, &snap, route, timeout, rec).await
+            } else {
+                super::pipeline::run(worker, client, head, &snap, route, plan, rec).await
+            }
+        }
         Decision::Status => {
             let draining = worker.draining.get();
             let (status, body): (u16, &[u8]) = if draining { (503, b"draining") } else { (200, b"") };

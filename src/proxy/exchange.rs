@@ -13,7 +13,7 @@ use monoio::io::{AsyncReadRent, AsyncWriteRent};
 
 use super::conn::Client;
 use super::forward::{
-    backend_url, client_framing, request_head, response_head, ClientFraming, ResponseShape, Upstream,
+    backend_url, client_framing, request_head, response_head_with, ClientFraming, ResponseShape, Upstream,
 };
 use super::gate::Route;
 use super::io::{read_more, write_from, IoFailure};
@@ -23,6 +23,7 @@ use crate::http::request::RequestHead;
 use crate::http::response::ResponseHead;
 use crate::http::write::error_response;
 use crate::http::Framing;
+use crate::policy::ResponseEdits;
 use crate::snapshot::Snapshot;
 use crate::telemetry::record::Stopwatch;
 use crate::telemetry::Record;
@@ -33,7 +34,7 @@ const MAX_RESPONSE_HEAD: usize = 64 * 1024;
 
 /// What went wrong, mapped to the status the client sees.
 #[derive(Debug, thiserror::Error)]
-enum Failure {
+pub(super) enum Failure {
     #[error("backend connection failed: {0}")]
     Connect(#[from] ConnectError),
     #[error("backend timed out")]
@@ -46,33 +47,38 @@ enum Failure {
     BadBody(&'static str),
     #[error("request body too large")]
     TooLarge,
+    /// The backend a policy chose cannot be used (unknown id, pool).
+    #[error("{0}")]
+    Config(&'static str),
 }
 
 impl Failure {
     /// APIM's `LastError` source and reason.
-    fn reason(&self) -> (&'static str, &'static str) {
+    pub(super) fn reason(&self) -> (&'static str, &'static str) {
         match self {
             Failure::Connect(ConnectError::Timeout) | Failure::Timeout => ("forward-request", "Timeout"),
             Failure::Connect(_) | Failure::Backend(_) => ("forward-request", "BackendConnectionFailure"),
             Failure::BadBody(_) | Failure::Client => ("forward-request", "ClientConnectionFailure"),
             Failure::TooLarge => ("client", "RequestEntityTooLarge"),
+            Failure::Config(_) => ("configuration", "BackendNotConfigured"),
         }
     }
 
-    fn status(&self) -> (u16, &'static str) {
+    pub(super) fn status(&self) -> (u16, &'static str) {
         match self {
             Failure::Connect(ConnectError::Timeout) | Failure::Timeout => (504, "Backend timed out"),
             Failure::Connect(_) | Failure::Backend(_) => (502, "Backend service unavailable"),
             Failure::BadBody(_) | Failure::Client => (400, "Invalid request body"),
             Failure::TooLarge => (413, "Request body too large"),
+            Failure::Config(m) => (500, m),
         }
     }
 }
 
 /// The request and its record, passed together down the phases.
-struct Io<'a> {
-    req: &'a Req,
-    rec: &'a mut Record,
+pub(super) struct Io<'a> {
+    pub req: &'a Req,
+    pub rec: &'a mut Record,
 }
 
 /// What is left of a request body after the bytes that came with the head.
@@ -83,12 +89,24 @@ struct Body {
 }
 
 /// What the rest of the code needs of the request once its head bytes are gone from the buffer.
-struct Req {
-    is_head: bool,
-    idempotent: bool,
-    minor: u8,
-    close: bool,
-    framing: Framing,
+pub(super) struct Req {
+    pub is_head: bool,
+    pub idempotent: bool,
+    pub minor: u8,
+    pub close: bool,
+    pub framing: Framing,
+}
+
+impl Req {
+    pub fn of(head: &RequestHead, buf: &[u8]) -> Req {
+        Req {
+            is_head: head.is_head(buf),
+            idempotent: head.is_idempotent(buf),
+            minor: head.minor_version,
+            close: head.close,
+            framing: head.framing,
+        }
+    }
 }
 
 pub async fn forward<S: AsyncReadRent + AsyncWriteRent>(
@@ -97,37 +115,18 @@ pub async fn forward<S: AsyncReadRent + AsyncWriteRent>(
     head: &RequestHead,
     snap: &Snapshot,
     route: Route,
+    timeout: Duration,
     rec: &mut Record,
 ) -> bool {
     let api = &snap.doc.apis[route.api as usize];
-    rec.api = Some(route.api);
-    rec.operation = route.operation;
-    rec.product = route.product;
-    rec.subscription = route.subscription;
-    let req = Req {
-        is_head: head.is_head(&client.buf),
-        idempotent: head.is_idempotent(&client.buf),
-        minor: head.minor_version,
-        close: head.close,
-        framing: head.framing,
+    let req = match admit(w, client, head, api, &route, rec).await {
+        Ok(req) => req,
+        Err(keep) => return keep,
     };
-    if api.kind != crate::config::ApiType::Http {
-        // WebSocket and gRPC pass-through need HTTP/1.1 upgrades and HTTP/2, not built yet:
-        // say so rather than forward a request that cannot work.
-        rec.error("configuration", "ApiTypeNotSupported");
-        return fail_early(w, client, &req, rec, 501, "WebSocket and gRPC APIs are not supported by this gateway yet")
-            .await;
-    }
     let Some(backend) = api.service_url.as_ref() else {
         rec.error("configuration", "BackendNotConfigured");
         return fail_early(w, client, &req, rec, 500, "No backend service is configured for this API").await;
     };
-    if let (Some(limit), Framing::Length(n)) = (w.settings.body_bytes, req.framing) {
-        if n > limit {
-            rec.error("client", "RequestEntityTooLarge");
-            return fail_early(w, client, &req, rec, 413, "Request body too large").await;
-        }
-    }
 
     // The head for the backend, plus whatever body bytes arrived with the client's head.
     let mut out = w.take_buf();
@@ -189,8 +188,20 @@ pub async fn forward<S: AsyncReadRent + AsyncWriteRent>(
     let mut ubuf = w.take_buf();
     let mut rh = ResponseHead::default();
     let io = Io { req: &req, rec };
-    let result =
-        exchange(w, client, snap, &peer, io, &mut out, &mut ubuf, &mut rh, &mut scanner, body_done, length_left).await;
+    let result = exchange(
+        w,
+        client,
+        snap,
+        &peer,
+        io,
+        &mut out,
+        &mut ubuf,
+        &mut rh,
+        &mut scanner,
+        (body_done, length_left),
+        timeout,
+    )
+    .await;
     w.put_buf(out);
     if req.framing == Framing::Chunked {
         rec.request_bytes = head_len as u64 + scanner.payload;
@@ -199,7 +210,7 @@ pub async fn forward<S: AsyncReadRent + AsyncWriteRent>(
         Ok(conn) => {
             rec.status = rh.status;
             rec.backend_status = Some(rh.status);
-            relay_response(w, client, Io { req: &req, rec }, conn, &peer, &rh, &mut ubuf).await
+            relay_response(w, client, Io { req: &req, rec }, conn, &peer, &rh, &mut ubuf, None).await
         }
         Err(f) => {
             let (status, message) = f.status();
@@ -225,13 +236,44 @@ pub async fn forward<S: AsyncReadRent + AsyncWriteRent>(
     keep && !req.close && !w.draining.get()
 }
 
-fn over_limit(w: &Worker, scanner: &ChunkedScanner) -> bool {
+/// What both paths check before any policy or backend is involved: the API type and a declared
+/// body over the limit. `Err(keep)` when the request was answered.
+pub(super) async fn admit<S: AsyncReadRent + AsyncWriteRent>(
+    w: &Worker,
+    client: &mut Client<S>,
+    head: &RequestHead,
+    api: &crate::config::Api,
+    route: &Route,
+    rec: &mut Record,
+) -> Result<Req, bool> {
+    rec.api = Some(route.api);
+    rec.operation = route.operation;
+    rec.product = route.product;
+    rec.subscription = route.subscription;
+    let req = Req::of(head, &client.buf);
+    if api.kind != crate::config::ApiType::Http {
+        // WebSocket and gRPC pass-through need HTTP/1.1 upgrades and HTTP/2, not built yet:
+        // say so rather than forward a request that cannot work.
+        rec.error("configuration", "ApiTypeNotSupported");
+        let msg = "WebSocket and gRPC APIs are not supported by this gateway yet";
+        return Err(fail_early(w, client, &req, rec, 501, msg).await);
+    }
+    if let (Some(limit), Framing::Length(n)) = (w.settings.body_bytes, req.framing) {
+        if n > limit {
+            rec.error("client", "RequestEntityTooLarge");
+            return Err(fail_early(w, client, &req, rec, 413, "Request body too large").await);
+        }
+    }
+    Ok(req)
+}
+
+pub(super) fn over_limit(w: &Worker, scanner: &ChunkedScanner) -> bool {
     w.settings.body_bytes.is_some_and(|limit| scanner.payload > limit)
 }
 
 /// Answers before anything was sent to a backend. The body was not read, so unless it is already
 /// wholly in the buffer the connection must close.
-async fn fail_early<S: AsyncReadRent + AsyncWriteRent>(
+pub(super) async fn fail_early<S: AsyncReadRent + AsyncWriteRent>(
     w: &Worker,
     client: &mut Client<S>,
     req: &Req,
@@ -251,7 +293,7 @@ async fn fail_early<S: AsyncReadRent + AsyncWriteRent>(
 /// Phases A–C with the single retry. On success the response head is parsed in `rh`, its bytes
 /// (and any body bytes after it) are in `ubuf`, and the connection is returned for phase D.
 #[allow(clippy::too_many_arguments)]
-async fn exchange<S: AsyncReadRent + AsyncWriteRent>(
+pub(super) async fn exchange<S: AsyncReadRent + AsyncWriteRent>(
     w: &Worker,
     client: &mut Client<S>,
     snap: &Snapshot,
@@ -261,11 +303,11 @@ async fn exchange<S: AsyncReadRent + AsyncWriteRent>(
     ubuf: &mut Vec<u8>,
     rh: &mut ResponseHead,
     scanner: &mut ChunkedScanner,
-    body_done: bool,
-    length_left: u64,
+    body: (bool, u64),
+    timeout: Duration,
 ) -> Result<UpstreamConn, Failure> {
     let Io { req, rec } = io;
-    let timeout = snap.forward_timeout;
+    let (body_done, length_left) = body;
     let replayable = body_done && req.idempotent;
     let mut retried = false;
     loop {
@@ -399,7 +441,8 @@ async fn read_response_head(
 
 /// Phase D: response head and body to the client; the backend connection goes back to the pool
 /// when the response ended cleanly and the backend did not ask to close.
-async fn relay_response<S: AsyncReadRent + AsyncWriteRent>(
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn relay_response<S: AsyncReadRent + AsyncWriteRent>(
     w: &Worker,
     client: &mut Client<S>,
     io: Io<'_>,
@@ -407,6 +450,7 @@ async fn relay_response<S: AsyncReadRent + AsyncWriteRent>(
     peer: &Peer<'_>,
     rh: &ResponseHead,
     ubuf: &mut Vec<u8>,
+    edits: Option<&ResponseEdits>,
 ) -> bool {
     let Io { req, rec } = io;
     let idle = w.settings.idle_timeout;
@@ -414,7 +458,7 @@ async fn relay_response<S: AsyncReadRent + AsyncWriteRent>(
     let keep_alive = framing != ClientFraming::Close && !req.close && !w.draining.get();
     let mut out = w.take_buf();
     let shape = ResponseShape { framing, keep_alive, client_minor: req.minor, request_was_head: req.is_head };
-    response_head(&mut out, rh, ubuf, &shape, &rec.id);
+    response_head_with(&mut out, rh, ubuf, &shape, &rec.id, edits);
     let mut scanner = ChunkedScanner::default();
     let body = &ubuf[rh.len..];
     let mut remaining: u64 = 0;
@@ -520,7 +564,12 @@ async fn relay_response<S: AsyncReadRent + AsyncWriteRent>(
 }
 
 /// Writes `out` to the client, counting its bytes and the client time; the buffer comes back.
-async fn to_client<S: AsyncWriteRent>(io: &mut S, out: Vec<u8>, idle: Duration, rec: &mut Record) -> (bool, Vec<u8>) {
+pub(super) async fn to_client<S: AsyncWriteRent>(
+    io: &mut S,
+    out: Vec<u8>,
+    idle: Duration,
+    rec: &mut Record,
+) -> (bool, Vec<u8>) {
     rec.response_bytes += out.len() as u64;
     let watch = Stopwatch::start();
     let (r, back) = write_from(io, out, 0, idle).await;

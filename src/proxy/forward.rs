@@ -3,11 +3,12 @@
 
 use std::net::IpAddr;
 
-use crate::config::{BackendUrl, Scheme};
+use crate::config::{BackendUrl, Credentials, Scheme};
 use crate::http::request::RequestHead;
 use crate::http::response::ResponseHead;
 use crate::http::write::{content_length, header, status_line};
 use crate::http::Framing;
+use crate::policy::{RequestEdits, ResponseEdits};
 
 use crate::telemetry::trace::{RequestId, TraceParent};
 
@@ -21,42 +22,100 @@ pub struct Upstream<'a> {
     pub scheme: Scheme,
 }
 
+/// What policies changed about the request (the policy path only; pass-through sends `None`).
+pub struct Rewrite<'a> {
+    pub edits: &'a RequestEdits,
+    /// Length of a buffered or replaced body, sent with Content-Length instead of the client's
+    /// framing.
+    pub body_len: Option<u64>,
+    /// Credentials of a `backends[]` entry chosen by `set-backend-service backend-id`.
+    pub credentials: Option<&'a Credentials>,
+}
+
 pub fn request_head(out: &mut Vec<u8>, head: &RequestHead, buf: &[u8], up: &Upstream<'_>, trace: &TraceParent) {
-    out.extend_from_slice(head.method.get(buf));
-    out.push(b' ');
+    request_head_with(out, head, buf, up, trace, None)
+}
+
+/// Writes the path and query after the backend's base path, leaving out the subscription-key
+/// parameter and appending credential parameters.
+fn target(out: &mut Vec<u8>, up: &Upstream<'_>, rest: &[u8], query: &[u8], creds: Option<&Credentials>) {
     out.extend_from_slice(up.backend.base_path.as_bytes());
-    if up.rest.is_empty() {
+    if rest.is_empty() {
         if up.backend.base_path.is_empty() {
             out.push(b'/');
         }
     } else {
-        out.extend_from_slice(up.rest);
+        if rest[0] != b'/' && rest[0] != b'?' {
+            out.push(b'/');
+        }
+        out.extend_from_slice(rest);
     }
-    let query = head.query.get(buf);
-    if !query.is_empty() {
-        let mark = out.len();
-        out.push(b'?');
-        for pair in query.split(|b| *b == b'&') {
-            let name = pair.split(|b| *b == b'=').next().unwrap_or(b"");
-            if name == up.key_query {
-                // Never forwarded, used or not: whatever stands there is a key (maybe another's).
-                continue;
-            }
+    let extra = creds.map_or(&[][..], |c| c.query.as_slice());
+    if query.is_empty() && extra.is_empty() {
+        return;
+    }
+    let mark = out.len();
+    out.push(b'?');
+    for pair in query.split(|b| *b == b'&') {
+        let name = pair.split(|b| *b == b'=').next().unwrap_or(b"");
+        if name == up.key_query || pair.is_empty() {
+            // Never forwarded, used or not: whatever stands there is a key (maybe another's).
+            continue;
+        }
+        if out.len() > mark + 1 {
+            out.push(b'&');
+        }
+        out.extend_from_slice(pair);
+    }
+    for (name, values) in extra {
+        for v in values {
             if out.len() > mark + 1 {
                 out.push(b'&');
             }
-            out.extend_from_slice(pair);
-        }
-        if out.len() == mark + 1 {
-            out.truncate(mark);
+            out.extend_from_slice(name.as_bytes());
+            out.push(b'=');
+            out.extend_from_slice(v.as_bytes());
         }
     }
+    if out.len() == mark + 1 {
+        out.truncate(mark);
+    }
+}
+
+pub fn request_head_with(
+    out: &mut Vec<u8>,
+    head: &RequestHead,
+    buf: &[u8],
+    up: &Upstream<'_>,
+    trace: &TraceParent,
+    rw: Option<&Rewrite<'_>>,
+) {
+    let edits = rw.map(|r| r.edits);
+    match edits.and_then(|e| e.method.as_deref()) {
+        Some(m) => out.extend_from_slice(m.as_bytes()),
+        None => out.extend_from_slice(head.method.get(buf)),
+    }
+    out.push(b' ');
+    let creds = rw.and_then(|r| r.credentials);
+    match edits.and_then(|e| e.path_and_query.as_deref()) {
+        Some(pq) => {
+            let (p, q) = pq.split_once('?').unwrap_or((pq, ""));
+            target(out, up, p.as_bytes(), q.as_bytes(), creds)
+        }
+        None => target(out, up, up.rest, head.query.get(buf), creds),
+    }
     out.extend_from_slice(b" HTTP/1.1\r\n");
-    header(out, b"host", up.backend.authority.as_bytes());
+    let removed =
+        |name: &[u8]| edits.is_some_and(|e| e.headers.removed.iter().any(|r| name.eq_ignore_ascii_case(r.as_bytes())));
+    let host_edit = edits.and_then(|e| e.headers.values("host").next());
+    match host_edit {
+        Some(h) => header(out, b"host", h.as_bytes()),
+        None => header(out, b"host", up.backend.authority.as_bytes()),
+    }
     let mut forwarded_for: Option<&[u8]> = None;
     for (i, h) in head.headers.iter().enumerate() {
         let name = h.name.get(buf);
-        if head.drop_mask & (1 << i) != 0 || name.eq_ignore_ascii_case(b"host") {
+        if head.drop_mask & (1 << i) != 0 || name.eq_ignore_ascii_case(b"host") || removed(name) {
             continue;
         }
         if name.eq_ignore_ascii_case(b"x-forwarded-for") {
@@ -74,10 +133,23 @@ pub fn request_head(out: &mut Vec<u8>, head: &RequestHead, buf: &[u8], up: &Upst
         }
         header(out, name, h.value.get(buf));
     }
-    match head.framing {
-        Framing::Length(n) => content_length(out, n),
-        Framing::Chunked => header(out, b"transfer-encoding", b"chunked"),
-        Framing::None | Framing::UntilClose => {}
+    match (rw.and_then(|r| r.body_len), head.framing) {
+        (Some(n), _) => content_length(out, n),
+        (None, Framing::Length(n)) => content_length(out, n),
+        (None, Framing::Chunked) => header(out, b"transfer-encoding", b"chunked"),
+        (None, Framing::None | Framing::UntilClose) => {}
+    }
+    if let Some(e) = edits {
+        for (name, value) in &e.headers.added {
+            if !name.eq_ignore_ascii_case("host") {
+                header(out, name.as_bytes(), value.as_bytes());
+            }
+        }
+    }
+    for (name, values) in creds.map_or(&[][..], |c| c.header.as_slice()) {
+        for v in values {
+            header(out, name.as_bytes(), v.as_bytes());
+        }
     }
     out.extend_from_slice(b"x-forwarded-for: ");
     if let Some(prior) = forwarded_for {
@@ -144,14 +216,39 @@ pub struct ResponseShape {
 }
 
 pub fn response_head(out: &mut Vec<u8>, rh: &ResponseHead, ubuf: &[u8], shape: &ResponseShape, id: &RequestId) {
+    response_head_with(out, rh, ubuf, shape, id, None)
+}
+
+/// The response head with outbound edits (status, headers) applied.
+pub fn response_head_with(
+    out: &mut Vec<u8>,
+    rh: &ResponseHead,
+    ubuf: &[u8],
+    shape: &ResponseShape,
+    id: &RequestId,
+    edits: Option<&ResponseEdits>,
+) {
     let ResponseShape { framing, keep_alive, client_minor, request_was_head } = *shape;
-    status_line(out, rh.status, rh.reason.get(ubuf));
+    let status = match edits.and_then(|e| e.status.as_ref()) {
+        Some((code, reason)) => {
+            status_line(out, *code, reason.as_bytes());
+            *code
+        }
+        None => {
+            status_line(out, rh.status, rh.reason.get(ubuf));
+            rh.status
+        }
+    };
+    let removed =
+        |name: &[u8]| edits.is_some_and(|e| e.headers.removed.iter().any(|r| name.eq_ignore_ascii_case(r.as_bytes())));
     for (i, h) in rh.headers.iter().enumerate() {
-        if rh.drop_mask & (1 << i) == 0 {
-            header(out, h.name.get(ubuf), h.value.get(ubuf));
+        let name = h.name.get(ubuf);
+        if rh.drop_mask & (1 << i) == 0 && !removed(name) {
+            header(out, name, h.value.get(ubuf));
         }
     }
-    let bodiless_status = (100..200).contains(&rh.status) || rh.status == 204 || rh.status == 304;
+    added_headers(out, edits);
+    let bodiless_status = (100..200).contains(&status) || status == 204 || status == 304;
     match framing {
         ClientFraming::Length(n) => content_length(out, n),
         ClientFraming::Chunked => header(out, b"transfer-encoding", b"chunked"),
@@ -166,4 +263,20 @@ pub fn response_head(out: &mut Vec<u8>, rh: &ResponseHead, ubuf: &[u8], shape: &
     out.extend_from_slice(b"x-request-id: ");
     id.write(out);
     out.extend_from_slice(b"\r\n\r\n");
+}
+
+/// Headers policies added to a response (framing headers are the writer's, never a policy's).
+pub fn added_headers(out: &mut Vec<u8>, edits: Option<&ResponseEdits>) {
+    let Some(e) = edits else { return };
+    for (name, value) in &e.headers.added {
+        if !is_framing(name.as_bytes()) {
+            header(out, name.as_bytes(), value.as_bytes());
+        }
+    }
+}
+
+fn is_framing(name: &[u8]) -> bool {
+    name.eq_ignore_ascii_case(b"content-length")
+        || name.eq_ignore_ascii_case(b"transfer-encoding")
+        || name.eq_ignore_ascii_case(b"connection")
 }

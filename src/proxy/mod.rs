@@ -6,7 +6,9 @@ pub mod exchange;
 pub mod forward;
 pub mod gate;
 pub mod io;
+pub mod pipeline;
 pub mod upstream;
+pub mod views;
 
 /// Health paths answered on the API port whatever the Host (Kubernetes probes).
 pub const STATUS_PATHS: [&[u8]; 2] = [b"/status-0123456789abcdef", b"/internal-status-0123456789abcdef"];

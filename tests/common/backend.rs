@@ -307,6 +307,7 @@ fn endpoint(target: &str) -> (&'static str, Option<String>) {
             "status" => "status",
             "head" => "head",
             "truncate" => "truncate",
+            "redirect" => "redirect",
             _ => continue,
         };
         return (name, segs.get(i + 1).map(|a| a.to_string()));
@@ -378,6 +379,17 @@ fn respond<W: Write>(w: &mut W, req: &Req, len: u64, h: &Fnv64, index: usize) ->
             w.write_all(&buf)?;
             w.flush()?;
             Err(io::Error::other("truncated on purpose"))
+        }
+        "redirect" => {
+            // /redirect/<code>?to=<location|self>: a redirect for forward-request follow-redirects.
+            let code = num(302);
+            let query = req.target.split_once('?').map_or("", |(_, q)| q);
+            let to = match query.split('&').find_map(|p| p.strip_prefix("to=")).unwrap_or("/echo") {
+                "self" => req.target.as_str(), // a loop
+                other => other,
+            };
+            write!(w, "HTTP/1.1 {code} Moved\r\nLocation: {to}\r\nContent-Length: 0\r\n\r\n")?;
+            Ok(())
         }
         "status" => {
             let code = num(200) as u16;

@@ -229,10 +229,19 @@ impl Compiler {
         if names.first() == Some(&"Response") {
             self.uses.response = true;
         }
-        match prop_of(&names) {
-            Some(p) => Ok((Expr::Prop { p, nullc }, prop_ty(p))),
-            None => err(pos, format!("context.{} is not supported", names.join("."))),
+        if let Some(p) = prop_of(&names) {
+            return Ok((Expr::Prop { p, nullc }, prop_ty(p)));
         }
+        // `context.Request.Url.Path.Length`: a property of a context value.
+        if let (Some((last, head)), Some(&(_, last_nullc))) = (names.split_last(), path.last()) {
+            if let Some(p) = prop_of(head) {
+                if let Some((m, ty)) = property_of(last, prop_ty(p)) {
+                    let recv = Box::new(Expr::Prop { p, nullc: path[..path.len() - 1].iter().any(|x| x.1) });
+                    return Ok((Expr::Call { recv, m, args: Vec::new(), nullc: last_nullc, ty: None }, ty));
+                }
+            }
+        }
+        err(pos, format!("context.{} is not supported", names.join(".")))
     }
 
     /// `context.<path>.<method>(args)`.
@@ -674,11 +683,20 @@ impl Compiler {
     }
 
     pub fn block(&mut self, stmts: &[Stmt], pos: usize) -> R {
-        if !matches!(stmts.last(), Some(Stmt::Return(_))) {
+        if !always_returns(stmts) {
             return err(pos, "a policy expression block must end with a return statement");
         }
         let body = self.stmts(stmts)?;
         Ok((Expr::Block(Box::new(Block { slots: self.next_slot, body })), Ty::Any))
+    }
+}
+
+/// Every path through the statements ends in `return` (C#'s rule for a value-returning block).
+fn always_returns(stmts: &[Stmt]) -> bool {
+    match stmts.last() {
+        Some(Stmt::Return(_)) => true,
+        Some(Stmt::If { then, els, .. }) => always_returns(then) && always_returns(els),
+        _ => false,
     }
 }
 

@@ -49,7 +49,7 @@ pub fn prop(ctx: &PolicyContext<'_>, p: CtxProp) -> Option<Value> {
             let r = ctx.response.as_ref()?;
             match &ctx.response_edits.status {
                 Some((_, reason)) => s(reason),
-                None => s(r.backend.map(|b| b.reason()).unwrap_or("OK")),
+                None => s(r.backend.as_ref().map(|b| b.reason()).unwrap_or("OK")),
             }
         }
         SubscriptionId => i.subscription.map(|x| Value::str(x.id)),

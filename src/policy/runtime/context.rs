@@ -39,6 +39,18 @@ pub trait ResponseView {
     fn header(&self, lowercase_name: &str) -> Option<&[u8]>;
 }
 
+impl<T: ResponseView + ?Sized> ResponseView for &T {
+    fn status(&self) -> u16 {
+        (**self).status()
+    }
+    fn reason(&self) -> &str {
+        (**self).reason()
+    }
+    fn header(&self, lowercase_name: &str) -> Option<&[u8]> {
+        (**self).header(lowercase_name)
+    }
+}
+
 /// The caller's subscription, when a key admitted the call.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SubscriptionInfo<'a> {
@@ -85,7 +97,7 @@ pub struct OperationInfo<'a> {
 /// The response the engine works on in outbound and on-error.
 pub struct ResponseState<'a> {
     /// The backend's head; `None` when the gateway builds the response itself.
-    pub backend: Option<&'a dyn ResponseView>,
+    pub backend: Option<Box<dyn ResponseView + 'a>>,
     /// The buffered response body (only when the plan asked for it).
     pub body: Option<Arc<[u8]>>,
 }
@@ -173,7 +185,7 @@ impl<'a> PolicyContext<'a> {
     /// A response header as the client will see it; `None` when there is no response yet.
     pub fn response_header(&self, name: &str) -> Option<Cow<'_, str>> {
         let r = self.response.as_ref()?;
-        let orig = r.backend.and_then(|b| b.header(name));
+        let orig = r.backend.as_ref().and_then(|b| b.header(name));
         edited(&self.response_edits.headers, orig, name)
     }
 
@@ -235,7 +247,7 @@ impl<'a> PolicyContext<'a> {
 
     pub fn response_status(&self) -> Option<u16> {
         let r = self.response.as_ref()?;
-        Some(self.response_edits.status.as_ref().map(|s| s.0).or(r.backend.map(|b| b.status())).unwrap_or(200))
+        Some(self.response_edits.status.as_ref().map(|s| s.0).or(r.backend.as_ref().map(|b| b.status())).unwrap_or(200))
     }
 }
 
