@@ -6,7 +6,7 @@
 //! As in APIM the policy applies only to calls made with a subscription key, and only at
 //! product scope (checked when plans are built). Windows are aligned to the Unix epoch, not to
 //! the subscription's start (see [`crate::limits`]). Bandwidth counts the bytes the proxy
-//! reports at the end of the request ([`PolicyContext::finish_limits`]): a call is refused once
+//! reports at the end of the request ([`PolicyContext::end_limits`]): a call is refused once
 //! the window's bytes reached the allowance, so the last admitted call may pass it.
 
 use std::time::Duration;

@@ -5,7 +5,7 @@
 //! As in APIM there is one counter per key value across all scopes (and per limit: a changed
 //! `calls` or period starts a fresh counter). A false `increment-condition` leaves the call
 //! uncounted but still refused when the limit is reached; a condition that reads
-//! `context.Response` is evaluated when the request ends ([`PolicyContext::finish_limits`]).
+//! `context.Response` is evaluated when the request ends ([`PolicyContext::end_limits`]).
 
 use std::sync::Arc;
 

@@ -124,7 +124,7 @@ pub struct PolicyContext<'a> {
     /// end step releases its slot; an error or an early response releases the slots taken in
     /// that section; dropping the context releases the rest.
     pub held: Vec<crate::limits::ConcurrencyGuard>,
-    /// Counting left for the end of the request (see [`PolicyContext::finish_limits`]).
+    /// Counting left for the end of the request (see [`PolicyContext::end_limits`]).
     pub limit_tail: Vec<super::limits::LimitTail>,
 }
 

@@ -3,9 +3,10 @@
 //! Most limits count at admission (inbound), exactly. Two things cannot: an
 //! `increment-condition` that reads `context.Response` (APIM counts such calls only when the
 //! response satisfies it), and the bytes of a `bandwidth` quota. The policies admit the call
-//! when the counter has room and leave a [`LimitTail`] here; the proxy calls
-//! [`PolicyContext::finish_limits`] once the response is known (after outbound, or after
-//! on-error), with the bytes the exchange moved.
+//! when the counter has room and leave a [`LimitTail`] here. The proxy calls
+//! [`PolicyContext::end_limits`] once the response is final (after outbound, or after
+//! on-error), and records the bytes the exchange moved on the [`LimitCharges`] it returns
+//! once the response is written.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,7 +26,7 @@ pub enum LimitTail {
 }
 
 impl PolicyContext<'_> {
-    /// Whether [`PolicyContext::finish_limits`] has anything to count.
+    /// Whether [`PolicyContext::end_limits`] has anything to count.
     pub fn limits_pending(&self) -> bool {
         !self.limit_tail.is_empty()
     }
@@ -35,19 +36,20 @@ impl PolicyContext<'_> {
         self.limit_tail.iter().any(|t| matches!(t, LimitTail::Bytes { .. }))
     }
 
-    /// Ends the request for the limit policies: counts deferred increments whose condition
-    /// holds now and charges bandwidth quotas with `transferred_bytes` (request bytes received
-    /// from the client plus response bytes sent to it, heads and bodies). Call it once, after
-    /// the response is final (`ctx.response` set, outbound or on-error done); later calls do
-    /// nothing. Also releases any concurrency slot still held.
-    pub fn finish_limits(&mut self, transferred_bytes: u64) {
+    /// Ends the request for the limit policies, once the response is final (`ctx.response`
+    /// set; outbound or on-error done) and before the context is dropped: counts the deferred
+    /// increments whose condition holds now, releases any concurrency slot still held, and
+    /// returns the bandwidth charges, which need the bytes the exchange moved: call
+    /// [`LimitCharges::record`] once the response has been written. Later calls return nothing.
+    pub fn end_limits(&mut self) -> LimitCharges {
         self.held.clear();
+        let mut charges = LimitCharges::default();
         if self.limit_tail.is_empty() {
-            return;
+            return charges;
         }
         let Some(store) = self.limits else {
             self.limit_tail.clear();
-            return;
+            return charges;
         };
         let tail = std::mem::take(&mut self.limit_tail);
         for t in tail {
@@ -66,10 +68,39 @@ impl PolicyContext<'_> {
                 }
                 LimitTail::Bytes { id, limit, period, unit, condition } => {
                     if holds(&condition) {
-                        store.add(&id, limit, period, transferred_bytes.div_ceil(unit.max(1)));
+                        charges.0.push((id, limit, period, unit));
                     }
                 }
             }
+        }
+        charges
+    }
+
+    /// [`PolicyContext::end_limits`] and [`LimitCharges::record`] at once, when the bytes are
+    /// known before the context is dropped.
+    pub fn finish_limits(&mut self, transferred_bytes: u64) {
+        let charges = self.end_limits();
+        if let Some(store) = self.limits {
+            charges.record(store, transferred_bytes);
+        }
+    }
+}
+
+/// Bandwidth quotas that admitted a request, waiting for its byte count.
+#[derive(Debug, Default)]
+#[must_use = "record the transferred bytes, or bandwidth quotas never fill"]
+pub struct LimitCharges(Vec<(CounterId, u64, Duration, u64)>);
+
+impl LimitCharges {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Charges `transferred_bytes` (request bytes received from the client plus response bytes
+    /// sent to it, heads and bodies) to each quota.
+    pub fn record(self, store: &crate::limits::LimitStore, transferred_bytes: u64) {
+        for (id, limit, period, unit) in self.0 {
+            store.add(&id, limit, period, transferred_bytes.div_ceil(unit.max(1)));
         }
     }
 }

@@ -10,7 +10,7 @@ pub use context::{
 };
 pub use edits::{BackendTarget, HeaderEdits, RequestEdits, Response, ResponseEdits};
 pub use exec::{Flow, Run};
-pub use limits::LimitTail;
+pub use limits::{LimitCharges, LimitTail};
 
 /// The four sections of a policy document, in execution order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -315,8 +315,7 @@ fn concurrency_slot_held_across_the_backend_call_and_released_after() {
     assert_eq!((r.status(), r.forwarded), (429, 0));
     assert_eq!(r.header("retry-after").as_deref(), Some("1"));
     assert_eq!(r.error.map(|e| e.source), Some("limit-concurrency".to_string()));
-    let resp = ok();
-    ctx.response = Some(ResponseState { backend: Some(&resp), body: None });
+    ctx.response = Some(ResponseState { backend: Some(Box::new(ok())), body: None });
     assert!(matches!(run.next(plan, &mut ctx), Flow::Done));
     assert!(ctx.held.is_empty(), "released at the end of the block");
     assert_eq!(call(plan, Some(&store), &get(), "1.1.1.1", true, &ok()).forwarded, 1);
