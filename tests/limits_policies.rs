@@ -40,6 +40,9 @@ fn config(b: &Backend, tag: &str) -> String {
     );
     let silver =
         format!(r#"<policies><inbound><base/><quota calls="7" renewal-period="{QUOTA_PERIOD}"/></inbound></policies>"#);
+    let bronze = format!(
+        r#"<policies><inbound><base/><quota bandwidth="1" renewal-period="{QUOTA_PERIOD}"/></inbound></policies>"#
+    );
     let j = |s: &str| serde_json::to_string(s).expect("json");
     format!(
         r#"{{
@@ -50,22 +53,26 @@ fn config(b: &Backend, tag: &str) -> String {
     {{"id":"lc","path":"lc","serviceUrl":"{u}/be","subscriptionRequired":false,"policy":{}}},
     {{"id":"rl","path":"rl","serviceUrl":"{u}/be"}},
     {{"id":"q","path":"q","serviceUrl":"{u}/be"}},
+    {{"id":"bw","path":"bw","serviceUrl":"{u}/be"}},
     {{"id":"free","path":"free","serviceUrl":"{u}/be","subscriptionRequired":false}}
   ],
   "products": [
     {{"id":"gold","apis":["rl"],"policy":{}}},
-    {{"id":"silver","apis":["q"],"policy":{}}}
+    {{"id":"silver","apis":["q"],"policy":{}}},
+    {{"id":"bronze","apis":["bw"],"policy":{}}}
   ],
   "subscriptions": [
     {{"id":"s-gold-{tag}","scope":"/products/gold","primaryKey":"gold-key-{tag}","state":"active"}},
-    {{"id":"s-silver-{tag}","scope":"/products/silver","primaryKey":"silver-key-{tag}","state":"active"}}
+    {{"id":"s-silver-{tag}","scope":"/products/silver","primaryKey":"silver-key-{tag}","state":"active"}},
+    {{"id":"s-bronze-{tag}","scope":"/products/bronze","primaryKey":"bronze-key-{tag}","state":"active"}}
   ]
 }}"#,
         j(&by_key),
         j(&fleet),
         j(lc),
         j(&gold),
-        j(&silver)
+        j(&silver),
+        j(&bronze)
     )
 }
 
@@ -148,6 +155,23 @@ fn per_subscription_rate_limit_and_quota_admit_exactly_their_counts() {
         assert!(msg.starts_with("Out of call volume quota. Quota will be replenished in "), "{msg}");
     }
     assert_eq!(gw.get("/free/x", &[]).status, 200, "other APIs are not limited");
+}
+
+#[test]
+fn bandwidth_quota_counts_the_bytes_of_the_exchange() {
+    let b = Backend::normal();
+    let t = tag();
+    let gw = Gateway::start(&config(&b, &t), &[]);
+    let key = format!("bronze-key-{t}");
+    let r = gw.get("/bw/bytes/2000", &[(HDR, &key)]);
+    assert_eq!((r.status, r.body.len()), (200, 2000), "the first call has the whole allowance");
+    // Charged once the response is written: the next call (at the latest the one after) is out.
+    let r = wait_until("the bandwidth quota refuses", Duration::from_secs(5), || {
+        let r = gw.get("/bw/x", &[(HDR, &key)]);
+        (r.status != 200).then_some(r)
+    });
+    assert_refused(&r, 403, QUOTA_PERIOD);
+    assert!(r.text().contains("Out of bandwidth quota"), "{r:?}");
 }
 
 #[test]
