@@ -87,6 +87,35 @@ impl Counter {
         }
     }
 
+    /// Whether one more call would be admitted now, without counting it (for calls that are
+    /// counted later, when an `increment-condition` reads the response).
+    pub fn peek(&self, now: Duration) -> Admission {
+        let (window, left) = self.window(now);
+        let used = self.own(window) + self.others_in(window);
+        let remaining = self.limit.saturating_sub(used);
+        Admission { allowed: remaining > 0, remaining, retry_after: left }
+    }
+
+    /// Counts `n` calls (or bytes) at `now` unconditionally: what a request used after it was
+    /// admitted (a deferred increment, the bytes of a bandwidth quota). May pass the limit,
+    /// which then refuses the next calls of the window.
+    pub fn add(&self, now: Duration, n: u64) {
+        let (window, _) = self.window(now);
+        let mut cur = self.state.load(Ordering::Acquire);
+        loop {
+            let (w, c) = unpack(cur);
+            let used = if w == window { c } else { 0 };
+            let next = pack(window, (used + n).min(0xffff_ffff));
+            match self.state.compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire) {
+                Ok(_) => {
+                    self.unsynced.fetch_add(n, Ordering::AcqRel);
+                    return;
+                }
+                Err(actual) => cur = actual,
+            }
+        }
+    }
+
     /// This node's admissions in `window`.
     pub fn own(&self, window: u64) -> u64 {
         let (w, c) = unpack(self.state.load(Ordering::Acquire));
@@ -157,5 +186,17 @@ mod tests {
         assert!(c.admit(next, 2).allowed, "a new window starts empty");
         c.learn(11, 1, 0); // e.g. counted by this node before a restart
         assert!(!c.admit(next, 1).allowed);
+    }
+
+    #[test]
+    fn peek_does_not_count_and_add_always_counts() {
+        let c = Counter::new(2, Duration::from_secs(10));
+        let t = Duration::from_secs(100);
+        assert_eq!(c.peek(t).remaining, 2);
+        assert!(c.admit(t, 1).allowed);
+        c.add(t, 5);
+        assert!(!c.peek(t).allowed && !c.admit(t, 1).allowed);
+        assert_eq!(c.pending(), 6);
+        assert!(c.peek(Duration::from_secs(110)).allowed, "a new window");
     }
 }

@@ -43,8 +43,22 @@ impl LimitStore {
     }
 
     pub fn admit_at(&self, id: &CounterId, calls: u64, period: Duration, n: u64, at: Duration) -> Admission {
+        self.counter(id, calls, period).admit(at, n)
+    }
+
+    /// Whether `id` has room for one more call, without counting it.
+    pub fn peek(&self, id: &CounterId, calls: u64, period: Duration) -> Admission {
+        self.counter(id, calls, period).peek(now())
+    }
+
+    /// Counts `n` against `id` unconditionally (deferred increments, bandwidth).
+    pub fn add(&self, id: &CounterId, calls: u64, period: Duration, n: u64) {
+        self.counter(id, calls, period).add(now(), n)
+    }
+
+    fn counter(&self, id: &CounterId, calls: u64, period: Duration) -> Arc<Counter> {
         let counters = self.counters.pin();
-        let counter = match counters.get(id) {
+        match counters.get(id) {
             Some(c) if c.limit == calls && c.period == period.max(Duration::from_secs(1)) => c.clone(),
             // First use: get-or-insert is atomic, so racing workers share one counter.
             None => counters.get_or_insert_with(id.clone(), || Arc::new(Counter::new(calls, period))).clone(),
@@ -54,8 +68,7 @@ impl LimitStore {
                 counters.insert(id.clone(), fresh.clone());
                 fresh
             }
-        };
-        counter.admit(at, n)
+        }
     }
 
     /// Every counter, for the sync thread.

@@ -25,6 +25,7 @@ pub enum StmtKind {
     Include(String),
     Choose { whens: Vec<(Dyn, Vec<Stmt>)>, otherwise: Option<Vec<Stmt>> },
     Retry(policies::retry::RetrySpec, Vec<Stmt>),
+    LimitConcurrency(std::sync::Arc<policies::limit_concurrency::LimitConcurrency>, Vec<Stmt>),
     Op(Op),
 }
 
@@ -107,6 +108,11 @@ fn statements(parent: &Element, cx: &mut Cx<'_>, section: Option<Section>, top: 
                 let body = statements(el, cx, section, false);
                 spec.map(|s| StmtKind::Retry(s, body))
             }
+            "limit-concurrency" => {
+                let spec = policies::limit_concurrency::compile(el, cx);
+                let body = statements(el, cx, section, false);
+                spec.map(|s| StmtKind::LimitConcurrency(std::sync::Arc::new(s), body))
+            }
             _ => compile_op(el, cx).map(StmtKind::Op),
         };
         if let Some(kind) = kind {
@@ -138,6 +144,10 @@ fn compile_op(el: &Element, cx: &mut Cx<'_>) -> Option<Op> {
         "authentication-certificate" => Op::AuthenticationCertificate(authentication_certificate::compile(el, cx)?),
         "json-to-xml" => Op::JsonToXml(json_to_xml::compile(el, cx)?),
         "xml-to-json" => Op::XmlToJson(xml_to_json::compile(el, cx)?),
+        "rate-limit" => Op::RateLimit(Box::new(rate_limit::compile(el, cx)?)),
+        "rate-limit-by-key" => Op::RateLimitByKey(Box::new(rate_limit_by_key::compile(el, cx)?)),
+        "quota" => Op::Quota(Box::new(quota::compile(el, cx)?)),
+        "quota-by-key" => Op::QuotaByKey(Box::new(quota_by_key::compile(el, cx)?)),
         other => {
             cx.err(el.pos, registry::unsupported(other));
             return None;

@@ -118,6 +118,7 @@ pub fn build_plans(src: &Sources, apis: &[Api], products: &[Product]) -> (Plans,
         src.fragments.iter().map(|(k, v)| (k.clone(), v.1.clone())).collect();
     let mut frags = Fragments::new(&raw);
     let mut resolved: HashMap<&str, Document> = HashMap::new();
+    let mut scope_problems = Vec::new();
     let mut paths: Vec<&String> = src.docs.keys().collect();
     paths.sort();
     for path in paths {
@@ -126,6 +127,10 @@ pub fn build_plans(src: &Sources, apis: &[Api], products: &[Product]) -> (Plans,
         for s in Section::ALL {
             d.sections[s.index()] = doc.sections[s.index()].clone().map(|stmts| frags.apply(stmts, path, s));
         }
+        let (owner, scope) = plan::ident::owner(path, apis, products);
+        let mut found = Vec::new();
+        plan::ident::stamp(&mut d, &owner, scope, &mut found);
+        scope_problems.extend(found.into_iter().map(|(off, m)| src.problem(path, off, m)));
         resolved.insert(path.as_str(), d);
     }
     let default = default_backend();
@@ -168,7 +173,9 @@ pub fn build_plans(src: &Sources, apis: &[Api], products: &[Product]) -> (Plans,
         }
         plans.apis.push(ops);
     }
-    let problems = frags.problems.iter().map(|(p, off, m)| src.problem(p, *off, m.clone())).collect();
+    let mut problems: Vec<DocProblem> =
+        frags.problems.iter().map(|(p, off, m)| src.problem(p, *off, m.clone())).collect();
+    problems.extend(scope_problems);
     (plans, problems)
 }
 

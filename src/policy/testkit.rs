@@ -189,12 +189,17 @@ pub fn drive(plan: &Plan, req: &FakeReq, ip: &str, backend: &FakeResp, body: Opt
     if let Some(b) = body {
         ctx.request_body = Some(Arc::from(b.as_bytes()));
     }
+    drive_ctx(plan, &mut ctx, backend)
+}
+
+/// [`drive`] on a context the test prepared (limits, subscription, …).
+pub fn drive_ctx<'a>(plan: &Plan, ctx: &mut PolicyContext<'a>, backend: &'a FakeResp) -> Result_ {
     let mut out = Result_::default();
     let mut failure: Option<LastError> = None;
     'sections: for section in [Section::Inbound, Section::Backend, Section::Outbound] {
-        let mut run = Run::new(plan, section, &ctx);
+        let mut run = Run::new(plan, section, ctx);
         loop {
-            match run.next(plan, &mut ctx) {
+            match run.next(plan, ctx) {
                 Flow::Done => break,
                 Flow::Respond(r) => {
                     out.response = Some(r);
@@ -221,9 +226,9 @@ pub fn drive(plan: &Plan, req: &FakeReq, ip: &str, backend: &FakeResp, body: Opt
         if ctx.response.is_none() {
             ctx.response = Some(ResponseState { backend: None, body: None });
         }
-        let mut run = Run::new(plan, Section::OnError, &ctx);
+        let mut run = Run::new(plan, Section::OnError, ctx);
         loop {
-            match run.next(plan, &mut ctx) {
+            match run.next(plan, ctx) {
                 Flow::Done => {
                     out.response = Some(ctx.error_response(&e));
                     break;

@@ -120,6 +120,7 @@ pub async fn run<S: AsyncReadRent + AsyncWriteRent>(
     let view = HeadView { head, buf: &head_bytes, scheme: client.scheme };
     let info = request_info(snap, &route, key.and_then(|k| std::str::from_utf8(k).ok()), client.peer.ip(), &texts);
     let mut ctx = PolicyContext::new(&view, info);
+    ctx.limits = Some(&w.node.limits);
     ctx.started = rec.start;
     let rest = view.path().get(route.rest_start..).unwrap_or("");
     ctx.matched = snap
@@ -233,6 +234,8 @@ pub async fn run<S: AsyncReadRent + AsyncWriteRent>(
         }
     };
 
+    // The response is final: deferred limit counts now, bandwidth once the bytes are known.
+    let charges = ctx.end_limits();
     let keep = match end {
         End::Gone => false,
         End::Respond(r) => {
@@ -288,6 +291,9 @@ pub async fn run<S: AsyncReadRent + AsyncWriteRent>(
             }
         }
     };
+    if !charges.is_empty() {
+        charges.record(&w.node.limits, rec.request_bytes + rec.response_bytes);
+    }
     keep
 }
 

@@ -6,6 +6,7 @@
 pub mod backend;
 pub mod client;
 pub mod gateway;
+pub mod redis;
 pub mod tls;
 
 use std::time::{Duration, Instant};

@@ -226,6 +226,9 @@ impl Compiler {
     fn context_member(&mut self, path: &[(&str, bool)], pos: usize) -> R {
         let names: Vec<&str> = path.iter().map(|p| p.0).collect();
         let nullc = path.iter().any(|p| p.1);
+        if names.first() == Some(&"Response") {
+            self.uses.response = true;
+        }
         if let Some(p) = prop_of(&names) {
             return Ok((Expr::Prop { p, nullc }, prop_ty(p)));
         }
@@ -253,6 +256,9 @@ impl Compiler {
         let names: Vec<&str> = path.iter().map(|p| p.0).collect();
         let nullc = path.iter().any(|p| p.1);
         let msg = |first: &str| if first == "Response" { Msg::Response } else { Msg::Request };
+        if names.first() == Some(&"Response") {
+            self.uses.response = true;
+        }
         match (names.as_slice(), method) {
             ([m @ ("Request" | "Response"), "Headers"], "GetValueOrDefault") => {
                 if args.is_empty() || args.len() > 2 {
@@ -453,6 +459,7 @@ impl Compiler {
                         )),
                         [m @ ("Request" | "Response"), "Headers"] => {
                             let msg = if *m == "Response" { Msg::Response } else { Msg::Request };
+                            self.uses.response |= msg == Msg::Response;
                             Ok((Expr::HeaderValues { msg, name: self.name(&a, true)?, nullc: any_nullc }, Ty::Array))
                         }
                         _ => err(pos, format!("context.{}[…] is not supported", names.join("."))),

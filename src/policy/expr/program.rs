@@ -273,4 +273,7 @@ pub enum BStmt {
 pub struct Uses {
     pub request_body: bool,
     pub response_body: bool,
+    /// Reads anything of `context.Response` (status, headers, body): only meaningful once
+    /// the backend answered (`increment-condition` is then evaluated at the end).
+    pub response: bool,
 }

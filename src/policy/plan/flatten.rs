@@ -79,6 +79,13 @@ fn emit(items: &[(Scope, &Stmt)], prefix: &str, out: &mut Vec<Step>) {
                     *e = end;
                 }
             }
+            StmtKind::LimitConcurrency(spec, body) => {
+                let m = meta(&path, "limit-concurrency");
+                out.push(Step { kind: StepKind::ConcurrencyStart(spec.clone()), meta: m.clone() });
+                let nested: Vec<(Scope, &Stmt)> = body.iter().map(|b| (*scope, b)).collect();
+                emit(&nested, &format!("{path}/"), out);
+                out.push(Step { kind: StepKind::ConcurrencyEnd, meta: m });
+            }
         }
     }
 }

@@ -77,6 +77,10 @@ impl<'a> Fragments<'a> {
                     s.kind = StmtKind::Retry(spec, self.inline(body, path, stack));
                     out.push(s);
                 }
+                StmtKind::LimitConcurrency(spec, body) => {
+                    s.kind = StmtKind::LimitConcurrency(spec, self.inline(body, path, stack));
+                    out.push(s);
+                }
                 _ => out.push(s),
             }
         }
@@ -115,6 +119,10 @@ impl<'a> Fragments<'a> {
                     s.kind = StmtKind::Retry(spec, self.apply(body, path, section));
                     out.push(s);
                 }
+                StmtKind::LimitConcurrency(spec, body) => {
+                    s.kind = StmtKind::LimitConcurrency(spec, self.apply(body, path, section));
+                    out.push(s);
+                }
                 _ => out.push(s),
             }
         }
@@ -132,7 +140,7 @@ fn first_disallowed(stmts: &[Stmt], section: Section) -> Option<String> {
         }
         let nested: Vec<&Vec<Stmt>> = match &s.kind {
             StmtKind::Choose { whens, otherwise } => whens.iter().map(|w| &w.1).chain(otherwise.iter()).collect(),
-            StmtKind::Retry(_, b) => vec![b],
+            StmtKind::Retry(_, b) | StmtKind::LimitConcurrency(_, b) => vec![b],
             _ => Vec::new(),
         };
         for n in nested {

@@ -8,12 +8,14 @@
 
 pub mod flatten;
 pub mod fragments;
+pub mod ident;
 pub mod merge;
 
 use std::sync::Arc;
 
 use super::expr::Dyn;
 use super::policies::forward_request::ForwardRequest;
+use super::policies::limit_concurrency::LimitConcurrency;
 use super::policies::retry::RetrySpec;
 use super::policies::Op;
 use super::runtime::Section;
@@ -64,6 +66,10 @@ pub enum StepKind {
     RetryEnd {
         start: u32,
     },
+    /// `limit-concurrency`: take a slot (or fail with 429) before the nested steps…
+    ConcurrencyStart(Arc<LimitConcurrency>),
+    /// …and give it back after them.
+    ConcurrencyEnd,
 }
 
 #[derive(Clone, Debug)]
@@ -92,6 +98,7 @@ impl Plan {
                     StepKind::Op(op) => op.uses(s),
                     StepKind::Branch { cond, .. } => cond.uses(),
                     StepKind::RetryStart { spec, .. } => spec.condition.uses(),
+                    StepKind::ConcurrencyStart(spec) => spec.key.uses(),
                     _ => Default::default(),
                 };
                 p.needs_request_body |= u.request_body;

@@ -13,7 +13,13 @@ pub mod forward_request;
 pub mod include_fragment;
 pub mod ip_filter;
 pub mod json_to_xml;
+pub mod limit;
+pub mod limit_concurrency;
 pub mod mock_response;
+pub mod quota;
+pub mod quota_by_key;
+pub mod rate_limit;
+pub mod rate_limit_by_key;
 pub mod registry;
 pub mod retry;
 pub mod return_response;
@@ -53,6 +59,10 @@ pub enum Op {
     AuthenticationCertificate(authentication_certificate::AuthenticationCertificate),
     JsonToXml(json_to_xml::JsonToXml),
     XmlToJson(xml_to_json::XmlToJson),
+    RateLimit(Box<rate_limit::RateLimit>),
+    RateLimitByKey(Box<rate_limit_by_key::RateLimitByKey>),
+    Quota(Box<quota::Quota>),
+    QuotaByKey(Box<quota_by_key::QuotaByKey>),
 }
 
 /// What a policy asks of the executor.
@@ -109,6 +119,10 @@ pub fn run_op<'p>(op: &'p Op, ctx: &mut PolicyContext<'_>, section: Section) -> 
         Op::AuthenticationCertificate(p) => p.run(ctx),
         Op::JsonToXml(p) => p.run(ctx, section),
         Op::XmlToJson(p) => p.run(ctx, section),
+        Op::RateLimit(p) => p.run(ctx),
+        Op::RateLimitByKey(p) => p.run(ctx),
+        Op::Quota(p) => p.run(ctx),
+        Op::QuotaByKey(p) => p.run(ctx),
     }
 }
 
@@ -131,6 +145,8 @@ impl Op {
             Op::SetStatus(p) => p.uses(),
             Op::FindAndReplace(p) => p.uses(),
             Op::CheckHeader(p) => p.uses(),
+            Op::RateLimitByKey(p) => p.uses(),
+            Op::QuotaByKey(p) => p.uses(),
             _ => Uses::default(),
         };
         if matches!(self, Op::FindAndReplace(_) | Op::JsonToXml(_) | Op::XmlToJson(_)) {
@@ -320,5 +336,9 @@ fn no_grandchildren(el: &Element, cx: &mut Cx<'_>) {
 
 /// Merges `Uses`.
 pub fn union(a: Uses, b: Uses) -> Uses {
-    Uses { request_body: a.request_body || b.request_body, response_body: a.response_body || b.response_body }
+    Uses {
+        request_body: a.request_body || b.request_body,
+        response_body: a.response_body || b.response_body,
+        response: a.response || b.response,
+    }
 }

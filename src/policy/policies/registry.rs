@@ -8,11 +8,6 @@ use crate::policy::runtime::Section;
 /// rejected with "policy <x> is not supported yet" (never skipped: a skipped limit or
 /// validation is an open door).
 pub const NOT_YET: &[&str] = &[
-    "rate-limit",
-    "rate-limit-by-key",
-    "quota",
-    "quota-by-key",
-    "limit-concurrency",
     "llm-token-limit",
     "azure-openai-token-limit",
     "validate-jwt",
@@ -59,11 +54,12 @@ pub fn allowed(name: &str) -> Option<&'static [Section]> {
     use Section::*;
     const ALL: &[Section] = &[Inbound, Backend, Outbound, OnError];
     // APIM's list for on-error: choose, set-variable, find-and-replace, return-response,
-    // set-header, set-method, set-status, json-to-xml, xml-to-json, mock-response, retry
-    // (plus policies not implemented yet).
+    // set-header, set-method, set-status, json-to-xml, xml-to-json, mock-response, retry,
+    // limit-concurrency (plus policies not implemented yet).
     Some(match name {
         "base" | "include-fragment" | "choose" | "set-variable" | "retry" | "set-header" | "set-status"
-        | "find-and-replace" | "return-response" => ALL,
+        | "find-and-replace" | "return-response" | "limit-concurrency" => ALL,
+        "rate-limit" | "rate-limit-by-key" | "quota" | "quota-by-key" => &[Inbound],
         "check-header"
         | "ip-filter"
         | "cors"

@@ -117,6 +117,15 @@ pub struct PolicyContext<'a> {
     pub response_edits: ResponseEdits,
     pub last_error: Option<LastError>,
     pub started: Instant,
+    /// The node's limit counters; the proxy sets it. `None`: limit policies fail (500),
+    /// they never admit unchecked.
+    pub limits: Option<&'a crate::limits::LimitStore>,
+    /// `limit-concurrency` slots held by blocks that have not ended, innermost last. A block's
+    /// end step releases its slot; an error or an early response releases the slots taken in
+    /// that section; dropping the context releases the rest.
+    pub held: Vec<crate::limits::ConcurrencyGuard>,
+    /// Counting left for the end of the request (see [`PolicyContext::end_limits`]).
+    pub limit_tail: Vec<super::limits::LimitTail>,
 }
 
 fn lossy(b: &[u8]) -> Cow<'_, str> {
@@ -162,6 +171,9 @@ impl<'a> PolicyContext<'a> {
             response_edits: ResponseEdits::default(),
             last_error: None,
             started: Instant::now(),
+            limits: None,
+            held: Vec::new(),
+            limit_tail: Vec::new(),
         }
     }
 

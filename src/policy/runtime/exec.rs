@@ -42,6 +42,9 @@ pub struct Run {
     retries: Vec<(usize, u32)>,
     /// CORS preflight: only the `cors` step runs.
     only: Option<usize>,
+    /// `ctx.held.len()` when the section started: concurrency slots above it were taken in
+    /// this section and are given back if it ends early (error or response).
+    held_base: usize,
 }
 
 impl Run {
@@ -50,7 +53,7 @@ impl Run {
             (Section::Inbound, Some(i)) if is_preflight(ctx) => Some(i),
             _ => None,
         };
-        Run { section, pc: 0, retries: Vec::new(), only }
+        Run { section, pc: 0, retries: Vec::new(), only, held_base: ctx.held.len() }
     }
 
     pub fn section(&self) -> Section {
@@ -71,6 +74,15 @@ impl Run {
     }
 
     pub fn next<'p>(&mut self, plan: &'p Plan, ctx: &mut PolicyContext<'_>) -> Flow<'p> {
+        let flow = self.run(plan, ctx);
+        if matches!(flow, Flow::Respond(_) | Flow::Error(_)) {
+            // The section ends here: its `limit-concurrency` blocks end with it.
+            ctx.held.truncate(self.held_base);
+        }
+        flow
+    }
+
+    fn run<'p>(&mut self, plan: &'p Plan, ctx: &mut PolicyContext<'_>) -> Flow<'p> {
         let steps = plan.steps(self.section);
         if let Some(i) = self.only.take() {
             let Some(step) = steps.get(i) else { return Flow::Done };
@@ -100,6 +112,16 @@ impl Run {
                     Err(e) => return Flow::Error(self.fail(step, Failure::eval(e))),
                 },
                 StepKind::Jump(to) => self.pc = *to as usize,
+                StepKind::ConcurrencyStart(spec) => {
+                    if let Err(f) = spec.enter(ctx) {
+                        return Flow::Error(self.fail(step, f));
+                    }
+                }
+                StepKind::ConcurrencyEnd => {
+                    if ctx.held.len() > self.held_base {
+                        ctx.held.pop();
+                    }
+                }
                 StepKind::RetryStart { .. } => {
                     let at = self.pc - 1;
                     self.retries.retain(|r| r.0 != at);

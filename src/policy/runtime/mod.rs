@@ -3,12 +3,14 @@
 pub mod context;
 pub mod edits;
 pub mod exec;
+pub mod limits;
 
 pub use context::{
     OperationInfo, PolicyContext, RequestInfo, RequestView, ResponseState, ResponseView, SubscriptionInfo,
 };
 pub use edits::{BackendTarget, HeaderEdits, RequestEdits, Response, ResponseEdits};
 pub use exec::{Flow, Run};
+pub use limits::{LimitCharges, LimitTail};
 
 /// The four sections of a policy document, in execution order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
