@@ -26,6 +26,14 @@ pub struct Client<S> {
     pub scheme: Scheme,
     /// The negotiated TLS version, for the access log (`None` on plain HTTP).
     pub tls: Option<&'static str>,
+    /// The certificate chain the client presented in the handshake (`context.Request.Certificate`).
+    pub client_chain: Option<std::sync::Arc<[rustls::pki_types::CertificateDer<'static>]>>,
+}
+
+/// What a TLS handshake established, handed to the connection loop.
+pub struct TlsInfo {
+    pub version: &'static str,
+    pub client_chain: Option<std::sync::Arc<[rustls::pki_types::CertificateDer<'static>]>>,
 }
 
 enum HeadRead {
@@ -41,11 +49,15 @@ pub async fn serve<S: AsyncReadRent + AsyncWriteRent>(
     io: S,
     peer: SocketAddr,
     scheme: Scheme,
-    tls: Option<&'static str>,
+    tls: Option<TlsInfo>,
 ) {
     worker.connections.set(worker.connections.get() + 1);
     // Small to start: an idle kept-alive connection holds only this while its read is pending.
-    let mut client = Client { io, buf: Vec::with_capacity(1024), peer, scheme, tls };
+    let (tls, client_chain) = match tls {
+        Some(t) => (Some(t.version), t.client_chain),
+        None => (None, None),
+    };
+    let mut client = Client { io, buf: Vec::with_capacity(1024), peer, scheme, tls, client_chain };
     let mut head = RequestHead::default();
     let mut first = true;
     loop {

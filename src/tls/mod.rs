@@ -3,6 +3,7 @@
 
 pub mod ciphers;
 pub mod client;
+pub mod handshake;
 pub mod server;
 
 pub use server::{ServerTls, TlsSetupError};

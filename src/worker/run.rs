@@ -122,8 +122,8 @@ async fn serve_tls(worker: Rc<Worker>, stream: monoio::net::TcpStream, peer: std
     let Some(config) = worker.snapshot().and_then(|s| s.server_tls.clone()) else {
         return; // no certificate configured: refuse by closing
     };
-    let acceptor = monoio_rustls::TlsAcceptor::from(config);
-    let tls = match monoio::time::timeout(worker.settings.header_timeout, acceptor.accept(stream)).await {
+    let handshake = crate::tls::handshake::accept(config, stream);
+    let tls = match monoio::time::timeout(worker.settings.header_timeout, handshake).await {
         Ok(Ok(tls)) => tls,
         Ok(Err(e)) => {
             tracing::debug!(worker = worker.id, %peer, error = %e, "TLS handshake failed");
@@ -131,8 +131,8 @@ async fn serve_tls(worker: Rc<Worker>, stream: monoio::net::TcpStream, peer: std
         }
         Err(_) => return,
     };
-    // monoio-rustls does not expose the session, so the exact version is not known here.
-    crate::proxy::conn::serve(worker, tls, peer, Scheme::Https, Some("TLS")).await;
+    let session = crate::proxy::conn::TlsInfo { version: tls.version, client_chain: tls.client_chain };
+    crate::proxy::conn::serve(worker, tls.stream, peer, Scheme::Https, Some(session)).await;
 }
 
 /// Swaps the snapshot between requests: requests in flight keep their `Rc` to the old one.
