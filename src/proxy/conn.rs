@@ -26,6 +26,8 @@ pub struct Client<S> {
     pub scheme: Scheme,
     /// The negotiated TLS version, for the access log (`None` on plain HTTP).
     pub tls: Option<&'static str>,
+    /// The access log's request-line text, rebuilt in place for each request on this connection.
+    log_prefix: Vec<u8>,
 }
 
 enum HeadRead {
@@ -45,7 +47,7 @@ pub async fn serve<S: AsyncReadRent + AsyncWriteRent>(
 ) {
     worker.connections.set(worker.connections.get() + 1);
     // Small to start: an idle kept-alive connection holds only this while its read is pending.
-    let mut client = Client { io, buf: Vec::with_capacity(1024), peer, scheme, tls };
+    let mut client = Client { io, buf: Vec::with_capacity(1024), peer, scheme, tls, log_prefix: Vec::new() };
     let mut head = RequestHead::default();
     let mut first = true;
     loop {
@@ -140,13 +142,14 @@ async fn handle<S: AsyncReadRent + AsyncWriteRent>(
     let minor = head.minor_version;
     let Some(snap) = worker.snapshot() else {
         // Managed mode before the first document: nothing is served, probes see 503.
-        let prefix = worker.log_enabled().then(|| access_log::prefix(head, &client.buf, client.scheme, None));
+        let prefix = log_prefix(worker, client, head, None);
         let is_head = head.is_head(&client.buf);
         let message = "The gateway has no configuration yet";
         rec.status = 503;
         let keep =
             respond(worker, client, head, rec, |out, close| error_response(out, 503, message, close, is_head)).await;
         worker.finish(rec, prefix.as_deref(), &client.peer, minor, client.tls, None);
+        client.log_prefix = prefix.unwrap_or_default();
         return keep;
     };
     let decision = decide(&snap, head, &client.buf, client.scheme);
@@ -155,7 +158,7 @@ async fn handle<S: AsyncReadRent + AsyncWriteRent>(
         Decision::Refuse { api: Some(a), .. } => Some(snap.doc.apis[*a as usize].key_query.as_str()),
         _ => None,
     };
-    let prefix = worker.log_enabled().then(|| access_log::prefix(head, &client.buf, client.scheme, key_query));
+    let prefix = log_prefix(worker, client, head, key_query);
     let keep = match decision {
         Decision::Forward(route) => super::exchange::forward(worker, client, head, &snap, route, rec).await,
         Decision::Status => {
@@ -177,7 +180,23 @@ async fn handle<S: AsyncReadRent + AsyncWriteRent>(
         }
     };
     worker.finish(rec, prefix.as_deref(), &client.peer, minor, client.tls, Some(&snap));
+    client.log_prefix = prefix.unwrap_or_default();
     keep
+}
+
+/// The access log's request-line text for this request, in the connection's reused buffer
+/// (taken out while the request runs; the caller puts it back).
+fn log_prefix<S>(
+    worker: &Worker,
+    client: &mut Client<S>,
+    head: &RequestHead,
+    key_query: Option<&str>,
+) -> Option<Vec<u8>> {
+    worker.log_enabled().then(|| {
+        let mut prefix = std::mem::take(&mut client.log_prefix);
+        access_log::prefix(&mut prefix, head, &client.buf, client.scheme, key_query);
+        prefix
+    })
 }
 
 /// Writes a gateway-made response. Keeps the connection only when the request body (if any) is
