@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 /// JSON string content from raw bytes. The common case (printable ASCII, no `"` or `\`) is one
 /// copy; anything else goes through lossy UTF-8 decoding and escaping, as before.
 pub fn push_json(out: &mut Vec<u8>, v: &[u8]) {
-    if v.iter().all(|&b| (0x20..0x80).contains(&b) && b != b'"' && b != b'\\') {
+    if v.iter().all(|&b| PLAIN[b as usize]) {
         out.extend_from_slice(v);
     } else {
         let mut s = String::with_capacity(v.len() + 8);
@@ -15,6 +15,17 @@ pub fn push_json(out: &mut Vec<u8>, v: &[u8]) {
         out.extend_from_slice(s.as_bytes());
     }
 }
+
+/// Bytes copied as they are: printable ASCII except `"` and backslash (one table load a byte).
+const PLAIN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0x20;
+    while b < 0x80 {
+        t[b] = b != b'"' as usize && b != b'\\' as usize;
+        b += 1;
+    }
+    t
+};
 
 pub fn push_u64(out: &mut Vec<u8>, n: u64) {
     out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
