@@ -12,7 +12,11 @@ shared and noisy, absolute numbers from different runs are not comparable.
                         [--connections 64] [--no-build] [--label NAME]
 
 Scenario names: a body size (128, 1k, 16k, 64k, 256k) for passthrough GETs; `logs` adds a ringgate
-target with telemetry fully on (Prometheus metrics + the JSON access log, to /dev/null).
+target with telemetry fully on (Prometheus metrics + the JSON access log, to /dev/null);
+`telemetry` adds three ringgate targets, run at the first body size: `ringgate-off`
+(telemetry.metrics.requests=false, telemetry.logs.requests=false), `ringgate-metrics` (per-request
+metrics only) and `ringgate-telemetry` (metrics + JSON access log), compared to `ringgate-off`
+within each repetition ("ratio to off"). The order of targets rotates from one repetition to the next.
 Writes bench-results/<UTC stamp>-<label>.json (machine, kernel, CPU, commit, every command, every
 raw figure) and .md (the summary), and copies the summary to bench-results/LATEST.md.
 """
@@ -23,6 +27,7 @@ from datetime import datetime, timezone
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SIZES = {"5b": "/", "128": "/128", "1k": "/1k", "16k": "/16k", "64k": "/64k", "256k": "/256k"}
 PROXY_CPU, LOAD_CPU = "1", "0"
+TELEMETRY_TARGETS = ("ringgate-off", "ringgate-metrics", "ringgate-telemetry")
 
 
 def free_port():
@@ -180,17 +185,20 @@ backend b
     doc = os.path.join(lab.work, "ringgate.json")
     json.dump({"revision": "lab", "apis": [{"id": "origin", "path": "", "subscriptionRequired": False,
                                             "serviceUrl": f"http://127.0.0.1:{backend}"}]}, open(doc, "w"))
-    variants = []
+    variants = []  # (name, telemetry.logs.requests, telemetry.metrics.requests)
     if "ringgate" in args.targets:
-        variants.append(("ringgate", "false"))
-    if "logs" in args.scenarios:
-        variants.append(("ringgate-telemetry", "true"))
-    for name, logs in variants:
+        variants.append(("ringgate", "false", "true"))
+    if "telemetry" in args.scenarios:
+        variants += [("ringgate-off", "false", "false"), ("ringgate-metrics", "false", "true")]
+    if "logs" in args.scenarios or "telemetry" in args.scenarios:
+        variants.append(("ringgate-telemetry", "true", "true"))
+    for name, logs, metrics in variants:
         port, admin = free_port(), free_port()
         cmd = [os.path.join(ROOT, "target/release/ringgate"), "run", "--set", f"config.local.path={doc}",
                "--set", "runtime.workers=1", "--set", "net.server.bind=127.0.0.1",
                "--set", f"net.server.http.port={port}", "--set", "net.server.https.port=0",
                "--set", f"net.server.admin.port={admin}", "--set", f"telemetry.logs.requests={logs}",
+               "--set", f"telemetry.metrics.requests={metrics}",
                "--set", "telemetry.logs.std.level=warn"]
         lab.spawn(name, cmd, PROXY_CPU, stdout=subprocess.DEVNULL)
         ports[name] = port
@@ -232,8 +240,10 @@ def main():
         sizes = [s for s in args.scenarios if s in SIZES]
         for rep in range(args.reps):
             for size in sizes:
-                for name, port in ports.items():
-                    if name == "ringgate-telemetry" and size != sizes[0]:
+                order = list(ports.items())
+                order = order[rep % len(order):] + order[:rep % len(order)]
+                for name, port in order:
+                    if name in TELEMETRY_TARGETS and size != sizes[0]:
                         continue
                     cmd = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{args.connections}", f"-d{args.duration}s",
                            "--latency", f"http://127.0.0.1:{port}{SIZES[size]}"]
@@ -271,8 +281,13 @@ def summarize(runs):
     out = {}
     for (scenario, target) in sorted({(r["scenario"], r["target"]) for r in runs}):
         mine = [r for r in runs if r["scenario"] == scenario and r["target"] == target]
-        ratios, p99_ratios = [], []
+        ratios, p99_ratios, off_ratios, off_cpu_ratios = [], [], [], []
         for r in mine:
+            off = next((x for x in runs if x["scenario"] == scenario and x["target"] == "ringgate-off" and x["rep"] == r["rep"]), None)
+            if off and off["rps"]:
+                off_ratios.append(r["rps"] / off["rps"])
+                if off["cpu_us_per_req"] and r["cpu_us_per_req"]:
+                    off_cpu_ratios.append(r["cpu_us_per_req"] / off["cpu_us_per_req"])
             ref = next((x for x in runs if x["scenario"] == scenario and x["target"] == "nginx" and x["rep"] == r["rep"]), None)
             if ref and ref["rps"]:
                 ratios.append(r["rps"] / ref["rps"])
@@ -285,6 +300,9 @@ def summarize(runs):
             "cpu_us_per_req_median": statistics.median(cpu) if cpu else None,
             "rps_ratio_to_nginx_median": round(statistics.median(ratios), 3) if ratios else None,
             "p99_ratio_to_nginx_median": round(statistics.median(p99_ratios), 3) if p99_ratios else None,
+            "rps_ratio_to_off_median": round(statistics.median(off_ratios), 3) if off_ratios else None,
+            "rps_ratios_to_off": [round(x, 3) for x in off_ratios],
+            "cpu_ratio_to_off_median": round(statistics.median(off_cpu_ratios), 3) if off_cpu_ratios else None,
             "errors": sum(r["errors"] for r in mine),
         }
     return out
@@ -296,13 +314,17 @@ def render(result, stamp, args):
              f"Machine: {m['cpu']}, {m['cores']} cores, kernel {m['kernel']}; commit `{result['commit']}`.",
              f"Proxy under test on CPU {PROXY_CPU}, origin and wrk on CPU {LOAD_CPU}; 1 worker each; "
              f"wrk -t1 -c{args.connections} -d{args.duration}s, {args.reps} repetitions, targets alternating.", "",
-             "| scenario | target | req/s (median) | ratio to nginx | p99 ms | p99 ratio | proxy CPU us/req | errors |",
-             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             "| scenario | target | req/s (median) | ratio to nginx | ratio to off (per rep) | p99 ms | p99 ratio | proxy CPU us/req | CPU/req ratio to off | errors |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for key, s in result["summary"].items():
         scenario, target = key.split("/", 1)
-        lines.append(f"| {scenario} | {target} | {s['rps_median']:.0f} | {s['rps_ratio_to_nginx_median']} | "
-                     f"{s['p99_ms_median']:.2f} | {s['p99_ratio_to_nginx_median']} | {s['cpu_us_per_req_median']} | {s['errors']} |")
-    lines += ["", "Ratios are medians of per-repetition ratios (same repetition, same machine state).",
+        off = s.get("rps_ratio_to_off_median")
+        off_text = f"{off} ({', '.join(str(x) for x in s['rps_ratios_to_off'])})" if off is not None else "None"
+        lines.append(f"| {scenario} | {target} | {s['rps_median']:.0f} | {s['rps_ratio_to_nginx_median']} | {off_text} | "
+                     f"{s['p99_ms_median']:.2f} | {s['p99_ratio_to_nginx_median']} | {s['cpu_us_per_req_median']} | "
+                     f"{s.get('cpu_ratio_to_off_median')} | {s['errors']} |")
+    lines += ["", "Ratios are medians of per-repetition ratios (same repetition, same machine state); "
+              "\"off\" is ringgate-off (no per-request metrics, no access log).",
               f"Reproduce: `python3 perf/lab.py --reps {args.reps} --duration {args.duration} --scenarios {','.join(args.scenarios)} "
               f"--targets {','.join(args.targets)} --connections {args.connections}`", ""]
     return "\n".join(lines)

@@ -138,12 +138,33 @@ fn access_log_lines_carry_the_fields_and_no_secret() {
     assert_eq!(last["operationId"], "get");
     assert_eq!(last["apimSubscriptionId"], "sub1");
     assert!(last["backendTime"].as_f64().unwrap_or(1e9) <= last["totalTime"].as_f64().unwrap_or(0.0));
+    let text = |k: &str| last[k].as_str().unwrap_or_default().to_string();
+    assert!(text("url").starts_with("http://") && text("url").ends_with("/echo/x"), "{last}");
+    assert_eq!(text("backendUrl"), format!("{}/x", backend.url()), "{last}");
+    let time = text("timeGenerated");
+    assert!(time.len() == 20 && time.ends_with('Z') && time.as_bytes()[10] == b'T', "{last}");
     let refused = lines.iter().find(|l| l["responseCode"] == 401).expect("the 401 line");
     assert_eq!(refused["lastErrorReason"], "SubscriptionKeyInvalid");
     let all = gw.log_text();
     assert!(!all.contains(KEY), "the subscription key leaked into the logs");
     assert!(!all.contains("wrong-key"), "a presented key leaked into the logs");
     assert!(!all.contains("tok-secret-42"), "an Authorization value leaked into the logs");
+}
+
+#[test]
+fn per_request_metrics_can_be_switched_off() {
+    let backend = Backend::normal();
+    let gw =
+        Gateway::start(&document(&backend), &["telemetry.logs.requests=false", "telemetry.metrics.requests=false"]);
+    traffic(&gw, 3, 1, 1);
+    let text = wait_until("5 requests counted per worker", Duration::from_secs(5), || {
+        let t = gw.metrics();
+        (sum_metric(&t, "ringgate_worker_requests_total") == 5.0).then_some(t)
+    });
+    assert_eq!(sum_metric(&text, "ringgate_requests_total"), 0.0, "{text}");
+    assert_eq!(sum_metric(&text, "ringgate_request_duration_seconds_count"), 0.0, "{text}");
+    assert!(text.contains("ringgate_connections_active"), "{text}");
+    assert!(!gw.log_text().contains("GatewayLogs"), "the access log is off");
 }
 
 #[test]

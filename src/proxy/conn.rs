@@ -28,6 +28,8 @@ pub struct Client<S> {
     pub tls: Option<&'static str>,
     /// The certificate chain the client presented in the handshake (`context.Request.Certificate`).
     pub client_chain: Option<std::sync::Arc<[rustls::pki_types::CertificateDer<'static>]>>,
+    /// The access log's request-line text, rebuilt in place for each request on this connection.
+    log_prefix: Vec<u8>,
 }
 
 /// What a TLS handshake established, handed to the connection loop.
@@ -57,7 +59,8 @@ pub async fn serve<S: AsyncReadRent + AsyncWriteRent>(
         Some(t) => (Some(t.version), t.client_chain),
         None => (None, None),
     };
-    let mut client = Client { io, buf: Vec::with_capacity(1024), peer, scheme, tls, client_chain };
+    let mut client =
+        Client { io, buf: Vec::with_capacity(1024), peer, scheme, tls, client_chain, log_prefix: Vec::new() };
     let mut head = RequestHead::default();
     let mut first = true;
     loop {
@@ -152,13 +155,14 @@ async fn handle<S: AsyncReadRent + AsyncWriteRent>(
     let minor = head.minor_version;
     let Some(snap) = worker.snapshot() else {
         // Managed mode before the first document: nothing is served, probes see 503.
-        let prefix = worker.log_enabled().then(|| access_log::prefix(head, &client.buf, client.scheme, None));
+        let prefix = log_prefix(worker, client, head, None);
         let is_head = head.is_head(&client.buf);
         let message = "The gateway has no configuration yet";
         rec.status = 503;
         let keep =
             respond(worker, client, head, rec, |out, close| error_response(out, 503, message, close, is_head)).await;
         worker.finish(rec, prefix.as_deref(), &client.peer, minor, client.tls, None);
+        client.log_prefix = prefix.unwrap_or_default();
         return keep;
     };
     let decision = decide(&snap, head, &client.buf, client.scheme);
@@ -167,7 +171,7 @@ async fn handle<S: AsyncReadRent + AsyncWriteRent>(
         Decision::Refuse { api: Some(a), .. } => Some(snap.doc.apis[*a as usize].key_query.as_str()),
         _ => None,
     };
-    let prefix = worker.log_enabled().then(|| access_log::prefix(head, &client.buf, client.scheme, key_query));
+    let prefix = log_prefix(worker, client, head, key_query);
     let keep = match decision {
         Decision::Forward(route) => {
             let plan = snap.doc.policy_plans.get(route.api, route.operation, route.product);
@@ -198,7 +202,23 @@ async fn handle<S: AsyncReadRent + AsyncWriteRent>(
         }
     };
     worker.finish(rec, prefix.as_deref(), &client.peer, minor, client.tls, Some(&snap));
+    client.log_prefix = prefix.unwrap_or_default();
     keep
+}
+
+/// The access log's request-line text for this request, in the connection's reused buffer
+/// (taken out while the request runs; the caller puts it back).
+fn log_prefix<S>(
+    worker: &Worker,
+    client: &mut Client<S>,
+    head: &RequestHead,
+    key_query: Option<&str>,
+) -> Option<Vec<u8>> {
+    worker.log_enabled().then(|| {
+        let mut prefix = std::mem::take(&mut client.log_prefix);
+        access_log::prefix(&mut prefix, head, &client.buf, client.scheme, key_query);
+        prefix
+    })
 }
 
 /// Writes a gateway-made response. Keeps the connection only when the request body (if any) is

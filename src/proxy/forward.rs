@@ -169,14 +169,8 @@ pub fn request_head_with(
     out.extend_from_slice(b"\r\n");
 }
 
-/// `scheme://authority/path?query` of the request just written into `out` (for the access log).
-pub fn backend_url(out: &[u8], backend: &BackendUrl) -> String {
-    let line_end = memchr::memchr(b'\r', out).unwrap_or(out.len());
-    let line = &out[..line_end];
-    let target = line.split(|b| *b == b' ').nth(1).unwrap_or(b"/");
-    let scheme = if backend.scheme == Scheme::Https { "https" } else { "http" };
-    format!("{scheme}://{}{}", backend.authority, String::from_utf8_lossy(target))
-}
+/// Built for the access log: it lives with the log's other writers.
+pub use crate::telemetry::access_log::backend_url;
 
 fn push_ip(out: &mut Vec<u8>, ip: IpAddr) {
     use std::io::Write;

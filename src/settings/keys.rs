@@ -64,6 +64,7 @@ pub const KEYS: &[Key] = &[
     key("telemetry.logs.std.level", Some("info"), Kind::OneOf(LOG_LEVELS)),
     key("telemetry.logs.std.color", Some("false"), Kind::Bool),
     key("telemetry.logs.requests", Some("true"), Kind::Bool),
+    key("telemetry.metrics.requests", Some("true"), Kind::Bool),
     key("telemetry.metrics.local", Some("none"), Kind::OneOf(&["none", "statsd", "prometheus"])),
     key("telemetry.metrics.local.statsd.endpoint", None, Kind::Text),
     key(

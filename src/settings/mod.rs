@@ -236,6 +236,10 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub log_level: String,
     pub log_requests: bool,
+    /// `telemetry.metrics.requests` (ringgate's own): record per-request metrics (request counts
+    /// by API/operation/class and the duration and size histograms behind `/metrics`, OTLP and
+    /// StatsD). Off: `/metrics` still serves per-worker, connection and configuration series.
+    pub metrics_requests: bool,
     pub drain_timeout: Duration,
     /// `Some(endpoint)` when `telemetry.metrics.local=statsd`.
     pub statsd: Option<String>,
@@ -272,6 +276,17 @@ impl Settings {
             Some("json") => LogFormat::Json,
             _ => LogFormat::Text,
         };
+        let metrics_requests = flag("telemetry.metrics.requests");
+        let statsd_on = raw.get("telemetry.metrics.local").is_some_and(|v| v.eq_ignore_ascii_case("statsd"));
+        if !metrics_requests && (statsd_on || flag("observability.opentelemetry.enabled")) {
+            return Err(SettingsError::Invalid {
+                key: "telemetry.metrics.requests".into(),
+                value: "false".into(),
+                expected: "true while telemetry.metrics.local=statsd or observability.opentelemetry.enabled=true \
+                           (they export the per-request metrics)"
+                    .into(),
+            });
+        }
         Ok(Settings {
             service_endpoint: text("config.service.endpoint"),
             service_auth: text("config.service.auth"),
@@ -305,6 +320,7 @@ impl Settings {
             log_format,
             log_level: raw.get("telemetry.logs.std.level").unwrap_or("info").to_ascii_lowercase(),
             log_requests: flag("telemetry.logs.requests"),
+            metrics_requests,
             drain_timeout: dur("shutdown.drain.timeout"),
             statsd: match raw.get("telemetry.metrics.local").map(str::to_ascii_lowercase).as_deref() {
                 Some("statsd") => {
@@ -355,6 +371,26 @@ mod tests {
         let raw = RawSettings::gather(&["telemetry.logs.std=xml".to_string()], vec![], None).expect("gather");
         let err = Settings::from_raw(&raw).expect_err("must fail").to_string();
         assert!(err.contains("telemetry.logs.std") && err.contains("none, text, json"), "{err}");
+    }
+
+    #[test]
+    fn per_request_metrics_default_on_and_cannot_be_off_while_exported() {
+        let gather = |sets: &[&str]| {
+            let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+            Settings::from_raw(&RawSettings::gather(&sets, vec![], None).expect("gather"))
+        };
+        assert!(gather(&[]).expect("defaults").metrics_requests);
+        assert!(!gather(&["telemetry.metrics.requests=false"]).expect("off").metrics_requests);
+        let err = gather(&["telemetry.metrics.requests=false", "observability.opentelemetry.enabled=true"])
+            .expect_err("OTLP exports the per-request metrics")
+            .to_string();
+        assert!(err.contains("telemetry.metrics.requests"), "{err}");
+        let statsd = [
+            "telemetry.metrics.requests=false",
+            "telemetry.metrics.local=statsd",
+            "telemetry.metrics.local.statsd.endpoint=127.0.0.1:8125",
+        ];
+        assert!(gather(&statsd).is_err());
     }
 
     #[test]

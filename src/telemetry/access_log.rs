@@ -1,54 +1,119 @@
 //! The access log: one JSON line per request (APIM's GatewayLogs fields) on stdout. Each worker
 //! appends to its own buffer; full buffers and the tick's flush hand the bytes to a writer thread,
-//! so the event loop never blocks on stdout. Keys, tokens and Authorization values never appear:
+//! so the event loop never blocks on stdout, and the writer hands the emptied buffers back, so a
+//! busy worker reuses the same few buffers. Keys, tokens and Authorization values never appear:
 //! the subscription key is cut from the logged URL and no header values are logged.
 
+use std::collections::VecDeque;
 use std::io::Write;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
-use crossbeam_channel::Sender;
-
+use super::logfmt::{push_ip, push_json, push_millis, push_time, push_u64};
 use super::Record;
-use crate::config::Scheme;
+use crate::config::{BackendUrl, Scheme};
 use crate::http::request::RequestHead;
-use crate::http::write::json_escape_into;
 use crate::snapshot::Snapshot;
 
-/// Flush a worker's buffer once it holds this much.
-pub const FLUSH_AT: usize = 64 * 1024;
+/// Flush a worker's buffer once it holds this much: few, big writes (and few thread wake-ups).
+pub const FLUSH_AT: usize = 256 * 1024;
 
-/// Starts the writer thread; workers send it whole buffers of complete lines.
-pub fn writer() -> std::io::Result<Sender<Vec<u8>>> {
-    let (tx, rx) = crossbeam_channel::bounded::<Vec<u8>>(1024);
-    std::thread::Builder::new().name("gw-access-log".into()).spawn(move || {
-        for buf in rx {
-            let mut out = std::io::stdout().lock();
-            let _ = out.write_all(&buf);
-            let _ = out.flush();
-        }
-    })?;
-    Ok(tx)
+/// Room for one more line above [`FLUSH_AT`], so a buffer never grows on the request path.
+pub const BUF_CAPACITY: usize = FLUSH_AT + 8 * 1024;
+
+/// Buffers the writer has not written yet; beyond this many, new ones are dropped (as the
+/// bounded channel did before): a stalled stdout must not grow the gateway without bound.
+const QUEUE_MAX: usize = 1024;
+
+/// Emptied buffers kept for reuse.
+const SPARE_MAX: usize = 64;
+
+/// Full buffers for the writer, and emptied ones for the workers.
+type Buffers = (VecDeque<Vec<u8>>, Vec<Vec<u8>>);
+
+#[derive(Default)]
+struct Queue {
+    state: Mutex<Buffers>,
+    ready: Condvar,
 }
 
-/// The request-line part of a log line (`"method":…,"url":…`), made while the head is still in
-/// the buffer. The subscription key query parameter (`key_query`, and APIM's default name) is cut.
-pub fn prefix(head: &RequestHead, buf: &[u8], scheme: Scheme, key_query: Option<&str>) -> String {
-    fn text(b: &[u8]) -> std::borrow::Cow<'_, str> {
-        String::from_utf8_lossy(b)
-    }
-    fn json_escape_into(s: &mut String, v: &str) {
-        if v.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-            s.push_str(v); // the common case: request-line bytes need no escaping
+/// The workers' end of the writer thread: whole buffers of complete lines go to the writer,
+/// emptied ones come back. A mutex and a condition variable rather than a channel: the writer
+/// sleeps in the kernel until woken, where a channel's receiver spins and yields first, which
+/// on a core shared with a worker costs that worker context switches.
+#[derive(Clone)]
+pub struct LogSink(Arc<Queue>);
+
+impl LogSink {
+    /// Hands `buf` to the writer (dropped when the writer is [`QUEUE_MAX`] buffers behind) and
+    /// leaves an empty buffer to fill next in its place.
+    pub fn send(&self, buf: &mut Vec<u8>) {
+        let Ok(mut state) = self.0.state.lock() else {
+            buf.clear();
+            return;
+        };
+        let (full, spare) = &mut *state;
+        let next = spare.pop().unwrap_or_default();
+        if full.len() < QUEUE_MAX {
+            full.push_back(std::mem::replace(buf, next));
         } else {
-            crate::http::write::json_escape_into(s, v);
+            buf.clear();
+            spare.push(next);
+        }
+        drop(state);
+        self.0.ready.notify_one();
+        if buf.capacity() < BUF_CAPACITY {
+            buf.reserve(BUF_CAPACITY);
         }
     }
-    let mut s = String::with_capacity(128);
-    s.push_str("\"method\":\"");
-    json_escape_into(&mut s, &text(head.method.get(buf)));
-    s.push_str("\",\"url\":\"");
-    s.push_str(if scheme == Scheme::Https { "https://" } else { "http://" });
-    json_escape_into(&mut s, &text(head.host.map(|h| h.get(buf)).unwrap_or(b"")));
-    json_escape_into(&mut s, &text(head.path.get(buf)));
+}
+
+/// Starts the writer thread. It ends once every worker's sink is gone and all is written.
+pub fn writer() -> std::io::Result<LogSink> {
+    let queue = Arc::new(Queue::default());
+    let q = queue.clone();
+    std::thread::Builder::new().name("gw-access-log".into()).spawn(move || loop {
+        let Ok(mut state) = q.state.lock() else { return };
+        while state.0.is_empty() {
+            if Arc::strong_count(&q) == 1 {
+                return;
+            }
+            state = match q.ready.wait_timeout(state, Duration::from_secs(1)) {
+                Ok((s, _)) => s,
+                Err(_) => return,
+            };
+        }
+        let batch: Vec<Vec<u8>> = state.0.drain(..).collect();
+        drop(state);
+        let mut out = std::io::stdout().lock();
+        for buf in &batch {
+            let _ = out.write_all(buf);
+        }
+        let _ = out.flush();
+        drop(out);
+        if let Ok(mut state) = q.state.lock() {
+            for mut buf in batch {
+                if state.1.len() < SPARE_MAX && buf.capacity() >= FLUSH_AT {
+                    buf.clear();
+                    state.1.push(buf);
+                }
+            }
+        }
+    })?;
+    Ok(LogSink(queue))
+}
+
+/// Writes the request-line part of a log line (`"method":…,"url":…`) into `s`, while the head is
+/// still in the buffer. The subscription key query parameter (`key_query`, and APIM's default
+/// name) is cut.
+pub fn prefix(s: &mut Vec<u8>, head: &RequestHead, buf: &[u8], scheme: Scheme, key_query: Option<&str>) {
+    s.clear();
+    s.extend_from_slice(b"\"method\":\"");
+    push_json(s, head.method.get(buf));
+    s.extend_from_slice(b"\",\"url\":\"");
+    s.extend_from_slice(if scheme == Scheme::Https { b"https://" } else { b"http://" });
+    push_json(s, head.host.map(|h| h.get(buf)).unwrap_or(b""));
+    push_json(s, head.path.get(buf));
     let query = head.query.get(buf);
     let mut first = true;
     for pair in query.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
@@ -56,75 +121,87 @@ pub fn prefix(head: &RequestHead, buf: &[u8], scheme: Scheme, key_query: Option<
         if name == b"subscription-key" || key_query.is_some_and(|k| k.as_bytes() == name) {
             continue;
         }
-        s.push(if first { '?' } else { '&' });
+        s.push(if first { b'?' } else { b'&' });
         first = false;
-        json_escape_into(&mut s, &text(pair));
+        push_json(s, pair);
     }
-    s.push('"');
-    s
+    s.push(b'"');
 }
 
-#[allow(clippy::too_many_arguments)] // one call site; the parts of a line, each from elsewhere
+/// `scheme://authority/path?query` of the backend request just written into `out` (its request
+/// line), for the access log's `backendUrl`.
+pub fn backend_url(out: &[u8], backend: &BackendUrl) -> super::LogText {
+    let line_end = memchr::memchr(b'\r', out).unwrap_or(out.len());
+    let target = out[..line_end].split(|b| *b == b' ').nth(1).unwrap_or(b"/");
+    let mut t = super::LogText::new();
+    t.extend_from_slice(if backend.scheme == Scheme::Https { b"https://" } else { b"http://" });
+    t.extend_from_slice(backend.authority.as_bytes());
+    t.extend_from_slice(target);
+    t
+}
+
+/// What a line needs besides the record: the request line part, the connection's facts, the
+/// snapshot that names the indexes in `rec`, and when the request ended.
+pub struct LineContext<'a> {
+    pub prefix: Option<&'a [u8]>,
+    pub client_ip: std::net::IpAddr,
+    pub http_minor: u8,
+    pub tls: Option<&'a str>,
+    pub snap: Option<&'a Snapshot>,
+    pub end: std::time::Instant,
+}
+
 /// Appends one JSON line for `rec` to `out`. Written byte by byte into the worker's buffer:
 /// no allocation, no `format!`, the timestamp text reused within a second.
-pub fn append(
-    out: &mut Vec<u8>,
-    rec: &Record,
-    durations: &[std::time::Duration; 4],
-    prefix: Option<&str>,
-    client_ip: std::net::IpAddr,
-    http_minor: u8,
-    tls: Option<&str>,
-    snap: Option<&Snapshot>,
-) {
+pub fn append(out: &mut Vec<u8>, rec: &Record, durations: &[Duration; 4], cx: &LineContext<'_>) {
     let [total, backend, client, _] = *durations;
-    let doc = snap.map(|s| &s.doc);
+    let doc = cx.snap.map(|s| &s.doc);
     let api = rec.api.and_then(|a| doc.and_then(|d| d.apis.get(a as usize)));
     let op = rec.operation.and_then(|o| api.and_then(|a| a.operations.get(o as usize)));
     let product = rec.product.and_then(|p| doc.and_then(|d| d.products.get(p as usize)));
     let sub = rec.subscription.and_then(|s| doc.and_then(|d| d.subscriptions.get_opt(s)));
     out.extend_from_slice(b"{\"timeGenerated\":\"");
-    push_now(out);
+    push_time(out, cx.end);
     out.extend_from_slice(b"\",\"category\":\"GatewayLogs\",\"correlationId\":\"");
     rec.id.write(out);
     out.extend_from_slice(b"\",\"traceId\":\"");
     super::trace::push_hex(out, rec.trace.trace_id, 32);
     out.extend_from_slice(b"\",");
-    out.extend_from_slice(prefix.unwrap_or("\"method\":null,\"url\":null").as_bytes());
-    number(out, "responseCode", u64::from(rec.status));
+    out.extend_from_slice(cx.prefix.unwrap_or(b"\"method\":null,\"url\":null"));
+    number(out, b",\"responseCode\":", u64::from(rec.status));
     out.extend_from_slice(if (200..400).contains(&rec.status) {
         b",\"isRequestSuccess\":true"
     } else {
         b",\"isRequestSuccess\":false"
     });
-    number(out, "requestSize", rec.request_bytes);
-    number(out, "responseSize", rec.response_bytes);
-    millis(out, "totalTime", total);
-    millis(out, "backendTime", backend);
-    millis(out, "clientTime", client);
-    field(out, "apiId", api.map(|a| a.id.as_str()));
-    field(out, "operationId", op.map(|o| o.id.as_str()));
-    field(out, "productId", product.map(|p| p.id.as_str()));
-    field(out, "apimSubscriptionId", sub.map(|s| s.id.as_str()));
+    number(out, b",\"requestSize\":", rec.request_bytes);
+    number(out, b",\"responseSize\":", rec.response_bytes);
+    millis(out, b",\"totalTime\":", total);
+    millis(out, b",\"backendTime\":", backend);
+    millis(out, b",\"clientTime\":", client);
+    field(out, b",\"apiId\":", api.map(|a| a.id.as_bytes()));
+    field(out, b",\"operationId\":", op.map(|o| o.id.as_bytes()));
+    field(out, b",\"productId\":", product.map(|p| p.id.as_bytes()));
+    field(out, b",\"apimSubscriptionId\":", sub.map(|s| s.id.as_bytes()));
     out.extend_from_slice(b",\"callerIpAddress\":\"");
-    push_ip(out, client_ip);
+    push_ip(out, cx.client_ip);
     out.push(b'"');
-    field(out, "backendUrl", rec.backend_url.as_deref());
+    field(out, b",\"backendUrl\":", rec.backend_url.as_deref());
     match rec.backend_status {
-        Some(code) => number(out, "backendResponseCode", u64::from(code)),
+        Some(code) => number(out, b",\"backendResponseCode\":", u64::from(code)),
         None => out.extend_from_slice(b",\"backendResponseCode\":null"),
     }
-    field(out, "lastErrorSource", rec.last_error_source);
-    field(out, "lastErrorReason", rec.last_error_reason);
-    field(out, "clientProtocol", Some(if http_minor == 0 { "HTTP/1.0" } else { "HTTP/1.1" }));
-    field(out, "clientTlsVersion", tls);
+    field(out, b",\"lastErrorSource\":", rec.last_error_source.map(str::as_bytes));
+    field(out, b",\"lastErrorReason\":", rec.last_error_reason.map(str::as_bytes));
+    let protocol: &[u8] = if cx.http_minor == 0 { b"HTTP/1.0" } else { b"HTTP/1.1" };
+    field(out, b",\"clientProtocol\":", Some(protocol));
+    field(out, b",\"clientTlsVersion\":", cx.tls.map(str::as_bytes));
     out.extend_from_slice(b"}\n");
 }
 
-fn field(out: &mut Vec<u8>, name: &str, value: Option<&str>) {
-    out.extend_from_slice(b",\"");
-    out.extend_from_slice(name.as_bytes());
-    out.extend_from_slice(b"\":");
+/// `key` is the whole `,"name":` text, so each key is one copy.
+fn field(out: &mut Vec<u8>, key: &[u8], value: Option<&[u8]>) {
+    out.extend_from_slice(key);
     match value {
         Some(v) => {
             out.push(b'"');
@@ -135,65 +212,12 @@ fn field(out: &mut Vec<u8>, name: &str, value: Option<&str>) {
     }
 }
 
-fn number(out: &mut Vec<u8>, name: &str, n: u64) {
-    out.extend_from_slice(b",\"");
-    out.extend_from_slice(name.as_bytes());
-    out.extend_from_slice(b"\":");
-    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
+fn number(out: &mut Vec<u8>, key: &[u8], n: u64) {
+    out.extend_from_slice(key);
+    push_u64(out, n);
 }
 
-/// Milliseconds with three decimals, from whole microseconds.
-fn millis(out: &mut Vec<u8>, name: &str, d: std::time::Duration) {
-    let us = d.as_micros() as u64;
-    number(out, name, us / 1000);
-    let frac = us % 1000;
-    out.push(b'.');
-    out.push(b'0' + (frac / 100) as u8);
-    out.push(b'0' + (frac / 10 % 10) as u8);
-    out.push(b'0' + (frac % 10) as u8);
-}
-
-/// JSON string content; the common case (nothing to escape) is one copy.
-fn push_json(out: &mut Vec<u8>, v: &str) {
-    if v.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-        out.extend_from_slice(v.as_bytes());
-    } else {
-        let mut s = String::with_capacity(v.len() + 8);
-        json_escape_into(&mut s, v);
-        out.extend_from_slice(s.as_bytes());
-    }
-}
-
-thread_local! {
-    /// This worker's last formatted second: (unix seconds, RFC 3339 text).
-    static NOW: std::cell::RefCell<(u64, String)> = const { std::cell::RefCell::new((u64::MAX, String::new())) };
-}
-
-fn push_now(out: &mut Vec<u8>) {
-    let now = std::time::SystemTime::now();
-    let secs = now.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    NOW.with(|cell| {
-        let mut c = cell.borrow_mut();
-        if c.0 != secs {
-            *c = (secs, crate::timefmt::rfc3339(now));
-        }
-        out.extend_from_slice(c.1.as_bytes());
-    });
-}
-
-/// An IPv4 address by hand (the common case); IPv6 through `Display`.
-fn push_ip(out: &mut Vec<u8>, ip: std::net::IpAddr) {
-    match ip {
-        std::net::IpAddr::V4(v4) => {
-            for (i, octet) in v4.octets().iter().enumerate() {
-                if i > 0 {
-                    out.push(b'.');
-                }
-                out.extend_from_slice(itoa::Buffer::new().format(*octet).as_bytes());
-            }
-        }
-        v6 => {
-            let _ = write!(out, "{v6}");
-        }
-    }
+fn millis(out: &mut Vec<u8>, key: &[u8], d: Duration) {
+    out.extend_from_slice(key);
+    push_millis(out, d);
 }

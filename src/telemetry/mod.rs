@@ -3,10 +3,12 @@
 //! into the node's under a lock the request path never takes, log bytes to a writer thread).
 
 pub mod access_log;
+pub mod fxhash;
 pub mod histograms;
+pub mod logfmt;
 pub mod otlp;
 pub mod record;
 pub mod statsd;
 pub mod trace;
 
-pub use record::Record;
+pub use record::{LogText, Record};

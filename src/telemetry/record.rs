@@ -24,8 +24,8 @@ pub struct Record {
     pub response_bytes: u64,
     pub last_error_reason: Option<&'static str>,
     pub last_error_source: Option<&'static str>,
-    /// Only filled when the access log is on (it costs an allocation).
-    pub backend_url: Option<String>,
+    /// Only filled when the access log is on (bytes of the request line, not yet escaped).
+    pub backend_url: Option<LogText>,
 }
 
 impl Record {
@@ -57,8 +57,9 @@ impl Record {
 
     /// Total, backend, client and gateway durations, consistent with each other: the parts never
     /// add up to more than the total (APIM's gateway is known to report backend > total).
-    pub fn durations(&self) -> [Duration; 4] {
-        let total = self.start.elapsed();
+    /// `end` is when the request ended (read once by the caller, also the log line's time).
+    pub fn durations(&self, end: Instant) -> [Duration; 4] {
+        let total = end.saturating_duration_since(self.start);
         let backend = self.backend.min(total);
         let client = self.client.min(total - backend);
         [total, backend, client, total - backend - client]
@@ -76,5 +77,54 @@ impl Stopwatch {
 
     pub fn add_to(&self, d: &mut Duration) {
         *d += self.0.elapsed();
+    }
+}
+
+/// A piece of access-log text a request carries until its line is written (the backend URL).
+/// Its buffer comes from, and goes back to, a small per-thread free list, so filling it on every
+/// request allocates nothing once the worker is warm.
+#[derive(Debug, Default)]
+pub struct LogText(Vec<u8>);
+
+thread_local! {
+    static FREE_TEXT: std::cell::RefCell<Vec<Vec<u8>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Buffers kept per thread (one per request in flight is enough) and the largest kept.
+const FREE_TEXT_MAX: usize = 1024;
+const FREE_TEXT_BYTES: usize = 4096;
+
+impl LogText {
+    pub fn new() -> LogText {
+        let buf = FREE_TEXT.with(|f| f.borrow_mut().pop());
+        LogText(buf.unwrap_or_else(|| Vec::with_capacity(256)))
+    }
+
+    pub fn extend_from_slice(&mut self, b: &[u8]) {
+        self.0.extend_from_slice(b);
+    }
+}
+
+impl std::ops::Deref for LogText {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Drop for LogText {
+    fn drop(&mut self) {
+        let mut buf = std::mem::take(&mut self.0);
+        if buf.capacity() == 0 || buf.capacity() > FREE_TEXT_BYTES {
+            return;
+        }
+        buf.clear();
+        // `try_with`: a thread that is exiting just frees the buffer.
+        let _ = FREE_TEXT.try_with(|f| {
+            let mut free = f.borrow_mut();
+            if free.len() < FREE_TEXT_MAX {
+                free.push(buf);
+            }
+        });
     }
 }

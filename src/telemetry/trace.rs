@@ -2,9 +2,17 @@
 
 /// Appends the low `digits` hex digits of `v`, lowercase, zero-padded (no allocation).
 pub fn push_hex(out: &mut Vec<u8>, v: u128, digits: u32) {
+    let mut text = [0u8; 32];
+    let digits = digits.min(32) as usize;
+    hex_into(&mut text[..digits], v);
+    out.extend_from_slice(&text[..digits]); // one copy, not one push per digit
+}
+
+/// Fills `dst` with the low `dst.len()` hex digits of `v`.
+fn hex_into(dst: &mut [u8], v: u128) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    for i in (0..digits).rev() {
-        out.push(HEX[((v >> (i * 4)) & 0xf) as usize]);
+    for (i, c) in dst.iter_mut().rev().enumerate() {
+        *c = HEX[((v >> (i * 4)) & 0xf) as usize];
     }
 }
 
@@ -22,15 +30,13 @@ impl RequestId {
     /// Appends the UUID text (8-4-4-4-12).
     pub fn write(&self, out: &mut Vec<u8>) {
         let v = self.0;
-        push_hex(out, v >> 96, 8);
-        out.push(b'-');
-        push_hex(out, v >> 80, 4);
-        out.push(b'-');
-        push_hex(out, v >> 64, 4);
-        out.push(b'-');
-        push_hex(out, v >> 48, 4);
-        out.push(b'-');
-        push_hex(out, v, 12);
+        let mut t = [b'-'; 36];
+        hex_into(&mut t[0..8], v >> 96);
+        hex_into(&mut t[9..13], v >> 80);
+        hex_into(&mut t[14..18], v >> 64);
+        hex_into(&mut t[19..23], v >> 48);
+        hex_into(&mut t[24..36], v);
+        out.extend_from_slice(&t);
     }
 
     pub fn to_text(&self) -> String {

@@ -1,7 +1,6 @@
 //! A worker's own state: its snapshot, pool, counters and buffers. `Rc`/`Cell`, never shared.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -10,7 +9,8 @@ use crate::proxy::upstream::connect::Resolver;
 use crate::proxy::upstream::pool::Pool;
 use crate::settings::Settings;
 use crate::snapshot::Snapshot;
-use crate::telemetry::access_log;
+use crate::telemetry::access_log::{self, LineContext};
+use crate::telemetry::fxhash::FxHashMap;
 use crate::telemetry::histograms::ApiHistograms;
 use crate::telemetry::statsd::Sample;
 use crate::telemetry::Record;
@@ -18,7 +18,7 @@ use crate::worker::Sinks;
 
 /// Request counts by (api index, operation index + 1, code class) for the current snapshot
 /// (0 = none). Indexes are only meaningful for one snapshot, so counts are flushed before a swap.
-pub type RouteCounts = HashMap<(u32, u32, u8), u64>;
+pub type RouteCounts = FxHashMap<(u32, u32, u8), u64>;
 
 /// Marks requests that matched no API in [`RouteCounts`] and the histogram map.
 pub const NO_API: u32 = u32::MAX;
@@ -32,9 +32,11 @@ pub struct Worker {
     pub pool: Pool,
     pub resolver: Resolver,
     pub requests: Cell<u64>,
+    /// `telemetry.metrics.requests`: record route counts, histograms and StatsD samples.
+    metrics: bool,
     pub route_counts: RefCell<RouteCounts>,
     /// Per API index (or [`NO_API`]): latency and size histograms since the last publish.
-    pub histograms: RefCell<HashMap<u32, ApiHistograms>>,
+    pub histograms: RefCell<FxHashMap<u32, ApiHistograms>>,
     /// This worker's access-log lines not yet handed to the writer thread.
     pub access_log: RefCell<Vec<u8>>,
     /// StatsD samples not yet handed to the StatsD thread.
@@ -63,14 +65,18 @@ impl Worker {
         Worker {
             id,
             pool: Pool::new(settings.pool_idle_per_host, settings.pool_idle_timeout),
+            metrics: settings.metrics_requests,
             settings,
             node,
             snapshot: RefCell::new(snapshot.map(Rc::new)),
             resolver: Resolver::default(),
             requests: Cell::new(0),
-            route_counts: RefCell::new(HashMap::new()),
-            histograms: RefCell::new(HashMap::new()),
-            access_log: RefCell::new(Vec::new()),
+            route_counts: RefCell::new(FxHashMap::default()),
+            histograms: RefCell::new(FxHashMap::default()),
+            access_log: RefCell::new(match sinks.access_log {
+                Some(_) => Vec::with_capacity(access_log::BUF_CAPACITY),
+                None => Vec::new(),
+            }),
             statsd_samples: RefCell::new(Vec::new()),
             connections: Cell::new(0),
             in_flight: Cell::new(0),
@@ -124,22 +130,43 @@ impl Worker {
         self.sinks.access_log.is_some()
     }
 
-    /// Records a finished request: counters, histograms, and the access-log line.
+    /// Records a finished request: the worker's request count always; route counts, histograms
+    /// and StatsD samples when `telemetry.metrics.requests` is on; the access-log line when
+    /// `telemetry.logs.requests` is on. With both off, nothing else is read or computed.
     pub fn finish(
         &self,
         rec: &Record,
-        log_prefix: Option<&str>,
+        log_prefix: Option<&[u8]>,
         peer: &std::net::SocketAddr,
         http_minor: u8,
         tls: Option<&str>,
         snap: Option<&Snapshot>,
     ) {
         self.requests.set(self.requests.get() + 1);
+        let log = self.sinks.access_log.as_ref();
+        if !self.metrics && log.is_none() {
+            return;
+        }
+        let end = std::time::Instant::now();
+        let durations = rec.durations(end);
+        if self.metrics {
+            self.record_metrics(rec, &durations, snap);
+        }
+        if let Some(sink) = log {
+            let mut buf = self.access_log.borrow_mut();
+            let cx = LineContext { prefix: log_prefix, client_ip: peer.ip(), http_minor, tls, snap, end };
+            access_log::append(&mut buf, rec, &durations, &cx);
+            if buf.len() >= access_log::FLUSH_AT {
+                sink.send(&mut buf);
+            }
+        }
+    }
+
+    fn record_metrics(&self, rec: &Record, durations: &[std::time::Duration; 4], snap: Option<&Snapshot>) {
         let api = rec.api.unwrap_or(NO_API);
         let op = rec.operation.map_or(0, |o| o + 1);
         let class = (rec.status / 100).min(5) as u8;
         *self.route_counts.borrow_mut().entry((api, op, class)).or_insert(0) += 1;
-        let durations = rec.durations();
         if self.sinks.statsd.is_some() {
             let api = rec.api.and_then(|a| snap.and_then(|s| s.doc.apis.get(a as usize)));
             let op = rec.operation.and_then(|o| api.and_then(|a| a.operations.get(o as usize)));
@@ -153,14 +180,6 @@ impl Worker {
         }
         let d = durations.map(|d| d.as_micros() as u64);
         self.histograms.borrow_mut().entry(api).or_default().record(d, rec.request_bytes, rec.response_bytes);
-        if let Some(tx) = &self.sinks.access_log {
-            let mut buf = self.access_log.borrow_mut();
-            access_log::append(&mut buf, rec, &durations, log_prefix, peer.ip(), http_minor, tls, snap);
-            if buf.len() >= access_log::FLUSH_AT {
-                let full = std::mem::replace(&mut *buf, Vec::with_capacity(access_log::FLUSH_AT + 1024));
-                let _ = tx.try_send(full);
-            }
-        }
     }
 
     /// Hands buffered access-log lines to the writer thread (from the tick).
@@ -171,10 +190,10 @@ impl Worker {
                 let _ = tx.try_send(std::mem::take(&mut *samples));
             }
         }
-        if let Some(tx) = &self.sinks.access_log {
+        if let Some(sink) = &self.sinks.access_log {
             let mut buf = self.access_log.borrow_mut();
             if !buf.is_empty() {
-                let _ = tx.try_send(std::mem::take(&mut *buf));
+                sink.send(&mut buf);
             }
         }
     }

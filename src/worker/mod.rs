@@ -47,7 +47,7 @@ pub struct Sinks {
     /// Retired snapshots, freed elsewhere (see `Worker::reap`).
     pub reaper: Sender<Snapshot>,
     /// Access-log bytes, when `telemetry.logs.requests` is on.
-    pub access_log: Option<Sender<Vec<u8>>>,
+    pub access_log: Option<crate::telemetry::access_log::LogSink>,
     /// StatsD samples, when `telemetry.metrics.local=statsd`.
     pub statsd: Option<Sender<Vec<crate::telemetry::statsd::Sample>>>,
 }
