@@ -149,6 +149,26 @@ fn jwt_basic_json_and_blocks() {
     ]);
 }
 
+/// C#'s lifted operators: `?.` makes a `bool?`/`int?` that is null without a token; `!` and
+/// arithmetic keep the null, comparisons are false, and `??` supplies the default.
+#[test]
+fn lifted_operators_on_null() {
+    let none = "context.Request.Headers.GetValueOrDefault(\"nope\",\"\").AsJwt()?";
+    let some = "context.Request.Headers.GetValueOrDefault(\"Authorization\",\"\").AsJwt()?";
+    let rows = [
+        (format!("@(!{none}.Claims.GetValueOrDefault(\"roles\",\"\").Contains(\"admin\") ?? true)"), "True"),
+        (format!("@(!{some}.Claims.GetValueOrDefault(\"roles\",\"\").Contains(\"admin\") ?? true)"), "False"),
+        (format!("@({none}.Subject.Length > 3)"), "False"),
+        (format!("@({none}.Subject.Length <= 3)"), "False"),
+        (format!("@({some}.Subject.Length > 3)"), "True"),
+        (format!("@(({none}.Subject.Length + 1) ?? -1)"), "-1"),
+        (format!("@(-{none}.Subject.Length ?? 7)"), "7"),
+        (format!("@({none}.Subject.Length == null)"), "True"),
+    ];
+    let rows: Vec<(&str, &str)> = rows.iter().map(|(s, w)| (s.as_str(), *w)).collect();
+    check(&rows);
+}
+
 #[test]
 fn compile_time_rejections() {
     check(&[

@@ -95,6 +95,7 @@ fn corpus_loads_and_behaves() {
                 assert_eq!(r.req_header("x-user").as_deref(), Some("bob"));
             }
             "jwt-role-gate" => {
+                assert_eq!(go(get()).status(), 403, "no token: null ?? true");
                 assert_eq!(go(get().h("authorization", &jwt(serde_json::json!({"roles": ["admin"]})))).forwarded, 1);
                 assert_eq!(go(get().h("authorization", &jwt(serde_json::json!({"roles": "reader"})))).status(), 403);
             }
