@@ -2,6 +2,7 @@
 //! a fake context, fragments, positions, and robustness against arbitrary input.
 
 mod corpus;
+mod fuzz;
 mod limits;
 
 use super::testkit::*;

@@ -166,6 +166,9 @@ impl<'c, 'a> Eval<'c, 'a> {
                         n.checked_neg().map(Value::Int).ok_or_else(|| EvalError("overflow".into()))
                     }
                     (UnOp::Neg, Value::Double(d)) => Ok(Value::Double(-d)),
+                    // C#'s lifted operators: `!` and `-` of a null `bool?` / `int?` are null
+                    // (`!jwt?.Claims…Contains("admin") ?? true` with no token).
+                    (_, Value::Null) => Ok(Value::Null),
                     (UnOp::Not, v) => fail(format!("'!' needs a bool, found {}", v.ty().name())),
                     (UnOp::Neg, v) => fail(format!("'-' needs a number, found {}", v.ty().name())),
                 }
@@ -343,6 +346,11 @@ fn binary(op: BinOp, x: Value, y: Value) -> Result<Value, EvalError> {
             return Ok(Value::str(&s));
         }
         _ => {}
+    }
+    // C#'s lifted operators on `int?`/`double?`: a null operand makes arithmetic null and
+    // comparisons false (`jwt?.Claims…Length > 3` with no token).
+    if x.is_null() || y.is_null() {
+        return Ok(if matches!(op, Lt | Le | Gt | Ge) { Value::Bool(false) } else { Value::Null });
     }
     if let (Value::Int(a), Value::Int(b)) = (&x, &y) {
         let (a, b) = (*a, *b);

@@ -2,11 +2,19 @@
 //!
 //! Depth is bounded ([`MAX_DEPTH`]): expressions come from configuration documents that a
 //! hostile or broken control plane may send, and the loader must never overflow its stack.
+//! Operator chains (`a + b + …`, `x.F().G()…`, `x[0][1]…`) are parsed in loops but build
+//! left-deep trees that compiling, evaluating and dropping walk recursively, so their links
+//! are bounded too ([`MAX_LINKS`] per statement or expression).
 
 use super::lexer::{lex, Piece, Tok, Token};
 use super::ExprError;
 
 pub const MAX_DEPTH: usize = 100;
+/// Binary operators, member accesses, calls and indexers in one expression (or statement).
+/// Compiling a link takes several KiB of stack in a debug build: 150 links, with the deepest
+/// nesting besides, fit a 2 MiB thread (the control thread's) with room to spare. A longer
+/// expression is refused with a message; splitting it into `var` statements avoids the limit.
+pub const MAX_LINKS: usize = 150;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Lit {
@@ -100,6 +108,8 @@ struct Parser {
     toks: Vec<Token>,
     i: usize,
     depth: usize,
+    /// Chain links in the current expression or statement (see [`MAX_LINKS`]).
+    links: usize,
 }
 
 fn err(pos: usize, m: impl Into<String>) -> ExprError {
@@ -143,6 +153,18 @@ impl Parser {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             return Err(err(self.pos(), "expression nested too deeply"));
+        }
+        Ok(())
+    }
+
+    /// One more link in an operator chain.
+    fn link(&mut self, pos: usize) -> Result<(), ExprError> {
+        self.links += 1;
+        if self.links > MAX_LINKS {
+            return Err(err(
+                pos,
+                format!("expression too long (more than {MAX_LINKS} operators, calls and member accesses)"),
+            ));
         }
         Ok(())
     }
@@ -192,6 +214,7 @@ impl Parser {
                 _ => return Ok(l),
             };
             let pos = self.pos();
+            self.link(pos)?;
             self.i += 1;
             let r = self.binary(level + 1)?;
             l = Ast { kind: AstKind::Binary { op, l: Box::new(l), r: Box::new(r) }, pos };
@@ -252,7 +275,8 @@ impl Parser {
                         Piece::Lit(s) => parts.push(Ast { kind: AstKind::Lit(Lit::Str(s)), pos }),
                         Piece::Hole(src, at) => {
                             self.enter()?;
-                            let e = parse_expr_at(&src, at, self.depth)?;
+                            let (e, links) = parse_expr_at(&src, at, self.depth, self.links)?;
+                            self.links = links;
                             self.depth -= 1;
                             parts.push(e);
                         }
@@ -283,6 +307,14 @@ impl Parser {
         let mut chain_nullc = false;
         loop {
             let pos = self.pos();
+            if self.is(".")
+                || self.is("?.")
+                || self.is("(")
+                || self.is("[")
+                || (self.is("?") && matches!(self.peek_at(1), Tok::Punct("[")))
+            {
+                self.link(pos)?;
+            }
             if self.is(".") || self.is("?.") {
                 let nullc = self.is("?.") || chain_nullc;
                 chain_nullc = nullc;
@@ -381,6 +413,7 @@ impl Parser {
 
     fn statement(&mut self) -> Result<Stmt, ExprError> {
         let pos = self.pos();
+        self.links = 0;
         match (self.peek().clone(), self.peek_at(1).clone()) {
             (Tok::Ident(k), _) if k == "return" => {
                 self.i += 1;
@@ -442,23 +475,25 @@ fn describe(t: &Tok) -> String {
     }
 }
 
-fn parse_expr_at(src: &str, base: usize, depth: usize) -> Result<Ast, ExprError> {
-    let mut p = Parser { toks: lex(src, base)?, i: 0, depth };
+/// Parses `src` as one expression at nesting `depth` with `links` already used; returns the
+/// tree and the links used in all.
+fn parse_expr_at(src: &str, base: usize, depth: usize, links: usize) -> Result<(Ast, usize), ExprError> {
+    let mut p = Parser { toks: lex(src, base)?, i: 0, depth, links };
     let e = p.expr()?;
     if !matches!(p.peek(), Tok::Eof) {
         return Err(err(p.pos(), format!("unexpected {} after the expression", describe(p.peek()))));
     }
-    Ok(e)
+    Ok((e, p.links))
 }
 
 /// Parses the inside of `@( … )`; `base` is the offset of `src` in the attribute or text.
 pub fn parse_expression(src: &str, base: usize) -> Result<Ast, ExprError> {
-    parse_expr_at(src, base, 0)
+    parse_expr_at(src, base, 0, 0).map(|(e, _)| e)
 }
 
 /// Parses the inside of `@{ … }`.
 pub fn parse_block(src: &str, base: usize) -> Result<Vec<Stmt>, ExprError> {
-    let mut p = Parser { toks: lex(src, base)?, i: 0, depth: 0 };
+    let mut p = Parser { toks: lex(src, base)?, i: 0, depth: 0, links: 0 };
     let mut out = Vec::new();
     while !matches!(p.peek(), Tok::Eof) {
         out.push(p.statement()?);

@@ -149,6 +149,57 @@ fn jwt_basic_json_and_blocks() {
     ]);
 }
 
+/// C#'s lifted operators: `?.` makes a `bool?`/`int?` that is null without a token; `!` and
+/// arithmetic keep the null, comparisons are false, and `??` supplies the default.
+#[test]
+fn lifted_operators_on_null() {
+    let none = "context.Request.Headers.GetValueOrDefault(\"nope\",\"\").AsJwt()?";
+    let some = "context.Request.Headers.GetValueOrDefault(\"Authorization\",\"\").AsJwt()?";
+    let rows = [
+        (format!("@(!{none}.Claims.GetValueOrDefault(\"roles\",\"\").Contains(\"admin\") ?? true)"), "True"),
+        (format!("@(!{some}.Claims.GetValueOrDefault(\"roles\",\"\").Contains(\"admin\") ?? true)"), "False"),
+        (format!("@({none}.Subject.Length > 3)"), "False"),
+        (format!("@({none}.Subject.Length <= 3)"), "False"),
+        (format!("@({some}.Subject.Length > 3)"), "True"),
+        (format!("@(({none}.Subject.Length + 1) ?? -1)"), "-1"),
+        (format!("@(-{none}.Subject.Length ?? 7)"), "7"),
+        (format!("@({none}.Subject.Length == null)"), "True"),
+    ];
+    let rows: Vec<(&str, &str)> = rows.iter().map(|(s, w)| (s.as_str(), *w)).collect();
+    check(&rows);
+}
+
+/// Long operator chains build left-deep trees: up to `MAX_LINKS` they compile and evaluate on
+/// a worker-sized (2 MiB) stack; past it they are refused, never overflowing the stack.
+#[test]
+fn long_chains_are_bounded() {
+    use crate::policy::expr::parser::MAX_LINKS;
+    let sum = format!("@(1{})", " + 1".repeat(MAX_LINKS));
+    let calls = format!("@(\"a\"{}.Length)", ".ToUpper()".repeat(MAX_LINKS / 2 - 1));
+    let nested = format!("@({}(1{} == 2))", "!".repeat(90), " + 1".repeat(MAX_LINKS - 1));
+    let index =
+        format!("@(context.Request.Body.As<JObject>(preserveContent: true){})", "[\"nested\"]".repeat(MAX_LINKS - 5));
+    let too_long = format!("@(1{})", " + 1".repeat(MAX_LINKS + 1));
+    let block =
+        format!("@{{ var a = 1{}; var b = a{}; return b; }}", " + 1".repeat(MAX_LINKS), " - 1".repeat(MAX_LINKS));
+    let handle = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || {
+            check(&[
+                (sum.as_str(), &(MAX_LINKS + 1).to_string()),
+                (calls.as_str(), "1"),
+                (too_long.as_str(), "ERR too long"),
+                (block.as_str(), "1"),
+                (nested.as_str(), "False"),
+            ]);
+            let r = req();
+            let ctx = PolicyContext::new(&r, info("10.1.2.3"));
+            assert!(eval_with(&index, &ctx).is_err(), "no body: an error, not a crash");
+        })
+        .expect("spawn");
+    handle.join().expect("no overflow, no panic");
+}
+
 #[test]
 fn compile_time_rejections() {
     check(&[

@@ -1,54 +1,87 @@
 //! A corpus of realistic policy documents in APIM's raw form (unescaped quotes, `<`, `&&`
 //! inside expressions), each loaded through the configuration compiler as an operation policy
-//! and run on a fake context with a behaviour assertion.
+//! and run on a fake context with a behaviour assertion. The documents are data files under
+//! `tests/policy-corpus/`; `tests/policy_corpus.rs` runs the same files end to end.
 
 use crate::policy::expr::jwt::make_jwt;
 use crate::policy::testkit::*;
 
-pub const DOCS: &[(&str, &str)] = &[
-    ("require-api-key", r#"<policies><inbound><base /><check-header name="X-Api-Key" failed-check-httpcode="401" failed-check-error-message="Missing key" ignore-case="false" /></inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>"#),
-    ("jwt-sub-to-header", r#"<policies><inbound><set-header name="X-User" exists-action="override"><value>@(context.Request.Headers.GetValueOrDefault("Authorization","").AsJwt()?.Subject)</value></set-header></inbound></policies>"#),
-    ("jwt-role-gate", r#"<policies><inbound><choose><when condition="@(!context.Request.Headers.GetValueOrDefault("Authorization","").AsJwt()?.Claims.GetValueOrDefault("roles","").Contains("admin") ?? true)"><return-response><set-status code="403" reason="Forbidden" /></return-response></when></choose></inbound></policies>"#),
-    ("version-rewrite", r#"<policies><inbound><rewrite-uri template="/v2/items/{id}" copy-unmatched-params="false" /></inbound></policies>"#),
-    ("conditional-backend", r#"<policies><inbound><choose><when condition="@(context.Request.Headers.GetValueOrDefault("x-region","") == "eu" && context.Request.Method == "GET")"><set-backend-service base-url="https://eu.backend.local/api" /></when><otherwise><set-backend-service base-url="https://us.backend.local/api" /></otherwise></choose></inbound></policies>"#),
-    ("error-shaping", r#"<policies><inbound><check-header name="x-tenant" failed-check-httpcode="400" failed-check-error-message="tenant required" ignore-case="true" /></inbound><on-error><return-response><set-status code="@(context.LastError.Reason == "HeaderNotFound" ? 422 : 500)" reason="Unprocessable" /><set-header name="Content-Type" exists-action="override"><value>application/problem+json</value></set-header><set-body>@{ return "{\"title\":\"" + context.LastError.Message + "\",\"reason\":\"" + context.LastError.Reason + "\"}"; }</set-body></return-response></on-error></policies>"#),
-    ("cors-spa", r#"<policies><inbound><cors allow-credentials="false"><allowed-origins><origin>*</origin></allowed-origins><allowed-methods><method>*</method></allowed-methods><allowed-headers><header>*</header></allowed-headers></cors></inbound></policies>"#),
-    ("mock-while-building", r#"<policies><inbound><mock-response status-code="200" content-type="application/json" /></inbound></policies>"#),
-    ("correlation-id", r#"<policies><inbound><set-header name="x-correlation-id" exists-action="skip"><value>@(context.RequestId)</value></set-header></inbound><outbound><set-header name="x-correlation-id" exists-action="override"><value>@(context.Request.Headers.GetValueOrDefault("x-correlation-id", context.RequestId))</value></set-header></outbound></policies>"#),
-    ("strip-server-headers", r#"<policies><outbound><set-header name="X-Powered-By" exists-action="delete" /><set-header name="X-AspNet-Version" exists-action="delete" /></outbound></policies>"#),
-    ("query-to-header", r#"<policies><inbound><set-header name="x-format" exists-action="override"><value>@(context.Request.Url.Query.GetValueOrDefault("format", "json"))</value></set-header><set-query-parameter name="format" exists-action="delete" /></inbound></policies>"#),
-    ("basic-to-backend", r#"<policies><inbound><authentication-basic username="gateway" password="s3cr3t" /></inbound></policies>"#),
-    ("basic-user-read", r#"<policies><inbound><set-variable name="user" value="@(context.Request.Headers.GetValueOrDefault("Authorization","").AsBasic()?.UserId ?? "anonymous")" /></inbound></policies>"#),
-    ("ip-allow-office", r#"<policies><inbound><ip-filter action="allow"><address-range from="10.0.0.0" to="10.255.255.255" /><address>203.0.113.7</address></ip-filter></inbound></policies>"#),
-    ("ip-block-v6", r#"<policies><inbound><ip-filter action="forbid"><address-range from="2001:db8::" to="2001:db8:ffff:ffff:ffff:ffff:ffff:ffff" /></ip-filter></inbound></policies>"#),
-    ("method-override", r#"<policies><inbound><choose><when condition="@(context.Request.Headers.ContainsKey("X-HTTP-Method-Override"))"><set-method>@(context.Request.Headers.GetValueOrDefault("X-HTTP-Method-Override","GET"))</set-method></when></choose></inbound></policies>"#),
-    ("body-enrich", r#"<policies><inbound><set-body>@{ var body = context.Request.Body.As<JObject>(preserveContent: true); string name = (string)body["name"]; return "{\"name\":\"" + name.ToUpper() + "\",\"by\":\"" + context.Subscription.Name + "\"}"; }</set-body></inbound></policies>"#),
-    ("response-rewrite-urls", r#"<policies><outbound><find-and-replace from="http://backend:8080/api" to="https://api.contoso.local/orders" /></outbound></policies>"#),
-    ("status-remap", r#"<policies><outbound><choose><when condition="@(context.Response.StatusCode == 404)"><set-status code="204" reason="No Content" /><set-body></set-body></when></choose></outbound></policies>"#),
-    ("retry-5xx", r#"<policies><backend><retry condition="@(context.Response.StatusCode >= 500 && context.Response.StatusCode < 600)" count="2" interval="0"><forward-request buffer-request-body="true" /></retry></backend></policies>"#),
-    ("timeout-override", r#"<policies><backend><forward-request timeout="5" follow-redirects="true" /></backend></policies>"#),
-    ("variables-flow", r#"<policies><inbound><set-variable name="isMobile" value="@(context.Request.Headers.GetValueOrDefault("User-Agent","").Contains("Mobile"))" /><choose><when condition="@(context.Variables.GetValueOrDefault<bool>("isMobile"))"><rewrite-uri template="/mobile/items/{id}" /></when></choose></inbound></policies>"#),
-    ("tenant-from-path", r#"<policies><inbound><set-header name="x-item" exists-action="override"><value>@($"item-{context.Request.MatchedParameters["id"]}")</value></set-header></inbound></policies>"#),
-    ("json-to-xml-legacy", r#"<policies><inbound><json-to-xml apply="content-type-json" consider-accept-header="false" /></inbound></policies>"#),
-    ("xml-to-json-soap", r#"<policies><outbound><xml-to-json kind="javascript-friendly" apply="content-type-xml" consider-accept-header="false" /></outbound></policies>"#),
-    ("on-error-headers", r#"<policies><inbound><set-variable name="x" value="@(context.Variables["missing"])" /></inbound><on-error><set-status code="503" reason="Unavailable" /><set-header name="Retry-After" exists-action="override"><value>30</value></set-header></on-error></policies>"#),
-    ("api-version-header", r#"<policies><inbound><set-header name="api-version" exists-action="skip"><value>@(context.Request.Url.Query.GetValueOrDefault("api-version", "2024-01-01"))</value></set-header></inbound></policies>"#),
-    ("block-by-claim", r#"<policies><inbound><choose><when condition="@{ var jwt = context.Request.Headers.GetValueOrDefault("Authorization","").AsJwt(); if (jwt == null) { return true; } return jwt.Claims.GetValueOrDefault("tid", "") != "t1"; }"><return-response><set-status code="401" reason="Unauthorized" /><set-header name="WWW-Authenticate" exists-action="override"><value>Bearer error="invalid_token"</value></set-header></return-response></when></choose></inbound></policies>"#),
-    ("backend-by-id", r#"<policies><inbound><set-backend-service backend-id="b1" /></inbound></policies>"#),
-    ("well-formed-escaped", "<policies><inbound><set-variable name=\"ok\" value=\"@(context.Request.Method == &quot;GET&quot; &amp;&amp; 1 &lt; 2)\" /></inbound></policies>"),
-    ("elapsed-header", r#"<policies><outbound><set-header name="x-elapsed" exists-action="override"><value>@(((int)context.Elapsed.TotalMilliseconds >= 0).ToString())</value></set-header></outbound></policies>"#),
-    ("fragment-like-comments", "<policies>\n  <!-- raw form with a comment containing <tags> & ampersands -->\n  <inbound>\n    <base />\n    <set-header name=\"x-env\" exists-action=\"override\">\n      <value>prod</value>\n    </set-header>\n  </inbound>\n</policies>"),
+/// Reads the corpus files at compile time (`tests/policy-corpus/<name>.xml`, the same files the
+/// end-to-end test `tests/policy_corpus.rs` loads into a real gateway).
+macro_rules! corpus {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/policy-corpus/", $name, ".xml")))),*]
+    };
+}
+
+pub const DOCS: &[(&str, &str)] = corpus![
+    "require-api-key",
+    "jwt-sub-to-header",
+    "jwt-role-gate",
+    "version-rewrite",
+    "conditional-backend",
+    "error-shaping",
+    "cors-spa",
+    "mock-while-building",
+    "correlation-id",
+    "strip-server-headers",
+    "query-to-header",
+    "basic-to-backend",
+    "basic-user-read",
+    "ip-allow-office",
+    "ip-block-v6",
+    "method-override",
+    "body-enrich",
+    "response-rewrite-urls",
+    "status-remap",
+    "retry-5xx",
+    "timeout-override",
+    "variables-flow",
+    "tenant-from-path",
+    "json-to-xml-legacy",
+    "xml-to-json-soap",
+    "on-error-headers",
+    "api-version-header",
+    "block-by-claim",
+    "backend-by-id",
+    "well-formed-escaped",
+    "elapsed-header",
+    "fragment-like-comments",
+    "header-errors-shaped",
+    "inbound-xml-to-json",
+    "ip-not-allowed-shaped",
+    "json-roundtrip",
 ];
 
 fn jwt(claims: serde_json::Value) -> String {
     format!("Bearer {}", make_jwt(&claims))
 }
 
+/// The named values the corpus documents use (`{{eu-backend}}`, `{{us-backend}}`).
+fn named_values() -> serde_json::Value {
+    serde_json::json!({"eu-backend": "https://eu.backend.local/api", "us-backend": "https://us.backend.local/api"})
+}
+
+#[test]
+fn every_corpus_file_is_listed() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/policy-corpus");
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .expect("corpus dir")
+        .filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".xml").map(str::to_string))
+        .collect();
+    files.sort();
+    let mut listed: Vec<String> = DOCS.iter().map(|d| d.0.to_string()).collect();
+    listed.sort();
+    assert_eq!(files, listed, "tests/policy-corpus/*.xml and corpus::DOCS differ");
+}
+
 #[test]
 fn corpus_loads_and_behaves() {
     assert!(DOCS.len() >= 30);
     for (name, doc) in DOCS {
-        let s = load(&config(None, None, None, Some(doc)));
+        let mut cfg = config(None, None, None, Some(doc));
+        cfg["namedValues"] = named_values();
+        let s = load(&cfg);
         let p = s.policy_plans.get(0, Some(0), None);
         let go = |req: FakeReq| drive(p, &req, "10.1.1.1", &FakeResp::new(200, r#"{"ok":true}"#), None);
         let get = || FakeReq::new("GET", "/orders/items/42?format=xml&x=1");
@@ -62,6 +95,7 @@ fn corpus_loads_and_behaves() {
                 assert_eq!(r.req_header("x-user").as_deref(), Some("bob"));
             }
             "jwt-role-gate" => {
+                assert_eq!(go(get()).status(), 403, "no token: null ?? true");
                 assert_eq!(go(get().h("authorization", &jwt(serde_json::json!({"roles": ["admin"]})))).forwarded, 1);
                 assert_eq!(go(get().h("authorization", &jwt(serde_json::json!({"roles": "reader"})))).status(), 403);
             }
@@ -103,7 +137,10 @@ fn corpus_loads_and_behaves() {
                 assert_eq!(go(get()).req_header("authorization").as_deref(), Some("Basic Z2F0ZXdheTpzM2NyM3Q="))
             }
             "basic-user-read" => {
-                assert_eq!(go(get().h("authorization", "Basic dTE6cA==")).var("user").as_deref(), Some("u1"));
+                let r = go(get().h("authorization", "Basic dTE6cA=="));
+                assert_eq!(r.var("user").as_deref(), Some("u1"));
+                assert_eq!(r.req_header("x-caller").as_deref(), Some("u1"));
+                assert!(r.request_edits.headers.is_removed("authorization"));
                 assert_eq!(go(get()).var("user").as_deref(), Some("anonymous"));
             }
             "ip-allow-office" => {
@@ -134,7 +171,7 @@ fn corpus_loads_and_behaves() {
             "retry-5xx" => assert_eq!(drive(p, &get(), "1.1.1.1", &FakeResp::new(502, ""), None).forwarded, 3),
             "timeout-override" => {
                 let f = p.forward().unwrap();
-                assert!(p.is_passthrough() && f.timeout.as_secs() == 5 && f.follow_redirects);
+                assert!(p.is_passthrough() && f.timeout.as_secs() == 1 && !f.follow_redirects);
             }
             "variables-flow" => {
                 assert_eq!(
@@ -173,9 +210,37 @@ fn corpus_loads_and_behaves() {
                 assert_eq!(go(get().h("authorization", &jwt(serde_json::json!({"tid": "t1"})))).forwarded, 1);
             }
             "backend-by-id" => assert!(go(get()).request_edits.backend.is_some()),
-            "well-formed-escaped" => assert_eq!(go(get()).var("ok").as_deref(), Some("True")),
+            "well-formed-escaped" => {
+                let r = go(get());
+                assert_eq!(r.var("ok").as_deref(), Some("True"));
+                assert_eq!(r.req_header("x-ok").as_deref(), Some("True"));
+            }
             "elapsed-header" => assert_eq!(go(get()).header("x-elapsed").as_deref(), Some("True")),
             "fragment-like-comments" => assert_eq!(go(get()).req_header("x-env").as_deref(), Some("prod")),
+            "header-errors-shaped" => {
+                let r = go(get());
+                assert_eq!((r.status(), r.header("x-error-reason").as_deref()), (401, Some("HeaderNotFound")));
+                assert_eq!(r.body(), "unknown client");
+                let r = go(get().h("x-client", "other"));
+                assert_eq!((r.status(), r.header("x-error-reason").as_deref()), (403, Some("HeaderValueNotAllowed")));
+                assert_eq!(go(get().h("x-client", "APP-TWO")).forwarded, 1);
+            }
+            "inbound-xml-to-json" => {
+                let r = go(FakeReq::new("POST", "/orders/items/42?id=7"));
+                assert_eq!(r.request_edits.body.as_deref(), Some(&br#"{"order":{"id":"7","item":"pen"}}"#[..]));
+                assert_eq!(r.req_header("content-type").as_deref(), Some("application/json"));
+            }
+            "ip-not-allowed-shaped" => {
+                assert_eq!(go(get()).forwarded, 1);
+                let r = drive(p, &get(), "127.0.0.1", &FakeResp::new(200, ""), None);
+                assert_eq!(r.status(), 403);
+                assert_eq!(r.header("x-error-reason").as_deref(), Some("CallerIpNotAllowed"));
+                assert_eq!(r.header("x-error-source").as_deref(), Some("ip-filter/inbound"));
+            }
+            "json-roundtrip" => {
+                let r = drive(p, &get(), "1.1.1.1", &FakeResp::new(200, r#"{"a":"b","n":{"c":"d"}}"#), None);
+                assert_eq!(r.body(), r#"{"Document":{"a":"b","n":{"c":"d"}}}"#);
+            }
             other => panic!("no assertion for {other}"),
         }
     }
