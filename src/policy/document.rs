@@ -137,6 +137,7 @@ fn compile_op(el: &Element, cx: &mut Cx<'_>) -> Option<Op> {
         "authentication-basic" => Op::AuthenticationBasic(authentication_basic::compile(el, cx)?),
         "json-to-xml" => Op::JsonToXml(json_to_xml::compile(el, cx)?),
         "xml-to-json" => Op::XmlToJson(xml_to_json::compile(el, cx)?),
+        "validate-jwt" => Op::ValidateJwt(Box::new(validate_jwt::compile(el, cx)?)),
         other => {
             cx.err(el.pos, registry::unsupported(other));
             return None;

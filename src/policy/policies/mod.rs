@@ -24,6 +24,7 @@ pub mod set_method;
 pub mod set_query_parameter;
 pub mod set_status;
 pub mod set_variable;
+pub mod validate_jwt;
 pub mod xml_to_json;
 
 use super::expr::{compile_value, Dyn, EvalError, Ty, Uses};
@@ -51,6 +52,7 @@ pub enum Op {
     AuthenticationBasic(authentication_basic::AuthenticationBasic),
     JsonToXml(json_to_xml::JsonToXml),
     XmlToJson(xml_to_json::XmlToJson),
+    ValidateJwt(Box<validate_jwt::ValidateJwt>),
 }
 
 /// What a policy asks of the executor.
@@ -106,6 +108,7 @@ pub fn run_op<'p>(op: &'p Op, ctx: &mut PolicyContext<'_>, section: Section) -> 
         Op::AuthenticationBasic(p) => p.run(ctx),
         Op::JsonToXml(p) => p.run(ctx, section),
         Op::XmlToJson(p) => p.run(ctx, section),
+        Op::ValidateJwt(p) => p.run(ctx),
     }
 }
 
@@ -128,6 +131,7 @@ impl Op {
             Op::SetStatus(p) => p.uses(),
             Op::FindAndReplace(p) => p.uses(),
             Op::CheckHeader(p) => p.uses(),
+            Op::ValidateJwt(p) => p.uses(),
             _ => Uses::default(),
         };
         if matches!(self, Op::FindAndReplace(_) | Op::JsonToXml(_) | Op::XmlToJson(_)) {
