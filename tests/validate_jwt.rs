@@ -364,3 +364,23 @@ fn an_unreachable_openid_config_does_not_stop_the_gateway() {
     });
     assert_eq!(gw.get("/open/echo", &[]).status, 200);
 }
+
+#[test]
+fn the_policy_example_guards_its_api() {
+    let b = Backend::normal();
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/policies/jwt.xml")).unwrap();
+    let gw = Gateway::start(&doc(&b, vec![json!({"id": "orders", "path": "orders", "policy": text})], json!({})), &[]);
+    let claims =
+        json!({"aud": "api://orders", "iss": "https://login.example", "exp": now() + 300, "scp": "orders.read"});
+    let hs = json!({"kty": "oct", "k": A1_K});
+    let token = &pyjwt(&[json!({"alg": "HS256", "key": hs, "claims": claims, "headers": {"kid": "example"}})])[0];
+    let auth = format!("Bearer {token}");
+    assert_eq!(gw.get("/orders/1", &[("Authorization", &auth)]).status, 200);
+    let r = gw.get("/orders/1", &[]);
+    assert_eq!(r.status, 401);
+    assert_eq!(
+        r.header("www-authenticate"),
+        Some(r#"Bearer error="invalid_token", error_description="TokenNotPresent""#)
+    );
+    assert_eq!(r.json()["message"], "Unauthorized: a valid access token is required");
+}
