@@ -19,6 +19,9 @@ fi
 
 # Python tools the tests drive (a real Prometheus text parser).
 python3 -c "import prometheus_client" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check prometheus-client
+# An independent JWT implementation (PyJWT) makes the tokens tests/validate_jwt.rs sends.
+python3 -c "import jwt, cryptography" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check pyjwt cryptography \
+  || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages pyjwt cryptography
 
 cargo fmt --check
 cargo clippy --all-targets --quiet -- -D warnings

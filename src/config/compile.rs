@@ -202,9 +202,13 @@ pub(crate) fn compile(doc: Doc, revision_fallback: String, ctx: &mut Ctx) -> Sna
         })
         .collect();
 
-    let (policy_plans, plan_problems) = crate::policy::build_plans(&c.policies, &apis, &products);
+    let (mut policy_plans, plan_problems) = crate::policy::build_plans(&c.policies, &apis, &products);
     for p in plan_problems {
         c.ctx.problem(format!("{}:{}:{}", p.path, p.line, p.column), p.message);
+    }
+    let pem = |id: &str| certificates.iter().find(|x| x.id == id).map(|x| x.pem.as_str());
+    for m in crate::policy::policies::validate_jwt::resolve_certificates(&mut policy_plans, pem) {
+        c.ctx.problem("policy", m);
     }
 
     Snapshot {

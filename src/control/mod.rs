@@ -5,6 +5,7 @@
 pub mod backup;
 pub mod endpoint;
 pub mod file_source;
+pub mod openid;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -41,11 +42,17 @@ pub struct Control {
     pub node: Arc<NodeState>,
     builder: crate::snapshot::Builder,
     generation: u64,
+    /// `validate-jwt` `<openid-config>` keys, fetched here and attached to snapshots.
+    openid: openid::OpenIdCache,
+    /// The last snapshot, kept only while it names an `<openid-config>` (to re-push it when
+    /// the provider's keys change).
+    current: Option<Snapshot>,
 }
 
 impl Control {
     pub fn new(settings: Arc<Settings>, node: Arc<NodeState>, builder: crate::snapshot::Builder) -> Control {
-        Control { settings, node, builder, generation: 0 }
+        let openid = openid::OpenIdCache::new(settings.openid_refetch);
+        Control { settings, node, builder, generation: 0, openid, current: None }
     }
 
     /// Loads and compiles a document into the next snapshot, recording the outcome in the node
@@ -56,6 +63,11 @@ impl Control {
                 tracing::warn!(path = %w.path, "{}", w.message);
             }
             Ok(self.builder.build(loaded.snapshot, self.generation + 1)?)
+        });
+        let result = result.map(|mut snap| {
+            let named = self.openid.attach(&mut snap.doc.policy_plans);
+            self.current = named.then(|| snap.clone());
+            snap
         });
         match &result {
             Ok(snap) => {
@@ -89,6 +101,21 @@ impl Control {
         result
     }
 
+    /// Fetches the `<openid-config>` keys that are due; when they changed, the current
+    /// snapshot carries the new keys under a new generation and is returned for broadcast.
+    pub fn refresh_openid(&mut self) -> Option<Snapshot> {
+        let current = self.current.as_mut()?;
+        if !self.openid.refresh() {
+            return None;
+        }
+        self.openid.attach(&mut current.doc.policy_plans);
+        self.generation += 1;
+        current.generation = self.generation;
+        let snap = current.clone();
+        self.node.update_control(|c| c.generation = snap.generation);
+        Some(snap)
+    }
+
     /// Runs until `stop` fires: polls the source and broadcasts each accepted snapshot.
     pub fn run(mut self, mut source: Box<dyn Source>, workers: Vec<Sender<WorkerMsg>>, stop: Receiver<()>) {
         loop {
@@ -117,6 +144,10 @@ impl Control {
                     }
                     Err(e) => source.outcome(Err(&e.to_string())),
                 },
+            }
+            if let Some(snap) = self.refresh_openid() {
+                tracing::info!(generation = snap.generation, "openid-config keys changed: snapshot pushed");
+                broadcast(&workers, snap);
             }
         }
     }

@@ -148,6 +148,7 @@ fn compile_op(el: &Element, cx: &mut Cx<'_>) -> Option<Op> {
         "rate-limit-by-key" => Op::RateLimitByKey(Box::new(rate_limit_by_key::compile(el, cx)?)),
         "quota" => Op::Quota(Box::new(quota::compile(el, cx)?)),
         "quota-by-key" => Op::QuotaByKey(Box::new(quota_by_key::compile(el, cx)?)),
+        "validate-jwt" => Op::ValidateJwt(Box::new(validate_jwt::compile(el, cx)?)),
         other => {
             cx.err(el.pos, registry::unsupported(other));
             return None;

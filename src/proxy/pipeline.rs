@@ -360,7 +360,7 @@ fn buffers_request_body(plan: &Plan) -> bool {
 
 /// APIM's reasons as static text for the access log and metrics (others: `PolicyError`).
 fn static_reason(r: &str) -> &'static str {
-    const KNOWN: [&str; 22] = [
+    const KNOWN: [&str; 23] = [
         "OperationNotFound",
         "SubscriptionKeyNotFound",
         "SubscriptionKeyInvalid",
@@ -382,6 +382,7 @@ fn static_reason(r: &str) -> &'static str {
         "TokenExpired",
         "TokenSignatureKeyNotFound",
         "TokenClaimNotFound",
+        "TokenClaimValueNotAllowed",
         "JwtInvalid",
     ];
     KNOWN.iter().find(|k| **k == r).copied().unwrap_or("PolicyError")

@@ -82,6 +82,7 @@ pub const KEYS: &[Key] = &[
     key("observability.opentelemetry.export.interval", Some("60s"), Kind::Duration),
     key("policy.counters.redis", None, Kind::Text),
     key("policy.counters.sync.interval", Some("100ms"), Kind::Duration),
+    key("policy.jwt.openid.refetch-interval", Some("5m"), Kind::Duration),
     key("shutdown.drain.timeout", Some("30s"), Kind::Duration),
 ];
 

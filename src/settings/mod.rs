@@ -247,6 +247,8 @@ pub struct Settings {
     pub otel_enabled: bool,
     pub counters_redis: Option<String>,
     pub counters_sync: Duration,
+    /// Least time between two fetches of an `<openid-config>` caused by unknown `kid`s.
+    pub openid_refetch: Duration,
     pub otel_collector: Option<String>,
     /// Histogram bucket bounds in milliseconds, ascending.
     pub otel_buckets_ms: Vec<f64>,
@@ -336,6 +338,7 @@ impl Settings {
             otel_enabled: flag("observability.opentelemetry.enabled"),
             counters_redis: text("policy.counters.redis"),
             counters_sync: dur("policy.counters.sync.interval").max(Duration::from_millis(10)),
+            openid_refetch: dur("policy.jwt.openid.refetch-interval"),
             otel_collector: text("observability.opentelemetry.collector.uri"),
             otel_buckets_ms: buckets(raw.get("observability.opentelemetry.histogram.buckets").unwrap_or(""))?,
             otel_interval: dur("observability.opentelemetry.export.interval").max(Duration::from_millis(100)),

@@ -157,6 +157,14 @@ impl Plan {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// Every compiled op, for load-time data attached after compiling (keys of `validate-jwt`).
+    pub fn ops_mut(&mut self) -> impl Iterator<Item = &mut Op> {
+        self.sections.iter_mut().flatten().filter_map(|s| match &mut s.kind {
+            StepKind::Op(op) => Some(op),
+            _ => None,
+        })
+    }
 }
 
 /// The plans of one operation (or of an API without operations).
@@ -179,6 +187,16 @@ pub struct Plans {
 }
 
 impl Plans {
+    /// Every compiled op of every plan (see [`Plan::ops_mut`]).
+    pub fn ops_mut(&mut self) -> impl Iterator<Item = &mut Op> {
+        let ops = self
+            .apis
+            .iter_mut()
+            .flatten()
+            .flat_map(|o| o.plain.iter_mut().chain(o.by_product.iter_mut().map(|p| &mut p.1)));
+        std::iter::once(&mut self.global).chain(ops).flat_map(Plan::ops_mut)
+    }
+
     fn op(&self, api: u32, op: Option<u32>) -> Option<&OpPlans> {
         self.apis.get(api as usize)?.get(op.unwrap_or(0) as usize)
     }

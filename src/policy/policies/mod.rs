@@ -31,6 +31,7 @@ pub mod set_method;
 pub mod set_query_parameter;
 pub mod set_status;
 pub mod set_variable;
+pub mod validate_jwt;
 pub mod xml_to_json;
 
 use super::expr::{compile_value, Dyn, EvalError, Ty, Uses};
@@ -63,6 +64,7 @@ pub enum Op {
     RateLimitByKey(Box<rate_limit_by_key::RateLimitByKey>),
     Quota(Box<quota::Quota>),
     QuotaByKey(Box<quota_by_key::QuotaByKey>),
+    ValidateJwt(Box<validate_jwt::ValidateJwt>),
 }
 
 /// What a policy asks of the executor.
@@ -123,6 +125,7 @@ pub fn run_op<'p>(op: &'p Op, ctx: &mut PolicyContext<'_>, section: Section) -> 
         Op::RateLimitByKey(p) => p.run(ctx),
         Op::Quota(p) => p.run(ctx),
         Op::QuotaByKey(p) => p.run(ctx),
+        Op::ValidateJwt(p) => p.run(ctx),
     }
 }
 
@@ -147,6 +150,7 @@ impl Op {
             Op::CheckHeader(p) => p.uses(),
             Op::RateLimitByKey(p) => p.uses(),
             Op::QuotaByKey(p) => p.uses(),
+            Op::ValidateJwt(p) => p.uses(),
             _ => Uses::default(),
         };
         if matches!(self, Op::FindAndReplace(_) | Op::JsonToXml(_) | Op::XmlToJson(_)) {

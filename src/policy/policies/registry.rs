@@ -10,7 +10,6 @@ use crate::policy::runtime::Section;
 pub const NOT_YET: &[&str] = &[
     "llm-token-limit",
     "azure-openai-token-limit",
-    "validate-jwt",
     "validate-azure-ad-token",
     "validate-client-certificate",
     "validate-content",
@@ -67,6 +66,7 @@ pub fn allowed(name: &str) -> Option<&'static [Section]> {
         | "authentication-basic"
         | "authentication-certificate" => &[Inbound],
         "forward-request" => &[Backend],
+        "validate-jwt" => &[Inbound],
         "set-backend-service" | "set-query-parameter" => &[Inbound, Backend],
         "set-method" => &[Inbound, OnError],
         "set-body" => &[Inbound, Backend, Outbound],
