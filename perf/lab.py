@@ -28,6 +28,18 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SIZES = {"5b": "/", "128": "/128", "1k": "/1k", "16k": "/16k", "64k": "/64k", "256k": "/256k"}
 PROXY_CPU, LOAD_CPU = "1", "0"
 TELEMETRY_TARGETS = ("ringgate-off", "ringgate-metrics", "ringgate-telemetry")
+# Targets measured against another ringgate target in the same repetition ("base").
+BASE = {"ringgate-metrics": "ringgate-off", "ringgate-telemetry": "ringgate-off", "ringgate-policy": "ringgate"}
+POLICY_KEY = "lab-policy-subscription-key-0123456789"
+# The issue's typical policy set: key check (subscription), two set-headers, a choose on a
+# header, rewrite-uri.
+POLICY = """<policies><inbound><base />
+  <set-header name="X-Gateway" exists-action="override"><value>ringgate</value></set-header>
+  <set-header name="X-Caller" exists-action="override"><value>@(context.Subscription.Id)</value></set-header>
+  <choose><when condition="@(context.Request.Headers.GetValueOrDefault("X-Tier", "") == "gold")">
+    <set-header name="X-Lane" exists-action="override"><value>fast</value></set-header></when></choose>
+  <rewrite-uri template="/{size}" />
+</inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>"""
 
 
 def free_port():
@@ -36,11 +48,11 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_ok(url, deadline=20):
+def wait_ok(url, deadline=20, headers=None):
     end = time.time() + deadline
     while time.time() < end:
         try:
-            with urllib.request.urlopen(url, timeout=1) as r:
+            with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=1) as r:
                 if r.status == 200:
                     return
         except Exception:
@@ -192,9 +204,19 @@ backend b
         variants += [("ringgate-off", "false", "false"), ("ringgate-metrics", "false", "true")]
     if "logs" in args.scenarios or "telemetry" in args.scenarios:
         variants.append(("ringgate-telemetry", "true", "true"))
+    if "policy" in args.scenarios:
+        variants.append(("ringgate-policy", "false", "true"))
+    policy_doc = os.path.join(lab.work, "ringgate-policy.json")
+    json.dump({"revision": "lab-policy",
+               "apis": [{"id": "origin", "path": "", "serviceUrl": f"http://127.0.0.1:{backend}",
+                         "operations": [{"id": "get", "method": "GET", "urlTemplate": "/{size}", "policy": POLICY}]}],
+               "products": [{"id": "lab", "apis": ["origin"]}],
+               "subscriptions": [{"id": "lab-sub", "scope": "/products/lab", "primaryKey": POLICY_KEY}]},
+              open(policy_doc, "w"))
     for name, logs, metrics in variants:
         port, admin = free_port(), free_port()
-        cmd = [os.path.join(ROOT, "target/release/ringgate"), "run", "--set", f"config.local.path={doc}",
+        config = policy_doc if name == "ringgate-policy" else doc
+        cmd = [os.path.join(ROOT, "target/release/ringgate"), "run", "--set", f"config.local.path={config}",
                "--set", "runtime.workers=1", "--set", "net.server.bind=127.0.0.1",
                "--set", f"net.server.http.port={port}", "--set", "net.server.https.port=0",
                "--set", f"net.server.admin.port={admin}", "--set", f"telemetry.logs.requests={logs}",
@@ -203,7 +225,7 @@ backend b
         lab.spawn(name, cmd, PROXY_CPU, stdout=subprocess.DEVNULL)
         ports[name] = port
     for name, port in ports.items():
-        wait_ok(f"http://127.0.0.1:{port}/1k")
+        wait_ok(f"http://127.0.0.1:{port}/1k", headers={"Ocp-Apim-Subscription-Key": POLICY_KEY})
     return ports
 
 
@@ -245,8 +267,9 @@ def main():
                 for name, port in order:
                     if name in TELEMETRY_TARGETS and size != sizes[0]:
                         continue
+                    key = ["-H", f"Ocp-Apim-Subscription-Key: {POLICY_KEY}"] if name == "ringgate-policy" else []
                     cmd = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{args.connections}", f"-d{args.duration}s",
-                           "--latency", f"http://127.0.0.1:{port}{SIZES[size]}"]
+                           "--latency", *key, f"http://127.0.0.1:{port}{SIZES[size]}"]
                     pid = lab.procs[name].pid
                     c0 = cpu_seconds([pid])
                     out = subprocess.run(cmd, capture_output=True, text=True).stdout
@@ -283,7 +306,8 @@ def summarize(runs):
         mine = [r for r in runs if r["scenario"] == scenario and r["target"] == target]
         ratios, p99_ratios, off_ratios, off_cpu_ratios = [], [], [], []
         for r in mine:
-            off = next((x for x in runs if x["scenario"] == scenario and x["target"] == "ringgate-off" and x["rep"] == r["rep"]), None)
+            base = BASE.get(target, "ringgate-off")
+            off = next((x for x in runs if x["scenario"] == scenario and x["target"] == base and x["rep"] == r["rep"]), None)
             if off and off["rps"]:
                 off_ratios.append(r["rps"] / off["rps"])
                 if off["cpu_us_per_req"] and r["cpu_us_per_req"]:
@@ -314,7 +338,7 @@ def render(result, stamp, args):
              f"Machine: {m['cpu']}, {m['cores']} cores, kernel {m['kernel']}; commit `{result['commit']}`.",
              f"Proxy under test on CPU {PROXY_CPU}, origin and wrk on CPU {LOAD_CPU}; 1 worker each; "
              f"wrk -t1 -c{args.connections} -d{args.duration}s, {args.reps} repetitions, targets alternating.", "",
-             "| scenario | target | req/s (median) | ratio to nginx | ratio to off (per rep) | p99 ms | p99 ratio | proxy CPU us/req | CPU/req ratio to off | errors |",
+             "| scenario | target | req/s (median) | ratio to nginx | ratio to base (per rep) | p99 ms | p99 ratio | proxy CPU us/req | CPU/req ratio to base | errors |",
              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for key, s in result["summary"].items():
         scenario, target = key.split("/", 1)
@@ -324,7 +348,8 @@ def render(result, stamp, args):
                      f"{s['p99_ms_median']:.2f} | {s['p99_ratio_to_nginx_median']} | {s['cpu_us_per_req_median']} | "
                      f"{s.get('cpu_ratio_to_off_median')} | {s['errors']} |")
     lines += ["", "Ratios are medians of per-repetition ratios (same repetition, same machine state); "
-              "\"off\" is ringgate-off (no per-request metrics, no access log).",
+              "the base of ringgate-metrics and ringgate-telemetry is ringgate-off (no per-request metrics, no access log), "
+              "the base of ringgate-policy (the policy set) is ringgate (pass-through).",
               f"Reproduce: `python3 perf/lab.py --reps {args.reps} --duration {args.duration} --scenarios {','.join(args.scenarios)} "
               f"--targets {','.join(args.targets)} --connections {args.connections}`", ""]
     return "\n".join(lines)

@@ -71,10 +71,10 @@ mod tests {
 
     #[test]
     fn unknown_and_unsupported_elements_with_position() {
-        let text = "<policies>\n  <inbound>\n    <base />\n    <rate-limt calls=\"1\"/>\n    <validate-jwt header-name=\"a\"/>\n  </inbound>\n</policies>";
+        let text = "<policies>\n  <inbound>\n    <base />\n    <rate-limt calls=\"1\"/>\n    <validate-content unspecified-content-type-action=\"ignore\"/>\n  </inbound>\n</policies>";
         assert_eq!(
             msgs(text),
-            ["4:5: unknown policy element <rate-limt>", "5:5: policy <validate-jwt> is not supported yet"]
+            ["4:5: unknown policy element <rate-limt>", "5:5: policy <validate-content> is not supported yet"]
         );
     }
 
