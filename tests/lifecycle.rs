@@ -18,9 +18,9 @@ fn one_api(b: &Backend) -> String {
 #[test]
 fn sigterm_drains_in_flight_request_then_exits_0() {
     let b = Backend::normal();
-    let mut gw = Gateway::start(&one_api(&b), &["shutdown.drain.timeout=5s"]);
+    let mut gw = Gateway::start(&one_api(&b), &["shutdown.drain.timeout=15s"]);
     let mut slow = Conn::connect(gw.http_addr());
-    slow.send_request("GET", "/a/slow/1500", &[], b"");
+    slow.send_request("GET", "/a/slow/4000", &[], b"");
     wait_until("the slow request reaches the backend", Duration::from_secs(5), || {
         b.seen().iter().any(|s| s.target.contains("/slow/")).then_some(())
     });
@@ -32,8 +32,8 @@ fn sigterm_drains_in_flight_request_then_exits_0() {
     assert!(gw.proc.try_exit().is_none(), "exited with a request in flight");
     let r = slow.read_response(false).expect("the in-flight request completes");
     assert_eq!(r.status, 200, "{r:?}");
-    assert_eq!(r.json()["path"], "/be-a/slow/1500");
-    let status = gw.wait_exit(Duration::from_secs(10));
+    assert_eq!(r.json()["path"], "/be-a/slow/4000");
+    let status = gw.wait_exit(Duration::from_secs(15));
     assert_eq!(status.code(), Some(0), "exit status after drain: {status}");
 }
 
