@@ -17,6 +17,8 @@ target with telemetry fully on (Prometheus metrics + the JSON access log, to /de
 (telemetry.metrics.requests=false, telemetry.logs.requests=false), `ringgate-metrics` (per-request
 metrics only) and `ringgate-telemetry` (metrics + JSON access log), compared to `ringgate-off`
 within each repetition ("ratio to off"). The order of targets rotates from one repetition to the next.
+`policy` adds `ringgate-policy`: the issue's typical policy set (subscription key check, two
+set-headers, a choose on a header, rewrite-uri) on an operation, compared to pass-through ringgate.
 Writes bench-results/<UTC stamp>-<label>.json (machine, kernel, CPU, commit, every command, every
 raw figure) and .md (the summary), and copies the summary to bench-results/LATEST.md.
 """
@@ -225,7 +227,11 @@ backend b
         lab.spawn(name, cmd, PROXY_CPU, stdout=subprocess.DEVNULL)
         ports[name] = port
     for name, port in ports.items():
-        wait_ok(f"http://127.0.0.1:{port}/1k", headers={"Ocp-Apim-Subscription-Key": POLICY_KEY})
+        try:
+            key = {"Ocp-Apim-Subscription-Key": POLICY_KEY} if name == "ringgate-policy" else {}
+            wait_ok(f"http://127.0.0.1:{port}/1k", headers=key)
+        except RuntimeError as e:
+            raise RuntimeError(f"{name}: {e} ({lab.commands.get(name)})") from None
     return ports
 
 
