@@ -17,7 +17,9 @@ target with telemetry fully on (Prometheus metrics + the JSON access log, to /de
 (telemetry.metrics.requests=false, telemetry.logs.requests=false), `ringgate-metrics` (per-request
 metrics only) and `ringgate-telemetry` (metrics + JSON access log), compared to `ringgate-off`
 within each repetition ("ratio to off"). The order of targets rotates from one repetition to the next.
-`policy` adds `ringgate-policy`: the issue's typical policy set (subscription key check, two
+`https` (wrk over kept-alive TLS), `handshake` and `resumed` (`openssl s_time`, a new TLS
+connection per request: full handshakes, or resuming one session) compare ringgate and nginx
+on the same P-256 certificate. `policy` adds `ringgate-policy`: the issue's typical policy set (subscription key check, two
 set-headers, a choose on a header, rewrite-uri) on an operation, compared to pass-through ringgate.
 Writes bench-results/<UTC stamp>-<label>.json (machine, kernel, CPU, commit, every command, every
 raw figure) and .md (the summary), and copies the summary to bench-results/LATEST.md.
@@ -158,10 +160,35 @@ class Lab:
                 p.kill()
 
 
+TLS_SCENARIOS = ("https", "handshake", "resumed")
+TLS_PORTS = {}  # target -> HTTPS port (nginx and ringgate, when a TLS scenario is asked for)
+
+
+def make_cert(work):
+    """A P-256 certificate for the HTTPS scenarios (generated per run, never committed)."""
+    cert, key = os.path.join(work, "cert.pem"), os.path.join(work, "key.pem")
+    subprocess.check_call(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                           "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=localhost",
+                           "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return cert, key
+
+
 def start_targets(lab, args, backend):
     ports = {}
+    tls = any(s in TLS_SCENARIOS for s in args.scenarios)
+    cert, key = make_cert(lab.work) if tls else (None, None)
     if "nginx" in args.targets:
         port = free_port()
+        tls_server = ""
+        if tls:
+            TLS_PORTS["nginx"] = free_port()
+            tls_server = f"""
+  server {{ listen 127.0.0.1:{TLS_PORTS["nginx"]} ssl reuseport backlog=4096;
+    ssl_certificate {cert}; ssl_certificate_key {key}; ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_session_cache shared:SSL:10m; ssl_session_tickets on;
+    location / {{ proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection "";
+      proxy_max_temp_file_size 0; }} }}"""
         conf = os.path.join(lab.work, "nginx.conf")
         open(conf, "w").write(f"""worker_processes 1; worker_cpu_affinity 10; daemon off; master_process on;
 pid {lab.work}/nginx.pid; error_log {lab.work}/nginx.err;
@@ -170,7 +197,7 @@ http {{ access_log off; keepalive_requests 1000000; keepalive_timeout 120s;
   upstream origin {{ server 127.0.0.1:{backend}; keepalive 256; keepalive_requests 1000000; }}
   server {{ listen 127.0.0.1:{port} reuseport backlog=4096;
     location / {{ proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection "";
-      proxy_max_temp_file_size 0; }} }} }}
+      proxy_max_temp_file_size 0; }} }}{tls_server} }}
 """)
         lab.spawn("nginx", ["nginx", "-c", conf], PROXY_CPU)
         ports["nginx"] = port
@@ -197,8 +224,11 @@ backend b
         lab.spawn("haproxy", ["haproxy", "-f", conf], PROXY_CPU)
         ports["haproxy"] = port
     doc = os.path.join(lab.work, "ringgate.json")
-    json.dump({"revision": "lab", "apis": [{"id": "origin", "path": "", "subscriptionRequired": False,
-                                            "serviceUrl": f"http://127.0.0.1:{backend}"}]}, open(doc, "w"))
+    document = {"revision": "lab", "apis": [{"id": "origin", "path": "", "subscriptionRequired": False,
+                                             "serviceUrl": f"http://127.0.0.1:{backend}"}]}
+    if tls:  # no gateway.hostnames: the certificate is the default for any SNI
+        document["certificates"] = [{"id": "lab", "pem": open(cert).read(), "key": open(key).read()}]
+    json.dump(document, open(doc, "w"))
     variants = []  # (name, telemetry.logs.requests, telemetry.metrics.requests)
     if "ringgate" in args.targets:
         variants.append(("ringgate", "false", "true"))
@@ -218,9 +248,12 @@ backend b
     for name, logs, metrics in variants:
         port, admin = free_port(), free_port()
         config = policy_doc if name == "ringgate-policy" else doc
+        https = 0
+        if tls and name == "ringgate":
+            https = TLS_PORTS["ringgate"] = free_port()
         cmd = [os.path.join(ROOT, "target/release/ringgate"), "run", "--set", f"config.local.path={config}",
                "--set", "runtime.workers=1", "--set", "net.server.bind=127.0.0.1",
-               "--set", f"net.server.http.port={port}", "--set", "net.server.https.port=0",
+               "--set", f"net.server.http.port={port}", "--set", f"net.server.https.port={https}",
                "--set", f"net.server.admin.port={admin}", "--set", f"telemetry.logs.requests={logs}",
                "--set", f"telemetry.metrics.requests={metrics}",
                "--set", "telemetry.logs.std.level=warn"]
@@ -289,6 +322,12 @@ def main():
                     print(f"rep {rep} {size:>5} {name:<20} {w['rps']:>10.0f} req/s  p99 {w['latency_ms'].get('99', 0):.2f} ms"
                           f"  cpu {w['cpu_us_per_req']} us/req  errors {w['errors']}", flush=True)
                     time.sleep(1)
+            for scenario in [s for s in args.scenarios if s in TLS_SCENARIOS]:
+                order = list(TLS_PORTS.items())
+                order = order[rep % len(order):] + order[:rep % len(order)]
+                for name, port in order:
+                    runs.append(tls_run(lab, args, rep, scenario, name, port))
+                    time.sleep(1)
     finally:
         lab.stop()
         shutil.rmtree(work, ignore_errors=True)
@@ -304,6 +343,37 @@ def main():
     open(base + ".md", "w").write(md)
     open(os.path.join(ROOT, "bench-results", "LATEST.md"), "w").write(md)
     print(md)
+
+
+def tls_run(lab, args, rep, scenario, name, port):
+    """`https`: wrk over kept-alive TLS connections; `handshake`/`resumed`: `openssl s_time`
+    opening a new TLS connection per request (full handshakes, or resuming the first session)."""
+    if scenario == "https":
+        cmd = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{args.connections}", f"-d{args.duration}s",
+               "--latency", f"https://127.0.0.1:{port}/1k"]
+    else:
+        cmd = ["taskset", "-c", LOAD_CPU, "openssl", "s_time", "-connect", f"127.0.0.1:{port}",
+               "-time", str(args.duration), "-www", "/1k"]
+        # s_time resumes reliably with TLS 1.2 session IDs/tickets; full handshakes use TLS 1.3.
+        cmd += ["-new", "-tls1_3"] if scenario == "handshake" else ["-reuse", "-tls1_2"]
+    pid = lab.procs[name].pid
+    c0 = cpu_seconds([pid])
+    out = subprocess.run(cmd, capture_output=True, text=True).stdout
+    c1 = cpu_seconds([pid])
+    if scenario == "https":
+        w = parse_wrk(out)
+    else:
+        w = {"rps": 0.0, "latency_ms": {}, "errors": 0, "requests": 0}
+        m = re.search(r"(\d+) connections in ([\d.]+) real seconds", out)
+        if m and float(m.group(2)) > 0:
+            w["requests"] = int(m.group(1))
+            w["rps"] = int(m.group(1)) / float(m.group(2))
+    w.update({"rep": rep, "scenario": scenario, "target": name, "command": " ".join(cmd),
+              "proxy_cpu_s": round(c1 - c0, 3),
+              "cpu_us_per_req": round((c1 - c0) * 1e6 / w["requests"], 2) if w["requests"] else None,
+              "rss_kb": rss_kb([pid])})
+    print(f"rep {rep} {scenario:>9} {name:<20} {w['rps']:>10.0f} /s  cpu {w['cpu_us_per_req']} us each", flush=True)
+    return w
 
 
 def summarize(runs):
