@@ -49,10 +49,18 @@ fn thumbprint(der: &[u8]) -> String {
 }
 
 fn client_config(server_ca: &Ca, cert: Option<&ClientCert>) -> Arc<rustls::ClientConfig> {
+    client_config_v(server_ca, cert, rustls::DEFAULT_VERSIONS)
+}
+
+fn client_config_v(
+    server_ca: &Ca,
+    cert: Option<&ClientCert>,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> Arc<rustls::ClientConfig> {
     let mut roots = rustls::RootCertStore::empty();
     roots.add(CertificateDer::from(server_ca.der())).unwrap();
     let b = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
+        .with_protocol_versions(versions)
         .unwrap()
         .with_root_certificates(roots);
     let cfg = match cert {
@@ -168,6 +176,11 @@ fn trusted_certificate_admitted_others_refused() {
     assert!(again.resumed, "the second connection resumes");
     assert_eq!(again.status, 200, "{}", again.head);
     assert_eq!(again.seen("x-thumb"), vec![thumbprint(&good.der)]);
+    // TLS 1.2 signs the handshake differently (CertificateVerify over the transcript).
+    let tls12 = client_config_v(&server_ca, Some(&good), &[&rustls::version::TLS12]);
+    let r = https_get(addr, &tls12, "/strict/echo");
+    assert_eq!(r.status, 200, "{}", r.head);
+    assert_eq!(r.seen("x-thumb"), vec![thumbprint(&good.der)]);
     // The open API reads the certificate without judging it.
     let r = https_get(addr, &cfg, "/open/echo");
     assert_eq!(r.seen("x-cert"), vec![thumbprint(&good.der)]);
