@@ -19,6 +19,9 @@ pub struct Snapshot {
     pub forward_timeout: Duration,
     /// Client-facing TLS (certificates by SNI); `None` when the document has no certificate.
     pub server_tls: Option<Arc<rustls::ServerConfig>>,
+    /// Client certificates: the `isTrusted` CAs and the document's certificates by id, for
+    /// `validate-client-certificate` and `context.Request.Certificate.Verify()`.
+    pub client_trust: Arc<crate::tls::client_auth::ClientTrust>,
 }
 
 /// What building a snapshot needs besides the document; lives as long as the control thread.
@@ -56,9 +59,12 @@ impl Builder {
     pub fn build(&self, doc: config::Snapshot, generation: u64) -> Result<Snapshot, BuildError> {
         let backend_tls = crate::tls::client::BackendTls::build(&doc, &self.client_provider)?;
         check_client_certificates(&doc, &backend_tls)?;
-        let server_tls = self.server_tls.config_for(&doc).map_err(|e| BuildError::Tls(e.to_string()))?;
+        let client_trust = crate::tls::client_auth::ClientTrust::build(&doc, self.server_tls.provider())
+            .map_err(|e| BuildError::Certificate { index: e.index, id: e.id, message: e.message })?;
+        let server_tls = self.server_tls.config_for(&doc, &client_trust).map_err(|e| BuildError::Tls(e.to_string()))?;
+        let client_trust = Arc::new(client_trust);
         let forward_timeout = doc.policy.as_deref().and_then(forward_timeout).unwrap_or(self.default_timeout);
-        Ok(Snapshot { generation, doc, backend_tls, forward_timeout, server_tls })
+        Ok(Snapshot { generation, doc, backend_tls, forward_timeout, server_tls, client_trust })
     }
 }
 

@@ -149,6 +149,9 @@ fn compile_op(el: &Element, cx: &mut Cx<'_>) -> Option<Op> {
         "quota" => Op::Quota(Box::new(quota::compile(el, cx)?)),
         "quota-by-key" => Op::QuotaByKey(Box::new(quota_by_key::compile(el, cx)?)),
         "validate-jwt" => Op::ValidateJwt(Box::new(validate_jwt::compile(el, cx)?)),
+        "validate-client-certificate" => {
+            Op::ValidateClientCertificate(Box::new(validate_client_certificate::compile(el, cx)?))
+        }
         other => {
             cx.err(el.pos, registry::unsupported(other));
             return None;

@@ -122,6 +122,8 @@ pub async fn run<S: AsyncReadRent + AsyncWriteRent>(
     let mut ctx = PolicyContext::new(&view, info);
     ctx.limits = Some(&w.node.limits);
     ctx.started = rec.start;
+    ctx.client_chain = client.client_chain.clone();
+    ctx.client_trust = Some(&snap.client_trust);
     let rest = view.path().get(route.rest_start..).unwrap_or("");
     ctx.matched = snap
         .doc

@@ -45,17 +45,35 @@ impl ServerTls {
         })
     }
 
+    /// The provider handshakes use (the allowed suites, the signature algorithms).
+    pub fn provider(&self) -> &Arc<CryptoProvider> {
+        &self.provider
+    }
+
     /// The server configuration for a document; `None` when it has no certificate with a key.
-    pub fn config_for(&self, doc: &config::Snapshot) -> Result<Option<Arc<rustls::ServerConfig>>, TlsSetupError> {
+    /// When a hostname sets `negotiateClientCertificate` (one switch for every hostname, as in
+    /// APIM) the handshake asks for a client certificate, takes any, and leaves trust to policies.
+    pub fn config_for(
+        &self,
+        doc: &config::Snapshot,
+        trust: &super::client_auth::ClientTrust,
+    ) -> Result<Option<Arc<rustls::ServerConfig>>, TlsSetupError> {
         let resolver = SniResolver::build(doc, &self.provider)?;
         if resolver.is_empty() {
             return Ok(None);
         }
-        let mut cfg = rustls::ServerConfig::builder_with_provider(self.provider.clone())
+        let builder = rustls::ServerConfig::builder_with_provider(self.provider.clone())
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-            .map_err(|e| TlsSetupError::Rustls(e.to_string()))?
-            .with_no_client_auth()
-            .with_cert_resolver(Arc::new(resolver));
+            .map_err(|e| TlsSetupError::Rustls(e.to_string()))?;
+        let builder = if doc.hostnames.iter().any(|h| h.negotiate_client_certificate) {
+            builder.with_client_cert_verifier(Arc::new(super::client_auth::AnyClientCert::new(
+                self.provider.clone(),
+                trust,
+            )))
+        } else {
+            builder.with_no_client_auth()
+        };
+        let mut cfg = builder.with_cert_resolver(Arc::new(resolver));
         cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
         cfg.ticketer = self.ticketer.clone();
         cfg.session_storage = self.sessions.clone();

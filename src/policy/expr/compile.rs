@@ -96,6 +96,17 @@ fn prop_of(path: &[&str]) -> Option<CtxProp> {
         ["LastError", "Section"] => LastErrorSection,
         ["LastError", "Path"] => LastErrorPath,
         ["LastError", "PolicyId"] => LastErrorPolicyId,
+        ["Request", "Certificate"] => Certificate(CertPart::Whole),
+        ["Request", "Certificate", p @ ..] => Certificate(match p {
+            ["Thumbprint"] => CertPart::Thumbprint,
+            ["Subject"] | ["SubjectName", "Name"] => CertPart::Subject,
+            ["Issuer"] | ["IssuerName", "Name"] => CertPart::Issuer,
+            ["SerialNumber"] => CertPart::SerialNumber,
+            ["NotBefore"] => CertPart::NotBefore,
+            ["NotAfter"] => CertPart::NotAfter,
+            ["RawData"] => CertPart::Raw,
+            _ => return None,
+        }),
         _ => return None,
     })
 }
@@ -103,7 +114,9 @@ fn prop_of(path: &[&str]) -> Option<CtxProp> {
 fn prop_ty(p: CtxProp) -> Ty {
     match p {
         CtxProp::StatusCode | CtxProp::Url(UrlPart::Port) | CtxProp::OriginalUrl(UrlPart::Port) => Ty::Int,
-        CtxProp::ApiIsCurrentRevision => Ty::Bool,
+        CtxProp::ApiIsCurrentRevision | CtxProp::Certificate(CertPart::Verify) => Ty::Bool,
+        CtxProp::Certificate(CertPart::Whole) => Ty::Any,
+        CtxProp::Certificate(CertPart::Raw) => Ty::Bytes,
         CtxProp::ElapsedMilliseconds | CtxProp::ElapsedSeconds => Ty::Double,
         _ => Ty::Str,
     }
@@ -260,6 +273,12 @@ impl Compiler {
             self.uses.response = true;
         }
         match (names.as_slice(), method) {
+            (["Request", "Certificate"], "Verify") => {
+                if !args.is_empty() {
+                    return err(pos, "Certificate.Verify takes no arguments");
+                }
+                Ok((Expr::Prop { p: CtxProp::Certificate(CertPart::Verify), nullc }, Ty::Bool))
+            }
             ([m @ ("Request" | "Response"), "Headers"], "GetValueOrDefault") => {
                 if args.is_empty() || args.len() > 2 {
                     return err(pos, "Headers.GetValueOrDefault takes 1 or 2 arguments");
@@ -353,7 +372,7 @@ impl Compiler {
         if let AstKind::Member { recv, name, nullc } = &callee.kind {
             if let Some(path) = context_path(recv) {
                 let names: Vec<&str> = path.iter().map(|p| p.0).collect();
-                if prop_of(&names).is_none() {
+                if prop_of(&names).is_none() || (names == ["Request", "Certificate"] && name == "Verify") {
                     return self.context_call(&path, name, generic, args, pos);
                 }
             }

@@ -73,6 +73,28 @@ pub enum CtxProp {
     LastErrorSection,
     LastErrorPath,
     LastErrorPolicyId,
+    /// `context.Request.Certificate` and its members.
+    Certificate(CertPart),
+}
+
+/// What of `context.Request.Certificate` an expression reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CertPart {
+    /// The certificate itself (its DER as `byte[]`; null without one).
+    Whole,
+    Thumbprint,
+    /// `Subject`, `SubjectName.Name`.
+    Subject,
+    /// `Issuer`, `IssuerName.Name`.
+    Issuer,
+    SerialNumber,
+    /// ISO 8601 UTC text.
+    NotBefore,
+    NotAfter,
+    /// `RawData`.
+    Raw,
+    /// `Verify()`.
+    Verify,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

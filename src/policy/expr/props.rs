@@ -1,7 +1,7 @@
 //! `context.*` properties. `None` means the object holding the property is null
 //! (no subscription, no product, no response yet, no error…).
 
-use super::program::{CtxProp, UrlPart};
+use super::program::{CertPart, CtxProp, UrlPart};
 use super::value::Value;
 use crate::policy::runtime::PolicyContext;
 
@@ -85,5 +85,25 @@ pub fn prop(ctx: &PolicyContext<'_>, p: CtxProp) -> Option<Value> {
         LastErrorSection => err.map(|e| Value::str(&e.section)),
         LastErrorPath => err.map(|e| Value::str(&e.path)),
         LastErrorPolicyId => err.map(|e| Value::str(&e.policy_id)),
+        Certificate(part) => certificate(ctx, part),
     }
+}
+
+/// `context.Request.Certificate…`: null (the whole) or a null object (a member) without one.
+fn certificate(ctx: &PolicyContext<'_>, part: CertPart) -> Option<Value> {
+    use crate::tls::x509::time_text;
+    let Some(c) = ctx.client_certificate() else {
+        return if part == CertPart::Whole { Some(Value::Null) } else { None };
+    };
+    let der = || ctx.client_chain.as_ref().and_then(|ch| ch.first()).map(|d| Value::Bytes(d.as_ref().into()));
+    Some(match part {
+        CertPart::Whole | CertPart::Raw => der()?,
+        CertPart::Thumbprint => Value::str(&c.thumbprint),
+        CertPart::Subject => Value::str(&c.subject),
+        CertPart::Issuer => Value::str(&c.issuer),
+        CertPart::SerialNumber => Value::str(&c.serial),
+        CertPart::NotBefore => Value::str(&time_text(c.not_before)),
+        CertPart::NotAfter => Value::str(&time_text(c.not_after)),
+        CertPart::Verify => Value::Bool(ctx.verify_client_certificate()),
+    })
 }

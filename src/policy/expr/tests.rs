@@ -213,3 +213,44 @@ fn compile_time_rejections() {
         ("@(context.Request.Body.As<XElement>())", "ERR not supported"),
     ]);
 }
+
+#[test]
+fn request_certificate_is_null_without_one() {
+    check(&[
+        ("@(context.Request.Certificate == null)", "True"),
+        ("@(context.Request.Certificate?.Thumbprint ?? \"none\")", "none"),
+        ("@(context.Request.Certificate.Thumbprint)", "ERR Object reference"),
+        ("@(context.Request.Certificate.Verify())", "ERR Object reference"),
+        ("@(context.Request.Certificate.Color)", "ERR not supported"),
+    ]);
+}
+
+#[test]
+fn request_certificate_members() {
+    let mut p = rcgen::CertificateParams::new(vec!["c.local".to_string()]).unwrap();
+    p.distinguished_name.push(rcgen::DnType::CommonName, "c1");
+    p.serial_number = Some(rcgen::SerialNumber::from_slice(&[0x7f, 0x01]));
+    p.not_before = rcgen::date_time_ymd(2024, 1, 2);
+    p.not_after = rcgen::date_time_ymd(2030, 3, 4);
+    let cert = p.self_signed(&rcgen::KeyPair::generate().unwrap()).unwrap();
+    let r = req();
+    let mut ctx = PolicyContext::new(&r, info("10.1.2.3"));
+    ctx.client_chain = Some(std::sync::Arc::from(vec![rustls::pki_types::CertificateDer::from(cert.der().to_vec())]));
+    let thumb = crate::tls::x509::thumbprint(cert.der());
+    let rows = [
+        ("@(context.Request.Certificate != null)", "True"),
+        ("@(context.Request.Certificate.Thumbprint)", thumb.as_str()),
+        ("@(context.Request.Certificate.Subject)", "CN=c1"),
+        ("@(context.Request.Certificate.SubjectName.Name)", "CN=c1"),
+        ("@(context.Request.Certificate.Issuer)", "CN=c1"),
+        ("@(context.Request.Certificate.SerialNumber)", "7F01"),
+        ("@(context.Request.Certificate.NotBefore)", "2024-01-02T00:00:00Z"),
+        ("@(context.Request.Certificate.NotAfter)", "2030-03-04T00:00:00Z"),
+        ("@(context.Request.Certificate.RawData.Length > 100)", "True"),
+        // Nothing is trusted in this context.
+        ("@(context.Request.Certificate.Verify())", "False"),
+    ];
+    for (src, want) in rows {
+        assert_eq!(eval_with(src, &ctx).map(|v| v.to_text()).as_deref(), Ok(want), "{src}");
+    }
+}

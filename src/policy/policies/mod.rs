@@ -31,6 +31,7 @@ pub mod set_method;
 pub mod set_query_parameter;
 pub mod set_status;
 pub mod set_variable;
+pub mod validate_client_certificate;
 pub mod validate_jwt;
 pub mod xml_to_json;
 
@@ -65,6 +66,7 @@ pub enum Op {
     Quota(Box<quota::Quota>),
     QuotaByKey(Box<quota_by_key::QuotaByKey>),
     ValidateJwt(Box<validate_jwt::ValidateJwt>),
+    ValidateClientCertificate(Box<validate_client_certificate::ValidateClientCertificate>),
 }
 
 /// What a policy asks of the executor.
@@ -126,6 +128,7 @@ pub fn run_op<'p>(op: &'p Op, ctx: &mut PolicyContext<'_>, section: Section) -> 
         Op::Quota(p) => p.run(ctx),
         Op::QuotaByKey(p) => p.run(ctx),
         Op::ValidateJwt(p) => p.run(ctx),
+        Op::ValidateClientCertificate(p) => p.run(ctx),
     }
 }
 

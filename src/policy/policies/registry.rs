@@ -11,7 +11,6 @@ pub const NOT_YET: &[&str] = &[
     "llm-token-limit",
     "azure-openai-token-limit",
     "validate-azure-ad-token",
-    "validate-client-certificate",
     "validate-content",
     "validate-parameters",
     "validate-headers",
@@ -66,7 +65,7 @@ pub fn allowed(name: &str) -> Option<&'static [Section]> {
         | "authentication-basic"
         | "authentication-certificate" => &[Inbound],
         "forward-request" => &[Backend],
-        "validate-jwt" => &[Inbound],
+        "validate-jwt" | "validate-client-certificate" => &[Inbound],
         "set-backend-service" | "set-query-parameter" => &[Inbound, Backend],
         "set-method" => &[Inbound, OnError],
         "set-body" => &[Inbound, Backend, Outbound],

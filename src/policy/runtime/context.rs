@@ -7,6 +7,7 @@
 //! original bytes are never copied. Lookups made by expressions see the edits first.
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -126,6 +127,12 @@ pub struct PolicyContext<'a> {
     pub held: Vec<crate::limits::ConcurrencyGuard>,
     /// Counting left for the end of the request (see [`PolicyContext::end_limits`]).
     pub limit_tail: Vec<super::limits::LimitTail>,
+    /// The chain the client presented in the TLS handshake, leaf first (`context.Request.Certificate`).
+    pub client_chain: Option<Arc<[rustls::pki_types::CertificateDer<'static>]>>,
+    /// The document's trusted CAs and certificates; `None`: nothing is trusted.
+    pub client_trust: Option<&'a crate::tls::client_auth::ClientTrust>,
+    /// The leaf, parsed on first use (`None` inside: not a certificate x509-parser reads).
+    client_cert: OnceCell<Option<crate::tls::x509::CertInfo>>,
 }
 
 fn lossy(b: &[u8]) -> Cow<'_, str> {
@@ -174,6 +181,25 @@ impl<'a> PolicyContext<'a> {
             limits: None,
             held: Vec::new(),
             limit_tail: Vec::new(),
+            client_chain: None,
+            client_trust: None,
+            client_cert: OnceCell::new(),
+        }
+    }
+
+    /// The client's certificate, parsed; `None` without one (or when it cannot be read).
+    pub fn client_certificate(&self) -> Option<&crate::tls::x509::CertInfo> {
+        self.client_cert
+            .get_or_init(|| self.client_chain.as_ref()?.first().and_then(|c| crate::tls::x509::CertInfo::parse(c)))
+            .as_ref()
+    }
+
+    /// `Certificate.Verify()`: the chain leads to a trusted CA and every certificate on it is
+    /// current (no revocation lists: none are configured).
+    pub fn verify_client_certificate(&self) -> bool {
+        match (&self.client_chain, self.client_trust) {
+            (Some(chain), Some(trust)) => trust.verify_chain(chain, crate::tls::x509::now_unix()).is_ok(),
+            _ => false,
         }
     }
 

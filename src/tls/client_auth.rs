@@ -1,0 +1,181 @@
+//! Client certificates (`negotiateClientCertificate`), split as APIM splits them: the handshake
+//! asks for a certificate without requiring one and takes any chain, checking only that the
+//! client holds the key (its handshake signature, with the provider's algorithms); whether the
+//! certificate is trusted, current or the right one is the policy's call
+//! (`validate-client-certificate`, `context.Request.Certificate.Verify()`), against the
+//! document's `isTrusted` certificates gathered here once per snapshot.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::client::danger::HandshakeSignatureValid;
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{DigitallySignedStruct, DistinguishedName, SignatureScheme};
+
+use crate::config;
+
+/// Requests a client certificate, accepts any chain, verifies the handshake signature.
+#[derive(Debug)]
+pub struct AnyClientCert {
+    provider: Arc<CryptoProvider>,
+    /// The trusted CAs' names, so clients can pick a certificate.
+    hints: Vec<DistinguishedName>,
+}
+
+impl AnyClientCert {
+    pub fn new(provider: Arc<CryptoProvider>, trust: &ClientTrust) -> AnyClientCert {
+        AnyClientCert { provider, hints: trust.hints.clone() }
+    }
+}
+
+impl ClientCertVerifier for AnyClientCert {
+    fn offer_client_auth(&self) -> bool {
+        true
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        false
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &self.hints
+    }
+
+    fn verify_client_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        Ok(ClientCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// A certificate of the document (its first PEM block), for `certificate-id` and
+/// `issuer-certificate-id`.
+#[derive(Clone, Debug)]
+pub struct DocCert {
+    pub id: String,
+    pub der: CertificateDer<'static>,
+}
+
+/// The document's view of client certificates: a chain verifier over the `isTrusted`
+/// certificates, the other certificates as intermediates, every certificate by id.
+#[derive(Clone, Default)]
+pub struct ClientTrust {
+    /// `None` when the document trusts no CA (every chain is untrusted).
+    verifier: Option<Arc<dyn ClientCertVerifier>>,
+    /// Certificates without `isTrusted`: intermediates for path building (APIM uploads
+    /// intermediates as untrusted CA certificates).
+    intermediates: Vec<CertificateDer<'static>>,
+    pub certificates: Vec<DocCert>,
+    hints: Vec<DistinguishedName>,
+}
+
+impl std::fmt::Debug for ClientTrust {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientTrust")
+            .field("anchors", &self.hints.len())
+            .field("certificates", &self.certificates.len())
+            .finish()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("certificates[{index}] ({id}): {message}")]
+pub struct TrustError {
+    pub index: usize,
+    pub id: String,
+    pub message: String,
+}
+
+/// Why a chain is not trusted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChainError {
+    NoTrustedCa,
+    Untrusted(String),
+}
+
+impl ClientTrust {
+    pub fn build(doc: &config::Snapshot, provider: &Arc<CryptoProvider>) -> Result<ClientTrust, TrustError> {
+        let mut roots = rustls::RootCertStore::empty();
+        let mut t = ClientTrust::default();
+        for (index, c) in doc.certificates.iter().enumerate() {
+            let bad = |message: String| TrustError { index, id: c.id.clone(), message };
+            let ders: Vec<CertificateDer<'static>> = rustls_pemfile::certs(&mut c.pem.as_bytes())
+                .collect::<Result<_, _>>()
+                .map_err(|e| bad(format!("invalid certificate PEM: {e}")))?;
+            let Some(first) = ders.first() else { continue };
+            t.certificates.push(DocCert { id: c.id.clone(), der: first.clone() });
+            if c.is_trusted {
+                for d in ders {
+                    roots.add(d).map_err(|e| bad(format!("not usable as a trusted CA: {e}")))?;
+                }
+            } else if c.key.is_none() {
+                t.intermediates.extend(ders);
+            }
+        }
+        if !roots.is_empty() {
+            t.hints = roots.subjects();
+            let v = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                .allow_unauthenticated()
+                .build()
+                .map_err(|e| TrustError { index: 0, id: String::new(), message: e.to_string() })?;
+            t.verifier = Some(v);
+        }
+        Ok(t)
+    }
+
+    /// Builds a path from `chain[0]` to a trusted CA as of `at` (seconds since the epoch), with
+    /// the rest of `chain` and the document's untrusted certificates as intermediates.
+    pub fn verify_chain(&self, chain: &[CertificateDer<'_>], at: i64) -> Result<(), ChainError> {
+        let Some(v) = &self.verifier else { return Err(ChainError::NoTrustedCa) };
+        let Some((leaf, rest)) = chain.split_first() else {
+            return Err(ChainError::Untrusted("no certificate".into()));
+        };
+        let mut intermediates: Vec<CertificateDer<'_>> = rest.to_vec();
+        intermediates.extend(self.intermediates.iter().cloned());
+        let at = UnixTime::since_unix_epoch(Duration::from_secs(at.max(0) as u64));
+        v.verify_client_cert(leaf, &intermediates, at).map(|_| ()).map_err(|e| ChainError::Untrusted(e.to_string()))
+    }
+
+    /// A document certificate by id.
+    pub fn certificate(&self, id: &str) -> Option<&DocCert> {
+        self.certificates.iter().find(|c| c.id == id)
+    }
+
+    /// The certificate that issued `chain[0]`: the next one in the chain or a document
+    /// certificate whose name and key fit.
+    pub fn issuer_of<'c>(&'c self, chain: &'c [CertificateDer<'c>]) -> Option<&'c [u8]> {
+        let leaf = chain.first()?;
+        chain[1..]
+            .iter()
+            .map(|c| c.as_ref())
+            .chain(self.certificates.iter().map(|c| c.der.as_ref()))
+            .find(|c| super::x509::issued_by(leaf, c))
+    }
+}
