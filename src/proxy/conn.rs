@@ -91,6 +91,9 @@ pub async fn serve<S: AsyncReadRent + AsyncWriteRent>(
             break;
         }
     }
+    // A TLS client learns the end was deliberate (close_notify): OpenSSL clients otherwise drop
+    // the session as unresumable. Plain TCP gets its FIN. Bounded: a stalled peer cannot hold us.
+    let _ = monoio::time::timeout(Duration::from_secs(1), client.io.shutdown()).await;
     worker.connections.set(worker.connections.get() - 1);
 }
 
