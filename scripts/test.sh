@@ -8,6 +8,7 @@ need=()
 command -v ss >/dev/null 2>&1 || need+=(iproute2)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "installing: ${need[*]}"
@@ -18,7 +19,8 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 # Python tools the tests drive (a real Prometheus text parser).
-python3 -c "import prometheus_client" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check prometheus-client
+python3 -c "import prometheus_client" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check prometheus-client \
+  || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages prometheus-client
 # An independent JWT implementation (PyJWT) makes the tokens tests/validate_jwt.rs sends.
 python3 -c "import jwt, cryptography" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check pyjwt cryptography \
   || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages pyjwt cryptography
