@@ -18,7 +18,8 @@ target with telemetry fully on (Prometheus metrics + the JSON access log, to /de
 metrics only) and `ringgate-telemetry` (metrics + JSON access log), compared to `ringgate-off`
 within each repetition ("ratio to off"). The order of targets rotates from one repetition to the next.
 `https` (wrk over kept-alive TLS), `handshake` and `resumed` (`openssl s_time`, a new TLS
-connection per request: full handshakes, or resuming one session) compare ringgate and nginx
+connection per request: full handshakes, or resuming one session),  (wrk
+reconnecting after every response: full handshakes from 64 clients in parallel) compare ringgate and nginx
 on the same P-256 certificate. `policy` adds `ringgate-policy`: the issue's typical policy set (subscription key check, two
 set-headers, a choose on a header, rewrite-uri) on an operation, compared to pass-through ringgate.
 Writes bench-results/<UTC stamp>-<label>.json (machine, kernel, CPU, commit, every command, every
@@ -160,7 +161,7 @@ class Lab:
                 p.kill()
 
 
-TLS_SCENARIOS = ("https", "handshake", "resumed")
+TLS_SCENARIOS = ("https", "handshake", "resumed", "handshake-wrk")
 TLS_PORTS = {}  # target -> HTTPS port (nginx and ringgate, when a TLS scenario is asked for)
 
 
@@ -351,6 +352,10 @@ def tls_run(lab, args, rep, scenario, name, port):
     if scenario == "https":
         cmd = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{args.connections}", f"-d{args.duration}s",
                "--latency", f"https://127.0.0.1:{port}/1k"]
+    elif scenario == "handshake-wrk":
+        # wrk reconnects after every response: a full TLS handshake per request, many in parallel.
+        cmd = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{args.connections}", f"-d{args.duration}s",
+               "-H", "Connection: close", f"https://127.0.0.1:{port}/1k"]
     else:
         cmd = ["taskset", "-c", LOAD_CPU, "openssl", "s_time", "-connect", f"127.0.0.1:{port}",
                "-time", str(args.duration), "-www", "/1k"]
@@ -360,7 +365,7 @@ def tls_run(lab, args, rep, scenario, name, port):
     c0 = cpu_seconds([pid])
     out = subprocess.run(cmd, capture_output=True, text=True).stdout
     c1 = cpu_seconds([pid])
-    if scenario == "https":
+    if scenario in ("https", "handshake-wrk"):
         w = parse_wrk(out)
     else:
         w = {"rps": 0.0, "latency_ms": {}, "errors": 0, "requests": 0}
