@@ -18,7 +18,7 @@ target with telemetry fully on (Prometheus metrics + the JSON access log, to /de
 metrics only) and `ringgate-telemetry` (metrics + JSON access log), compared to `ringgate-off`
 within each repetition ("ratio to off"). The order of targets rotates from one repetition to the next.
 `https` (wrk over kept-alive TLS), `handshake` and `resumed` (`openssl s_time`, a new TLS
-connection per request: full handshakes, or resuming one session),  (wrk
+connection per request: full handshakes, or resuming one session), `handshake-wrk` (wrk
 reconnecting after every response: full handshakes from 64 clients in parallel) compare ringgate and nginx
 on the same P-256 certificate. `policy` adds `ringgate-policy`: the issue's typical policy set (subscription key check, two
 set-headers, a choose on a header, rewrite-uri) on an operation, compared to pass-through ringgate.
