@@ -223,8 +223,22 @@ fn on_error_sees_last_error_for_each_failure() {
     let dead = format!("http://127.0.0.1:{}", closed_port());
     let mut down_api = api("down", &down);
     down_api["serviceUrl"] = json!(dead);
-    let apis =
-        vec![down_api, api("slow", &slow), api("ip", &ip), api("expr", &expr), api("st", &status), api("edit", edit)];
+    let limited = format!(
+        r#"<policies><inbound><rate-limit-by-key calls="1" renewal-period="300" counter-key="@(context.Request.IpAddress)" /></inbound><backend><forward-request /></backend>{shape}</policies>"#
+    );
+    let header = format!(
+        r#"<policies><inbound><check-header name="X-Need" failed-check-httpcode="401" failed-check-error-message="need it" ignore-case="true" /></inbound><backend><forward-request /></backend>{shape}</policies>"#
+    );
+    let apis = vec![
+        down_api,
+        api("slow", &slow),
+        api("ip", &ip),
+        api("expr", &expr),
+        api("st", &status),
+        api("edit", edit),
+        api("limited", &limited),
+        api("hdr", &header),
+    ];
     let gw = Gateway::start(&doc(&b, None, apis, json!({})), &[]);
 
     let check = |path: &str, reason: &str, source: &str| {
@@ -241,6 +255,9 @@ fn on_error_sees_last_error_for_each_failure() {
     assert_eq!(r.header("x-section"), Some("inbound"));
     check("/expr/echo", "ExpressionValueEvaluationFailure", "set-header");
     check("/st/status/503", "BackendConnectionFailure", "forward-request");
+    assert_eq!(gw.get("/limited/echo", &[]).status, 200, "the first call fits the limit");
+    check("/limited/echo", "RateLimitExceeded", "rate-limit-by-key");
+    check("/hdr/echo", "HeaderNotFound", "check-header");
     assert_eq!(gw.get("/st/status/200", &[]).status, 200);
 
     let r = gw.get("/edit/echo", &[]);
