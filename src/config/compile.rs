@@ -80,14 +80,22 @@ pub(crate) fn content_revision(bytes: &[u8]) -> String {
     format!("h-{h:016x}")
 }
 
-fn check_pem(c: &Certificate, at: &str, ctx: &mut Ctx) {
+/// The certificate chain of `pem`, parsed once here for every TLS and token use; an empty
+/// chain only when a problem was reported.
+fn parse_pem(c: &Certificate, at: &str, ctx: &mut Ctx) -> Vec<rustls::pki_types::CertificateDer<'static>> {
     let mut rd = c.pem.as_bytes();
     let certs: Result<Vec<_>, _> = rustls_pemfile::certs(&mut rd).collect();
-    match certs {
-        Ok(v) if !v.is_empty() => {}
-        Ok(_) => ctx.problem(format!("{at}.pem"), "no CERTIFICATE block found"),
-        Err(e) => ctx.problem(format!("{at}.pem"), format!("unreadable PEM: {e}")),
-    }
+    let chain = match certs {
+        Ok(v) if !v.is_empty() => v,
+        Ok(_) => {
+            ctx.problem(format!("{at}.pem"), "no CERTIFICATE block found");
+            Vec::new()
+        }
+        Err(e) => {
+            ctx.problem(format!("{at}.pem"), format!("unreadable PEM: {e}"));
+            Vec::new()
+        }
+    };
     if let Some(k) = &c.key {
         match rustls_pemfile::private_key(&mut k.as_bytes()) {
             Ok(Some(_)) => {}
@@ -95,6 +103,7 @@ fn check_pem(c: &Certificate, at: &str, ctx: &mut Ctx) {
             Err(e) => ctx.problem(format!("{at}.key"), format!("unreadable PEM: {e}")),
         }
     }
+    chain
 }
 
 /// Compiles the walked document. The result is only handed out when `ctx` has no problems.
@@ -112,8 +121,9 @@ pub(crate) fn compile(doc: Doc, revision_fallback: String, ctx: &mut Ctx) -> Sna
         .into_iter()
         .enumerate()
         .map(|(i, d)| {
-            let cert = Certificate { id: d.id, pem: d.pem, key: d.key, is_trusted: d.is_trusted };
-            check_pem(&cert, &format!("certificates[{i}]"), c.ctx);
+            let mut cert =
+                Certificate { id: d.id, pem: d.pem, key: d.key, is_trusted: d.is_trusted, chain: Vec::new() };
+            cert.chain = parse_pem(&cert, &format!("certificates[{i}]"), c.ctx);
             cert
         })
         .collect();
@@ -206,8 +216,9 @@ pub(crate) fn compile(doc: Doc, revision_fallback: String, ctx: &mut Ctx) -> Sna
     for p in plan_problems {
         c.ctx.problem(format!("{}:{}:{}", p.path, p.line, p.column), p.message);
     }
-    let pem = |id: &str| certificates.iter().find(|x| x.id == id).map(|x| x.pem.as_str());
-    for m in crate::policy::policies::validate_jwt::resolve_certificates(&mut policy_plans, pem) {
+    let leaf =
+        |id: &str| certificates.iter().find(|x| x.id == id).map(|x| x.chain.first().map_or(&[][..], |d| d.as_ref()));
+    for m in crate::policy::policies::validate_jwt::resolve_certificates(&mut policy_plans, leaf) {
         c.ctx.problem("policy", m);
     }
 

@@ -132,6 +132,8 @@ pub struct Api {
     /// Without leading/trailing '/', may contain '/', may be "" (root API).
     pub path: String,
     pub service_url: Option<BackendUrl>,
+    /// `serviceUrl` as `context.Api.ServiceUrl` shows it ("" without one), made once at load.
+    pub service_url_text: String,
     pub protocols: Protocols,
     pub subscription_required: bool,
     /// Lowercased header name carrying the subscription key.
@@ -190,6 +192,14 @@ pub struct BackendUrl {
     pub base_path: String,
 }
 
+impl BackendUrl {
+    /// `scheme://authority/base`.
+    pub fn text(&self) -> String {
+        let scheme = if self.scheme == Scheme::Https { "https" } else { "http" };
+        format!("{scheme}://{}{}", self.authority, self.base_path)
+    }
+}
+
 /// Named values, resolved. Debug prints names only: values are often secrets.
 #[derive(Clone, Default, PartialEq)]
 pub struct NamedValues {
@@ -224,6 +234,8 @@ pub struct Certificate {
     pub key: Option<String>,
     /// A CA trusted for client-certificate and backend validation.
     pub is_trusted: bool,
+    /// `pem` parsed (leaf first), once at load time.
+    pub chain: Vec<rustls::pki_types::CertificateDer<'static>>,
 }
 
 impl fmt::Debug for Certificate {

@@ -45,10 +45,6 @@ fn err(path: impl Into<String>, message: impl Into<String>) -> ClientTlsError {
     ClientTlsError { path: path.into(), message: message.into() }
 }
 
-fn certs_of(c: &config::Certificate, path: &str) -> Result<Vec<CertificateDer<'static>>, ClientTlsError> {
-    rustls_pemfile::certs(&mut c.pem.as_bytes()).collect::<Result<_, _>>().map_err(|e| err(path, format!("PEM: {e}")))
-}
-
 fn key_of(c: &config::Certificate, path: &str) -> Result<PrivateKeyDer<'static>, ClientTlsError> {
     let pem = c.key.as_deref().ok_or_else(|| err(path, "a client certificate needs its `key`"))?;
     rustls_pemfile::private_key(&mut pem.as_bytes())
@@ -62,7 +58,7 @@ fn default_roots(doc: &config::Snapshot) -> Result<RootCertStore, ClientTlsError
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     for (i, c) in doc.certificates.iter().enumerate().filter(|(_, c)| c.is_trusted) {
         let path = format!("certificates[{i}] ({})", c.id);
-        for der in certs_of(c, &path)? {
+        for der in c.chain.clone() {
             roots.add(der).map_err(|e| err(&path, format!("not a usable CA certificate: {e}")))?;
         }
     }
@@ -111,7 +107,7 @@ impl BackendTls {
                 for id in &t.ca_certificate_ids {
                     let (_, c) =
                         by_id.get(id.as_str()).ok_or_else(|| err(&path, format!("unknown certificate '{id}'")))?;
-                    for der in certs_of(c, &path)? {
+                    for der in c.chain.clone() {
                         own.add(der).map_err(|e| err(&path, format!("'{id}' is not a usable CA: {e}")))?;
                     }
                 }
@@ -132,7 +128,7 @@ impl BackendTls {
                         by_id.get(id.as_str()).ok_or_else(|| err(&path, format!("unknown certificate '{id}'")))?;
                     let cpath = format!("certificates[{ci}] ({id})");
                     wants
-                        .with_client_auth_cert(certs_of(c, &cpath)?, key_of(c, &cpath)?)
+                        .with_client_auth_cert(c.chain.clone(), key_of(c, &cpath)?)
                         .map_err(|e| err(&cpath, e.to_string()))?
                 }
                 None => wants.with_no_client_auth(),
@@ -144,7 +140,7 @@ impl BackendTls {
             let path = format!("certificates[{i}] ({})", c.id);
             let cfg = builder(provider)?
                 .with_root_certificates(roots.clone())
-                .with_client_auth_cert(certs_of(c, &path)?, key_of(c, &path)?)
+                .with_client_auth_cert(c.chain.clone(), key_of(c, &path)?)
                 .map_err(|e| err(&path, e.to_string()))?;
             certificates.insert(c.id.clone(), ClientTls { profile: cert_profile(&c.id), config: Arc::new(cfg) });
         }

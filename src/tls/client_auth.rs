@@ -126,9 +126,7 @@ impl ClientTrust {
         let mut t = ClientTrust::default();
         for (index, c) in doc.certificates.iter().enumerate() {
             let bad = |message: String| TrustError { index, id: c.id.clone(), message };
-            let ders: Vec<CertificateDer<'static>> = rustls_pemfile::certs(&mut c.pem.as_bytes())
-                .collect::<Result<_, _>>()
-                .map_err(|e| bad(format!("invalid certificate PEM: {e}")))?;
+            let ders = c.chain.clone();
             let Some(first) = ders.first() else { continue };
             t.certificates.push(DocCert { id: c.id.clone(), der: first.clone() });
             if c.is_trusted {

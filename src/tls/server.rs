@@ -101,9 +101,7 @@ impl SniResolver {
         for (index, cert) in doc.certificates.iter().enumerate() {
             let Some(key_pem) = &cert.key else { continue };
             let bad = |message: String| TlsSetupError::Certificate { index, id: cert.id.clone(), message };
-            let chain: Vec<_> = rustls_pemfile::certs(&mut cert.pem.as_bytes())
-                .collect::<Result<_, _>>()
-                .map_err(|e| bad(format!("invalid certificate PEM: {e}")))?;
+            let chain = cert.chain.clone();
             let key = rustls_pemfile::private_key(&mut key_pem.as_bytes())
                 .map_err(|e| bad(format!("invalid key PEM: {e}")))?
                 .ok_or_else(|| bad("no private key in `key`".into()))?;

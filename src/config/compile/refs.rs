@@ -6,7 +6,7 @@ use super::Compiler;
 use crate::config::json::Ctx;
 use crate::config::model::{ApiDoc, ProductDoc, SubDoc};
 use crate::config::policy_check::PolicyKind;
-use crate::config::snapshot::{Api, ApiIdx, Operation, Product, ProductIdx};
+use crate::config::snapshot::{Api, ApiIdx, BackendUrl, Operation, Product, ProductIdx};
 use crate::config::subscriptions::{SubScope, Subscription, SubscriptionIndex};
 
 /// Reports duplicate (non-empty) ids in one collection, at `{coll}[i].id`.
@@ -46,9 +46,11 @@ pub(super) fn compile_apis_products(
                 url_template: o.url_template,
             })
             .collect();
+        let service_url = c.url(a.service_url.as_deref(), &format!("{at}.serviceUrl"));
         apis.push(Api {
             name: a.name.unwrap_or_else(|| a.id.clone()),
-            service_url: c.url(a.service_url.as_deref(), &format!("{at}.serviceUrl")),
+            service_url_text: service_url.as_ref().map(BackendUrl::text).unwrap_or_default(),
+            service_url,
             policy: c.policy(a.policy.as_deref(), &format!("{at}.policy"), PolicyKind::Policies),
             id: a.id,
             path: a.path,

@@ -109,16 +109,8 @@ impl SigningKey {
         Ok(SigningKey { id: id.map(Into::into), kind: KeyKind::Rsa, alg: None, key })
     }
 
-    /// The public key of the first certificate of a PEM document (RSA or EC).
-    pub fn certificate(id: Option<&str>, pem: &str) -> Result<SigningKey, String> {
-        let der = rustls_pemfile::certs(&mut pem.as_bytes())
-            .next()
-            .ok_or("no CERTIFICATE block")?
-            .map_err(|e| format!("unreadable PEM: {e}"))?;
-        Self::certificate_der(id, der.as_ref())
-    }
-
-    fn certificate_der(id: Option<&str>, der: &[u8]) -> Result<SigningKey, String> {
+    /// The public key of a certificate (DER; RSA or EC).
+    pub fn certificate_der(id: Option<&str>, der: &[u8]) -> Result<SigningKey, String> {
         let b64 = base64::engine::general_purpose::STANDARD.encode(der);
         let mut pem = String::from("-----BEGIN CERTIFICATE-----\n");
         for line in b64.as_bytes().chunks(64) {

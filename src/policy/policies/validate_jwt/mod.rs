@@ -240,16 +240,17 @@ fn ops(plans: &mut Plans) -> impl Iterator<Item = &mut ValidateJwt> {
     })
 }
 
-/// Resolves `<key certificate-id>` against the document's certificates (`(id, pem)`);
-/// returns one message per certificate that is unknown or has no usable key.
-pub fn resolve_certificates<'c>(plans: &mut Plans, certificates: impl Fn(&str) -> Option<&'c str>) -> Vec<String> {
+/// Resolves `<key certificate-id>` against the document's certificates (id → leaf DER, parsed
+/// at load); returns one message per certificate that is unknown or has no usable key.
+pub fn resolve_certificates<'c>(plans: &mut Plans, certificates: impl Fn(&str) -> Option<&'c [u8]>) -> Vec<String> {
     let mut problems = Vec::new();
     for v in ops(plans) {
         for (id, cert) in std::mem::take(&mut v.certificate_ids) {
             let key = match certificates(&cert) {
                 None => Err(format!("unknown certificate '{cert}'")),
-                Some(pem) => {
-                    SigningKey::certificate(id.as_deref(), pem).map_err(|e| format!("certificate '{cert}': {e}"))
+                Some([]) => Err(format!("certificate '{cert}': no CERTIFICATE block")),
+                Some(der) => {
+                    SigningKey::certificate_der(id.as_deref(), der).map_err(|e| format!("certificate '{cert}': {e}"))
                 }
             };
             match key {
