@@ -22,7 +22,7 @@ use super::forward::{backend_url, request_head_with, Rewrite, Upstream};
 use super::gate::{query_param, KeySource, Route};
 use super::io::{read_more, write_from};
 use super::upstream::{Peer, UpstreamConn};
-use super::views::{request_info, service_url, BackendHead, HeadView, InfoText};
+use super::views::{request_info, response_header, BackendHead, HeadView, InfoText};
 use crate::config::{BackendUrl, Credentials};
 use crate::http::chunked::ChunkedScanner;
 use crate::http::request::RequestHead;
@@ -30,10 +30,10 @@ use crate::http::response::ResponseHead;
 use crate::http::write::{content_length, header, reason, status_line};
 use crate::http::Framing;
 use crate::policy::plan::StepKind;
+use crate::policy::RequestView as _;
 use crate::policy::{
     BackendTarget, Flow, ForwardRequest, LastError, Plan, PolicyContext, Response, ResponseState, Run, Section,
 };
-use crate::policy::{RequestView as _, ResponseView as _};
 use crate::snapshot::Snapshot;
 use crate::telemetry::Record;
 use crate::tls::client::ClientTls;
@@ -114,8 +114,12 @@ pub async fn run<S: AsyncReadRent + AsyncWriteRent>(
     };
     let texts = InfoText {
         request_id: rec.id.to_text(),
-        timestamp: crate::timefmt::rfc3339(std::time::SystemTime::now()),
-        service_url: api.service_url.as_ref().map(service_url).unwrap_or_default(),
+        timestamp: {
+            // Formatted once per second per worker (the access log's clock).
+            let mut t = Vec::with_capacity(20);
+            crate::telemetry::logfmt::push_time(&mut t, std::time::Instant::now());
+            String::from_utf8(t).unwrap_or_default()
+        },
     };
     let view = HeadView { head, buf: &head_bytes, scheme: client.scheme };
     let info = request_info(snap, &route, key.and_then(|k| std::str::from_utf8(k).ok()), client.peer.ip(), &texts);
@@ -270,9 +274,8 @@ pub async fn run<S: AsyncReadRent + AsyncWriteRent>(
                     // The body is in hand (buffered or replaced): one Content-Length response.
                     let (status, reason_text, headers, original) = match &a {
                         Some(a) => {
-                            let view = BackendHead { head: a.head.clone(), bytes: a.ubuf[..a.head.len].to_vec() };
-                            let hs = kept_headers(&view, &edits);
-                            (a.head.status, view.reason().to_string(), hs, a.body.clone())
+                            let reason_text = String::from_utf8_lossy(a.head.reason.get(&a.ubuf)).into_owned();
+                            (a.head.status, reason_text, kept_headers(&a.head, &a.ubuf, &edits), a.body.clone())
                         }
                         None => (200, "OK".to_string(), Vec::new(), None),
                     };
@@ -300,13 +303,12 @@ pub async fn run<S: AsyncReadRent + AsyncWriteRent>(
 }
 
 /// The original headers a response keeps after the outbound edits (framing headers excluded).
-fn kept_headers(view: &BackendHead, edits: &crate::policy::ResponseEdits) -> Vec<(String, String)> {
-    let h = &view.head;
+fn kept_headers(h: &ResponseHead, bytes: &[u8], edits: &crate::policy::ResponseEdits) -> Vec<(String, String)> {
     h.headers
         .iter()
         .enumerate()
         .filter(|(i, _)| h.drop_mask & (1 << i) == 0)
-        .map(|(_, s)| (s.name.get(&view.bytes), s.value.get(&view.bytes)))
+        .map(|(_, s)| (s.name.get(bytes), s.value.get(bytes)))
         .filter(|(n, _)| !n.eq_ignore_ascii_case(b"content-length"))
         .filter(|(n, _)| !edits.headers.removed.iter().any(|r| n.eq_ignore_ascii_case(r.as_bytes())))
         .map(|(n, v)| (String::from_utf8_lossy(n).into_owned(), String::from_utf8_lossy(v).into_owned()))
@@ -328,8 +330,7 @@ fn redirect(
     if !matches!(status, 301 | 302 | 303 | 307 | 308) {
         return None;
     }
-    let view = BackendHead { head: a.head.clone(), bytes: a.ubuf[..a.head.len].to_vec() };
-    let loc = std::str::from_utf8(view.header("location")?).ok()?.trim();
+    let loc = std::str::from_utf8(response_header(&a.head, &a.ubuf, "location")?).ok()?.trim();
     let (target, pq) = if loc.starts_with('/') && !loc.starts_with("//") {
         (BackendUrl { base_path: String::new(), ..a.target.as_ref().clone() }, loc.to_string())
     } else {
@@ -360,56 +361,8 @@ fn buffers_request_body(plan: &Plan) -> bool {
         })
 }
 
-/// APIM's reasons as static text for the access log and metrics (others: `PolicyError`).
-fn static_reason(r: &str) -> &'static str {
-    const KNOWN: [&str; 23] = [
-        "OperationNotFound",
-        "SubscriptionKeyNotFound",
-        "SubscriptionKeyInvalid",
-        "ClientConnectionFailure",
-        "BackendConnectionFailure",
-        "ExpressionValueEvaluationFailure",
-        "RateLimitExceeded",
-        "QuotaExceeded",
-        "Timeout",
-        "FailedToParseCallerIP",
-        "CallerIpNotAllowed",
-        "CallerIpBlocked",
-        "HeaderNotFound",
-        "HeaderValueNotAllowed",
-        "TokenNotPresent",
-        "TokenSignatureInvalid",
-        "TokenAudienceNotAllowed",
-        "TokenIssuerNotAllowed",
-        "TokenExpired",
-        "TokenSignatureKeyNotFound",
-        "TokenClaimNotFound",
-        "TokenClaimValueNotAllowed",
-        "JwtInvalid",
-    ];
-    KNOWN.iter().find(|k| **k == r).copied().unwrap_or("PolicyError")
-}
-
-fn static_source(s: &str) -> &'static str {
-    const KNOWN: [&str; 12] = [
-        "ip-filter",
-        "check-header",
-        "validate-jwt",
-        "forward-request",
-        "rate-limit",
-        "rate-limit-by-key",
-        "quota",
-        "quota-by-key",
-        "limit-concurrency",
-        "cors",
-        "authorization",
-        "configuration",
-    ];
-    KNOWN.iter().find(|k| **k == s).copied().unwrap_or("policy")
-}
-
 fn record_error(rec: &mut Record, e: &LastError) {
-    rec.error(static_source(&e.source), static_reason(&e.reason));
+    rec.error(e.source.clone(), e.reason.clone());
 }
 
 fn percent_decode(v: &str) -> String {

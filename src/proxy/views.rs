@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 
 use super::gate::Route;
-use crate::config::{BackendUrl, Scheme};
+use crate::config::Scheme;
 use crate::http::request::RequestHead;
 use crate::http::response::ResponseHead;
 use crate::policy::{OperationInfo, RequestInfo, RequestView, ResponseView, SubscriptionInfo};
@@ -79,25 +79,22 @@ impl ResponseView for BackendHead {
         text(self.head.reason.get(&self.bytes))
     }
     fn header(&self, lowercase_name: &str) -> Option<&[u8]> {
-        self.head
-            .headers
-            .iter()
-            .find(|h| h.name.get(&self.bytes).eq_ignore_ascii_case(lowercase_name.as_bytes()))
-            .map(|h| h.value.get(&self.bytes))
+        response_header(&self.head, &self.bytes, lowercase_name)
     }
 }
 
-/// `scheme://authority/base` of a backend, as `context.Api.ServiceUrl` shows it.
-pub fn service_url(b: &BackendUrl) -> String {
-    let scheme = if b.scheme == Scheme::Https { "https" } else { "http" };
-    format!("{scheme}://{}{}", b.authority, b.base_path)
+/// The first value of a response header, over the bytes the head was parsed from.
+pub fn response_header<'b>(head: &ResponseHead, bytes: &'b [u8], lowercase_name: &str) -> Option<&'b [u8]> {
+    head.headers
+        .iter()
+        .find(|h| h.name.get(bytes).eq_ignore_ascii_case(lowercase_name.as_bytes()))
+        .map(|h| h.value.get(bytes))
 }
 
 /// Per-request strings the info borrows (made once, only on the policy path).
 pub struct InfoText {
     pub request_id: String,
     pub timestamp: String,
-    pub service_url: String,
 }
 
 pub fn request_info<'a>(
@@ -128,7 +125,7 @@ pub fn request_info<'a>(
         api_id: &api.id,
         api_name: &api.name,
         api_path: &api.path,
-        api_service_url: &t.service_url,
+        api_service_url: &api.service_url_text,
         api_version: api.version.as_deref().unwrap_or(""),
         operation,
         product,

@@ -191,8 +191,8 @@ pub fn append(out: &mut Vec<u8>, rec: &Record, durations: &[Duration; 4], cx: &L
         Some(code) => number(out, b",\"backendResponseCode\":", u64::from(code)),
         None => out.extend_from_slice(b",\"backendResponseCode\":null"),
     }
-    field(out, b",\"lastErrorSource\":", rec.last_error_source.map(str::as_bytes));
-    field(out, b",\"lastErrorReason\":", rec.last_error_reason.map(str::as_bytes));
+    field(out, b",\"lastErrorSource\":", rec.last_error_source.as_deref().map(str::as_bytes));
+    field(out, b",\"lastErrorReason\":", rec.last_error_reason.as_deref().map(str::as_bytes));
     let protocol: &[u8] = if cx.http_minor == 0 { b"HTTP/1.0" } else { b"HTTP/1.1" };
     field(out, b",\"clientProtocol\":", Some(protocol));
     field(out, b",\"clientTlsVersion\":", cx.tls.map(str::as_bytes));

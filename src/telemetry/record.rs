@@ -1,5 +1,6 @@
 //! What one request did, filled in as it goes and consumed by metrics and the access log.
 
+use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 use super::trace::{RequestId, TraceParent};
@@ -22,8 +23,9 @@ pub struct Record {
     pub client: Duration,
     pub request_bytes: u64,
     pub response_bytes: u64,
-    pub last_error_reason: Option<&'static str>,
-    pub last_error_source: Option<&'static str>,
+    /// APIM's reason and source: static for the proxy's own errors, owned for policy errors.
+    pub last_error_reason: Option<Cow<'static, str>>,
+    pub last_error_source: Option<Cow<'static, str>>,
     /// Only filled when the access log is on (bytes of the request line, not yet escaped).
     pub backend_url: Option<LogText>,
 }
@@ -50,9 +52,9 @@ impl Record {
         }
     }
 
-    pub fn error(&mut self, source: &'static str, reason: &'static str) {
-        self.last_error_source = Some(source);
-        self.last_error_reason = Some(reason);
+    pub fn error(&mut self, source: impl Into<Cow<'static, str>>, reason: impl Into<Cow<'static, str>>) {
+        self.last_error_source = Some(source.into());
+        self.last_error_reason = Some(reason.into());
     }
 
     /// Total, backend, client and gateway durations, consistent with each other: the parts never
