@@ -6,7 +6,7 @@
 //! read buffer per connection reused for every request, no allocation per
 //! request.
 //!
-//! Paths: `/` (5 bytes), `/1k`, `/16k`, `/64k`, `/256k` (1024 × n bytes), any
+//! Paths: `/` (5 bytes), `/128` (128 bytes), `/1k`, `/16k`, `/64k`, `/256k` (1024 × n bytes), any
 //! other path answers 404. Query strings are ignored. GET, HEAD and POST/PUT
 //! (the request body, framed by `content-length`, is read and discarded).
 //! `transfer-encoding` request bodies are refused with 501 and the connection
@@ -63,6 +63,7 @@ impl Pair {
 struct Routes {
     root: Pair,
     k1: Pair,
+    b128: Pair,
     k16: Pair,
     k64: Pair,
     k256: Pair,
@@ -83,6 +84,7 @@ impl Routes {
         let r = Routes {
             root: Pair::new("200 OK", b"hello"),
             k1: Pair::new("200 OK", &body(1024)),
+            b128: Pair::new("200 OK", &body(128)),
             k16: Pair::new("200 OK", &body(16 * 1024)),
             k64: Pair::new("200 OK", &body(64 * 1024)),
             k256: Pair::new("200 OK", &body(256 * 1024)),
@@ -101,6 +103,7 @@ impl Routes {
         };
         match path {
             b"/" => self.root,
+            b"/128" => self.b128,
             b"/1k" => self.k1,
             b"/16k" => self.k16,
             b"/64k" => self.k64,

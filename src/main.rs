@@ -8,6 +8,17 @@ use ringgate::settings::{RawSettings, Settings};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Allocator options must be set before the first allocation, and Rust's runtime allocates
+/// before `main`: a load-time constructor runs first.
+#[used]
+#[unsafe(link_section = ".init_array")]
+static TUNE_ALLOCATOR: extern "C" fn() = {
+    extern "C" fn tune() {
+        ringgate::sys::tune_allocator();
+    }
+    tune
+};
+
 #[derive(Parser)]
 #[command(name = "ringgate", version, about = "A thread-per-core, io_uring API gateway")]
 struct Cli {

@@ -17,6 +17,34 @@ pub fn idle_socket_is_healthy(fd: RawFd) -> bool {
     false
 }
 
+/// Ends both directions of a socket without closing the fd (its owner still closes it); a task
+/// waiting on it wakes and reads the end of stream.
+pub fn shutdown_socket(fd: RawFd) {
+    // SAFETY: shutdown() takes no pointers; the caller guarantees `fd` is an open socket it may
+    // end (a parked connection's, registered until its owner wakes).
+    unsafe {
+        libc::shutdown(fd, libc::SHUT_RDWR);
+    }
+}
+
+/// mimalloc v3's `mi_option_arena_eager_commit` (include/mimalloc.h of the vendored v3 sources).
+const MI_OPTION_ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
+
+/// Commits allocator arenas on demand rather than up front: eagerly committed arenas are reset
+/// instead of decommitted when freed, so memory given back by quiet connections stayed resident.
+/// Called by a load-time constructor in `main.rs`, before the first allocation.
+pub fn tune_allocator() {
+    // SAFETY: mi_option_set writes one option slot; no allocation is in flight on another thread.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_ARENA_EAGER_COMMIT, 0) }
+}
+
+/// Hands the calling thread's free allocator pages back to the system now, instead of at its
+/// next allocations (mimalloc purges lazily: a quiet worker would keep them resident).
+pub fn release_free_memory() {
+    // SAFETY: mi_collect only walks the calling thread's own heap.
+    unsafe { libmimalloc_sys::mi_collect(false) }
+}
+
 /// Raises the soft open-files limit to the hard limit (a gateway holds many sockets).
 pub fn raise_nofile_limit() -> Option<u64> {
     let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };

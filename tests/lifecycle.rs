@@ -200,3 +200,26 @@ fn idle_keep_alive_connection_closes_after_idle_timeout() {
         assert_eq!(c.get("/a/slow/400").status, 200);
     }
 }
+
+#[test]
+fn quiet_connections_park_wake_on_the_next_request_and_still_time_out() {
+    // Idle 3 s: past the 1 s park threshold a connection gives back its buffers and waits on a
+    // poll; the next request must wake it, and the worker's sweep must still end it on time.
+    let b = Backend::normal();
+    let gw = Gateway::start(&one_api(&b), &["net.server.timeouts.idle=3s"]);
+    let mut sleeper = Conn::connect(gw.http_addr());
+    assert_eq!(sleeper.get("/a/echo").status, 200);
+    let mut waker = Conn::connect(gw.http_addr());
+    assert_eq!(waker.get("/a/echo").status, 200);
+    let t = std::time::Instant::now();
+    // Quiet well past the threshold (parked), then a request: the same connection answers it.
+    let closed = sleeper.wait_closed(Duration::from_millis(1800));
+    assert!(closed.is_err(), "closed after {:?}, before the 3 s idle timeout", t.elapsed());
+    assert_eq!(waker.get("/a/echo").status, 200, "a parked connection did not wake for its request");
+    assert_eq!(waker.get("/a/echo").status, 200);
+    let closed = sleeper.wait_closed(Duration::from_secs(6));
+    let took = t.elapsed();
+    assert!(closed.is_ok(), "parked connection still open after {took:?}");
+    assert!(took >= Duration::from_millis(2900), "closed after {took:?}, before the 3 s idle timeout");
+    assert!(took <= Duration::from_millis(4500), "closed after {took:?}: the idle deadline was not kept");
+}

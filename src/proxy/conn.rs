@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use monoio::io::{AsyncReadRent, AsyncWriteRent};
 
 use super::gate::{decide, Decision};
+use super::idle::{ClientStream, KeptAlive, PARK_AFTER};
 use super::io::{read_more, write_from, IoFailure};
 use crate::config::Scheme;
 use crate::http::request::RequestHead;
@@ -22,14 +23,29 @@ pub struct Client<S> {
     pub io: S,
     /// Bytes received and not yet consumed: the current head, then body bytes or a pipelined request.
     pub buf: Vec<u8>,
-    pub peer: SocketAddr,
+    pub peer: Peer,
     pub scheme: Scheme,
-    /// The negotiated TLS version, for the access log (`None` on plain HTTP).
-    pub tls: Option<&'static str>,
-    /// The certificate chain the client presented in the handshake (`context.Request.Certificate`).
-    pub client_chain: Option<std::sync::Arc<[rustls::pki_types::CertificateDer<'static>]>>,
-    /// The access log's request-line text, rebuilt in place for each request on this connection.
-    log_prefix: Vec<u8>,
+    /// What the TLS handshake established (`None` on plain HTTP); boxed to keep plain
+    /// connections small.
+    pub tls: Option<Box<TlsInfo>>,
+}
+
+/// The client's address, packed (a `SocketAddr` keeps IPv6 flow and scope fields we never use):
+/// every byte of a parked connection counts.
+#[derive(Clone, Copy)]
+pub struct Peer {
+    ip: std::net::IpAddr,
+    port: u16,
+}
+
+impl Peer {
+    pub fn ip(&self) -> std::net::IpAddr {
+        self.ip
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::new(self.ip, self.port)
+    }
 }
 
 /// What a TLS handshake established, handed to the connection loop.
@@ -38,35 +54,85 @@ pub struct TlsInfo {
     pub client_chain: Option<std::sync::Arc<[rustls::pki_types::CertificateDer<'static>]>>,
 }
 
+impl<S> Client<S> {
+    /// The negotiated TLS version, for the access log.
+    pub fn tls_version(&self) -> Option<&'static str> {
+        self.tls.as_ref().map(|t| t.version)
+    }
+}
+
 enum HeadRead {
     /// A complete head; when its first byte arrived and how long reading it took.
     Ready(Instant, Duration),
     /// Nothing (or nothing more) to do: the client went away or idled out between requests.
     Closed,
+    /// Kept alive, nothing arrived for a while; this much idle time is left.
+    Quiet(Duration),
     Refuse(u16, &'static str, Instant),
 }
 
-pub async fn serve<S: AsyncReadRent + AsyncWriteRent>(
+/// How a connection's active phase ended.
+enum Phase {
+    Closed,
+    /// Kept alive and quiet: park for the rest of the idle time (this long).
+    Quiet(Duration),
+}
+
+pub fn serve<S: ClientStream>(
     worker: Rc<Worker>,
     io: S,
     peer: SocketAddr,
     scheme: Scheme,
     tls: Option<TlsInfo>,
-) {
-    worker.connections.set(worker.connections.get() + 1);
-    // Small to start: an idle kept-alive connection holds only this while its read is pending.
-    let (tls, client_chain) = match tls {
-        Some(t) => (Some(t.version), t.client_chain),
-        None => (None, None),
+) -> impl std::future::Future<Output = ()> {
+    let mut client = Client {
+        io,
+        buf: Vec::with_capacity(1024),
+        peer: Peer { ip: peer.ip(), port: peer.port() },
+        scheme,
+        tls: tls.map(Box::new),
     };
-    let mut client =
-        Client { io, buf: Vec::with_capacity(1024), peer, scheme, tls, client_chain, log_prefix: Vec::new() };
+    // An `async move` block rather than an `async fn`: the client is captured once and used in
+    // place (an async fn would keep its arguments and the moved-in copy side by side).
+    async move {
+        worker.connections.set(worker.connections.get() + 1);
+        let mut first = true;
+        loop {
+            // Boxed: buffers, timers and the request's state (backend exchange, relay) exist only
+            // while the connection is active, so a parked connection's task stays small.
+            match Box::pin(active(&worker, &mut client, &mut first)).await {
+                Phase::Closed => break,
+                Phase::Quiet(left) => {
+                    // Parked: no buffer, no timer; a poll op and the worker's idle deadline.
+                    client.buf = Vec::new();
+                    let Some(fd) = client.io.park_fd() else { continue };
+                    if worker.draining.get() {
+                        break;
+                    }
+                    let _deadline = worker.idle.park(fd, Instant::now() + left);
+                    if client.io.readable().await.is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        // A TLS client learns the end was deliberate (close_notify): OpenSSL clients otherwise drop
+        // the session as unresumable. Plain TCP gets its FIN. Bounded: a stalled peer cannot hold us.
+        let _ = Box::pin(monoio::time::timeout(Duration::from_secs(1), client.io.shutdown())).await;
+        worker.connections.set(worker.connections.get() - 1);
+    }
+}
+
+/// Serves requests until the connection closes or goes quiet.
+async fn active<S: ClientStream>(worker: &Worker, client: &mut Client<S>, first: &mut bool) -> Phase {
     let mut head = RequestHead::default();
-    let mut first = true;
+    // The access log's request-line text, rebuilt in place for each request.
+    let mut log_line = Vec::new();
     loop {
-        let (start, head_time) = match read_head(&worker, &mut client, &mut head, first).await {
+        let (start, head_time) = match read_head(worker, client, &mut head, *first).await {
             HeadRead::Ready(start, took) => (start, took),
-            HeadRead::Closed => break,
+            HeadRead::Closed => return Phase::Closed,
+            HeadRead::Quiet(left) => return Phase::Quiet(left),
             HeadRead::Refuse(status, message, start) => {
                 let mut rec = Record::new(start, start.elapsed());
                 rec.status = status;
@@ -75,29 +141,23 @@ pub async fn serve<S: AsyncReadRent + AsyncWriteRent>(
                 error_response(&mut out, status, message, true, false);
                 rec.response_bytes = out.len() as u64;
                 let _ = write_from(&mut client.io, out, 0, worker.settings.idle_timeout).await;
-                worker.finish(&rec, None, &client.peer, 1, client.tls, None);
-                break;
+                worker.finish(&rec, None, &client.peer.addr(), 1, client.tls_version(), None);
+                return Phase::Closed;
             }
         };
-        first = false;
+        *first = false;
         worker.in_flight.set(worker.in_flight.get() + 1);
         let mut rec = Record::new(start, head_time);
         rec.request_bytes = head.len as u64;
-        // Boxed: the request's state (backend exchange, relay) exists only while a request runs,
-        // so an idle connection's task stays small.
-        let keep_alive = Box::pin(handle(&worker, &mut client, &head, &mut rec)).await;
+        let keep_alive = handle(worker, client, &head, &mut rec, &mut log_line).await;
         worker.in_flight.set(worker.in_flight.get() - 1);
         if !keep_alive {
-            break;
+            return Phase::Closed;
         }
     }
-    // A TLS client learns the end was deliberate (close_notify): OpenSSL clients otherwise drop
-    // the session as unresumable. Plain TCP gets its FIN. Bounded: a stalled peer cannot hold us.
-    let _ = monoio::time::timeout(Duration::from_secs(1), client.io.shutdown()).await;
-    worker.connections.set(worker.connections.get() - 1);
 }
 
-async fn read_head<S: AsyncReadRent>(
+async fn read_head<S: ClientStream>(
     worker: &Worker,
     client: &mut Client<S>,
     head: &mut RequestHead,
@@ -131,13 +191,20 @@ async fn read_head<S: AsyncReadRent>(
             }
             deadline.get_or_insert_with(|| Instant::now() + settings.header_timeout);
         }
-        let wait = match deadline {
-            Some(d) => d.saturating_duration_since(Instant::now()),
-            None => settings.idle_timeout,
-        };
         let room = limit.saturating_sub(client.buf.len()).max(1);
-        match read_more(&mut client.io, &mut client.buf, room, wait).await {
-            Ok(_) => {}
+        let read = match deadline {
+            Some(d) => read_more(&mut client.io, &mut client.buf, room, d.saturating_duration_since(Instant::now()))
+                .await
+                .map(|_| ()),
+            // Between requests: the client may take its time (and the connection may park).
+            None => match client.io.read_kept_alive(&mut client.buf, room, settings.idle_timeout).await {
+                Ok(KeptAlive::Data(_)) => Ok(()),
+                Ok(KeptAlive::Quiet) => return HeadRead::Quiet(settings.idle_timeout.saturating_sub(PARK_AFTER)),
+                Err(e) => Err(e),
+            },
+        };
+        match read {
+            Ok(()) => {}
             Err(IoFailure::Timeout) if deadline.is_some() && partial => {
                 return HeadRead::Refuse(408, "Request header timeout", started.unwrap_or_else(Instant::now))
             }
@@ -152,20 +219,21 @@ async fn handle<S: AsyncReadRent + AsyncWriteRent>(
     client: &mut Client<S>,
     head: &RequestHead,
     rec: &mut Record,
+    log_line: &mut Vec<u8>,
 ) -> bool {
     let trace = head.header(&client.buf, "traceparent").and_then(crate::telemetry::trace::TraceParent::parse);
     rec.trace = trace.unwrap_or_else(crate::telemetry::trace::TraceParent::fresh);
     let minor = head.minor_version;
     let Some(snap) = worker.snapshot() else {
         // Managed mode before the first document: nothing is served, probes see 503.
-        let prefix = log_prefix(worker, client, head, None);
+        let prefix = log_prefix(worker, log_line, client, head, None);
         let is_head = head.is_head(&client.buf);
         let message = "The gateway has no configuration yet";
         rec.status = 503;
         let keep =
             respond(worker, client, head, rec, |out, close| error_response(out, 503, message, close, is_head)).await;
-        worker.finish(rec, prefix.as_deref(), &client.peer, minor, client.tls, None);
-        client.log_prefix = prefix.unwrap_or_default();
+        worker.finish(rec, prefix.as_deref(), &client.peer.addr(), minor, client.tls_version(), None);
+        *log_line = prefix.unwrap_or_default();
         return keep;
     };
     let decision = decide(&snap, head, &client.buf, client.scheme);
@@ -174,7 +242,7 @@ async fn handle<S: AsyncReadRent + AsyncWriteRent>(
         Decision::Refuse { api: Some(a), .. } => Some(snap.doc.apis[*a as usize].key_query.as_str()),
         _ => None,
     };
-    let prefix = log_prefix(worker, client, head, key_query);
+    let prefix = log_prefix(worker, log_line, client, head, key_query);
     let keep = match decision {
         Decision::Forward(route) => {
             let plan = snap.doc.policy_plans.get(route.api, route.operation, route.product);
@@ -204,21 +272,22 @@ async fn handle<S: AsyncReadRent + AsyncWriteRent>(
             respond(worker, client, head, rec, |out, close| error_response(out, status, message, close, is_head)).await
         }
     };
-    worker.finish(rec, prefix.as_deref(), &client.peer, minor, client.tls, Some(&snap));
-    client.log_prefix = prefix.unwrap_or_default();
+    worker.finish(rec, prefix.as_deref(), &client.peer.addr(), minor, client.tls_version(), Some(&snap));
+    *log_line = prefix.unwrap_or_default();
     keep
 }
 
-/// The access log's request-line text for this request, in the connection's reused buffer
+/// The access log's request-line text for this request, in the active phase's reused buffer
 /// (taken out while the request runs; the caller puts it back).
 fn log_prefix<S>(
     worker: &Worker,
+    log_line: &mut Vec<u8>,
     client: &mut Client<S>,
     head: &RequestHead,
     key_query: Option<&str>,
 ) -> Option<Vec<u8>> {
     worker.log_enabled().then(|| {
-        let mut prefix = std::mem::take(&mut client.log_prefix);
+        let mut prefix = std::mem::take(log_line);
         access_log::prefix(&mut prefix, head, &client.buf, client.scheme, key_query);
         prefix
     })
@@ -255,5 +324,21 @@ async fn respond<S: AsyncReadRent + AsyncWriteRent>(
             true
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A parked connection costs its task, so the task's future must stay small: everything
+    /// big (buffers, timers, the request's state) lives in the boxed active phase.
+    #[test]
+    fn a_connection_task_is_small() {
+        fn size<A, B, C, D, E, F: std::future::Future>(_: fn(A, B, C, D, E) -> F) -> usize {
+            std::mem::size_of::<F>()
+        }
+        let plain = size(super::serve::<monoio::net::TcpStream> as fn(_, _, _, _, _) -> _);
+        eprintln!("connection task future: {plain} bytes");
+
+        assert!(plain <= 320, "the connection future grew to {plain} bytes");
     }
 }

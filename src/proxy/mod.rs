@@ -5,6 +5,7 @@ pub mod conn;
 pub mod exchange;
 pub mod forward;
 pub mod gate;
+pub mod idle;
 pub mod io;
 pub mod pipeline;
 pub mod upstream;

@@ -126,7 +126,7 @@ pub async fn run<S: AsyncReadRent + AsyncWriteRent>(
     let mut ctx = PolicyContext::new(&view, info);
     ctx.limits = Some(&w.node.limits);
     ctx.started = rec.start;
-    ctx.client_chain = client.client_chain.clone();
+    ctx.client_chain = client.tls.as_ref().and_then(|t| t.client_chain.clone());
     ctx.client_trust = Some(&snap.client_trust);
     let rest = view.path().get(route.rest_start..).unwrap_or("");
     ctx.matched = snap

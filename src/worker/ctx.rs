@@ -44,6 +44,8 @@ pub struct Worker {
     pub connections: Cell<u64>,
     pub in_flight: Cell<u64>,
     pub draining: Cell<bool>,
+    /// Kept-alive connections parked without a buffer, with their idle deadlines.
+    pub idle: super::idle::IdleConnections,
     buffers: RefCell<Vec<Vec<u8>>>,
     /// Replaced snapshots still held by requests in flight; once free they are sent to the
     /// reaper thread, so freeing a large one never stalls this event loop.
@@ -81,6 +83,7 @@ impl Worker {
             connections: Cell::new(0),
             in_flight: Cell::new(0),
             draining: Cell::new(false),
+            idle: Default::default(),
             buffers: RefCell::new(Vec::new()),
             retired: RefCell::new(Vec::new()),
             sinks,

@@ -3,6 +3,7 @@
 
 pub mod ctx;
 pub mod driver;
+pub mod idle;
 pub mod listener;
 mod run;
 

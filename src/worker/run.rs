@@ -20,6 +20,10 @@ use crate::snapshot::Snapshot;
 /// How often a worker looks at its channel and publishes counters. Short enough that a new
 /// snapshot or a drain is seen quickly; the tick costs microseconds.
 const TICK: Duration = Duration::from_millis(50);
+/// Every this many ticks (1 s) the worker hands free allocator pages back to the system:
+/// mimalloc purges lazily, on later allocations, so memory freed by connections that went quiet
+/// would stay resident on a quiet worker.
+const COLLECT_EVERY: u32 = 20;
 
 pub struct Run {
     pub id: usize,
@@ -49,6 +53,7 @@ impl Run {
         let accept = monoio::spawn(accept_loop(worker.clone(), http, canceller.handle(), false));
         let accept_tls = monoio::spawn(accept_loop(worker.clone(), https, canceller.handle(), true));
         let mut drain_deadline: Option<Instant> = None;
+        let mut ticks: u32 = 0;
         let mut canceller = Some(canceller);
         loop {
             monoio::time::sleep(TICK).await;
@@ -71,6 +76,11 @@ impl Run {
                 }
             }
             worker.pool.sweep();
+            worker.idle.sweep(Instant::now(), worker.draining.get());
+            ticks += 1;
+            if ticks.is_multiple_of(COLLECT_EVERY) {
+                crate::sys::release_free_memory();
+            }
             worker.reap();
             worker.flush_log();
             publish(&worker);
