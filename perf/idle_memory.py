@@ -56,21 +56,17 @@ def open_idle(port, n):
     return socks
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--connections", type=int, default=10000)
-    ap.add_argument("--no-build", action="store_true")
-    args = ap.parse_args()
+def measure(connections, settle=3.0):
+    """RSS per idle connection for nginx and ringgate (binaries already built)."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    if args.connections + 100 > hard:
-        raise SystemExit(f"the open-file limit ({hard}) is too low for {args.connections} connections")
-    if not args.no_build:
-        subprocess.check_call(["cargo", "build", "--release", "--bin", "ringgate", "--example", "bench_backend"], cwd=lab.ROOT)
+    if connections + 100 > hard:
+        raise SystemExit(f"the open-file limit ({hard}) is too low for {connections} connections")
     work = tempfile.mkdtemp(prefix="ringgate-idle-")
     proc = lab.Lab(work)
     result = {"question": __doc__.split("\n\n")[1].strip(), "machine": lab.machine(), "commit": lab.git_commit(),
-              "date": datetime.now(timezone.utc).isoformat(), "connections": args.connections, "targets": {}}
+              "date": datetime.now(timezone.utc).isoformat(), "connections": connections, "settle_s": settle,
+              "targets": {}}
     try:
         backend = lab.free_port()
         proc.spawn("backend", [os.path.join(lab.ROOT, "target/release/examples/bench_backend"), f"127.0.0.1:{backend}"], lab.LOAD_CPU)
@@ -81,10 +77,10 @@ def main():
             pids = tree(proc.procs[name].pid)
             time.sleep(0.5)
             before = lab.rss_kb(tree(proc.procs[name].pid))
-            socks = open_idle(port, args.connections)
-            time.sleep(1.0)
+            socks = open_idle(port, connections)
+            time.sleep(settle)  # idle means quiet: ringgate parks a connection after 1 s
             after = lab.rss_kb(tree(proc.procs[name].pid))
-            per = (after - before) * 1024 / args.connections
+            per = (after - before) * 1024 / connections
             result["targets"][name] = {"rss_before_kb": before, "rss_after_kb": after, "bytes_per_connection": round(per),
                                        "processes": len(pids)}
             print(f"{name:<10} RSS {before} kB -> {after} kB: {per:.0f} bytes per idle connection", flush=True)
@@ -95,17 +91,29 @@ def main():
         proc.stop()
         shutil.rmtree(work, ignore_errors=True)
     result["commands"] = proc.commands
+    return result
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--connections", type=int, default=10000)
+    ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--settle", type=float, default=3.0, help="seconds the connections stay quiet before measuring")
+    args = ap.parse_args()
+    if not args.no_build:
+        subprocess.check_call(["cargo", "build", "--release", "--bin", "ringgate", "--example", "bench_backend"], cwd=lab.ROOT)
+    result = measure(args.connections, args.settle)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     base = os.path.join(lab.ROOT, "bench-results", f"{stamp}-idle-memory")
     json.dump(result, open(base + ".json", "w"), indent=2)
     m = result["machine"]
     lines = [f"# Idle keep-alive connections ({stamp})", "",
              f"Machine: {m['cpu']}, {m['cores']} cores, kernel {m['kernel']}; commit `{result['commit']}`.",
-             f"{args.connections} connections per proxy, each after one GET; one worker each.", "",
+             f"{args.connections} connections per proxy, each after one GET, quiet for {args.settle} s; one worker each.", "",
              "| target | RSS before (kB) | RSS after (kB) | bytes per idle connection |", "| --- | ---: | ---: | ---: |"]
     for name, t in result["targets"].items():
         lines.append(f"| {name} | {t['rss_before_kb']} | {t['rss_after_kb']} | {t['bytes_per_connection']} |")
-    lines += ["", f"Reproduce: `python3 perf/idle_memory.py --connections {args.connections}`", ""]
+    lines += ["", f"Reproduce: `python3 perf/idle_memory.py --connections {args.connections} --settle {args.settle}`", ""]
     open(base + ".md", "w").write("\n".join(lines))
     print("\n".join(lines))
 

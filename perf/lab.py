@@ -25,7 +25,7 @@ set-headers, a choose on a header, rewrite-uri) on an operation, compared to pas
 Writes bench-results/<UTC stamp>-<label>.json (machine, kernel, CPU, commit, every command, every
 raw figure) and .md (the summary), and copies the summary to bench-results/LATEST.md.
 """
-import argparse, json, os, platform, re, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, platform, re, resource, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
 import urllib.request
 from datetime import datetime, timezone
 
@@ -36,9 +36,11 @@ TELEMETRY_TARGETS = ("ringgate-off", "ringgate-metrics", "ringgate-telemetry")
 # Targets measured against another ringgate target in the same repetition ("base").
 BASE = {"ringgate-metrics": "ringgate-off", "ringgate-telemetry": "ringgate-off", "ringgate-policy": "ringgate"}
 POLICY_KEY = "lab-policy-subscription-key-0123456789"
-# The issue's typical policy set: key check (subscription), two set-headers, a choose on a
+# The issue's typical policy set: key check (subscription), rate-limit-by-key (a limit this
+# run never reaches, so every request is counted and admitted), two set-headers, a choose on a
 # header, rewrite-uri.
 POLICY = """<policies><inbound><base />
+  <rate-limit-by-key calls="1000000000" renewal-period="60" counter-key="@(context.Subscription.Id)" />
   <set-header name="X-Gateway" exists-action="override"><value>ringgate</value></set-header>
   <set-header name="X-Caller" exists-action="override"><value>@(context.Subscription.Id)</value></set-header>
   <choose><when condition="@(context.Request.Headers.GetValueOrDefault("X-Tier", "") == "gold")">
@@ -175,6 +177,16 @@ def make_cert(work):
     return cert, key
 
 
+def ringgate_cmd(config, port, admin, https=0, logs="false", metrics="true"):
+    """ringgate with one worker on loopback (the lab pins it with taskset)."""
+    return [os.path.join(ROOT, "target/release/ringgate"), "run", "--set", f"config.local.path={config}",
+            "--set", "runtime.workers=1", "--set", "net.server.bind=127.0.0.1",
+            "--set", f"net.server.http.port={port}", "--set", f"net.server.https.port={https}",
+            "--set", f"net.server.admin.port={admin}", "--set", f"telemetry.logs.requests={logs}",
+            "--set", f"telemetry.metrics.requests={metrics}",
+            "--set", "telemetry.logs.std.level=warn"]
+
+
 def start_targets(lab, args, backend):
     ports = {}
     tls = any(s in TLS_SCENARIOS for s in args.scenarios)
@@ -252,12 +264,7 @@ backend b
         https = 0
         if tls and name == "ringgate":
             https = TLS_PORTS["ringgate"] = free_port()
-        cmd = [os.path.join(ROOT, "target/release/ringgate"), "run", "--set", f"config.local.path={config}",
-               "--set", "runtime.workers=1", "--set", "net.server.bind=127.0.0.1",
-               "--set", f"net.server.http.port={port}", "--set", f"net.server.https.port={https}",
-               "--set", f"net.server.admin.port={admin}", "--set", f"telemetry.logs.requests={logs}",
-               "--set", f"telemetry.metrics.requests={metrics}",
-               "--set", "telemetry.logs.std.level=warn"]
+        cmd = ringgate_cmd(config, port, admin, https=https, logs=logs, metrics=metrics)
         lab.spawn(name, cmd, PROXY_CPU, stdout=subprocess.DEVNULL)
         ports[name] = port
     for name, port in ports.items():
@@ -269,27 +276,55 @@ backend b
     return ports
 
 
-def main():
+def parser():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--scenarios", default="1k,64k")
     ap.add_argument("--targets", default="nginx,haproxy,ringgate")
-    ap.add_argument("--connections", type=int, default=64)
+    ap.add_argument("--connections", default="64", help="comma-separated client connection counts")
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--label", default="lab")
-    args = ap.parse_args()
-    args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
-    args.targets = [t.strip() for t in args.targets.split(",") if t.strip()]
+    return ap
+
+
+def normalize(args):
+    for field in ("scenarios", "targets", "connections"):
+        value = getattr(args, field)
+        if isinstance(value, str):
+            setattr(args, field, [v.strip() for v in value.split(",") if v.strip()])
+    args.connections = [int(c) for c in args.connections]
+    return args
+
+
+def check_tools():
     for tool in ("nginx", "wrk", "taskset"):
         if not shutil.which(tool):
             raise SystemExit(f"{tool} is missing: apt-get install -y nginx-light haproxy wrk util-linux")
-    if not args.no_build:
-        subprocess.check_call(["cargo", "build", "--release", "--bin", "ringgate", "--example", "bench_backend"], cwd=ROOT)
+
+
+def build():
+    subprocess.check_call(["cargo", "build", "--release", "--bin", "ringgate", "--example", "bench_backend",
+                           "--example", "config_bench"], cwd=ROOT)
+
+
+def raise_priority():
     try:  # the lab's processes run at higher priority than the rest of the (shared) machine
         open("/proc/self/autogroup", "w").write("-15")
     except OSError:
         pass
+    # wrk with 1,024 connections and the idle-connection test need many descriptors.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def scenario_name(size, conns, args):
+    """`1k`, or `1k-c1024` when the run has several connection counts (the first one is bare)."""
+    return size if conns == args.connections[0] else f"{size}-c{conns}"
+
+
+def run(args):
+    """Runs the closed-loop scenarios; returns the result (not yet written)."""
     work = tempfile.mkdtemp(prefix="ringgate-lab-")
     lab = Lab(work)
     runs = []
@@ -300,29 +335,18 @@ def main():
         ports = start_targets(lab, args, backend)
         rss_idle = {n: rss_kb([lab.procs[n].pid]) for n in ports}
         sizes = [s for s in args.scenarios if s in SIZES]
+        primary = "1k" if "1k" in sizes else (sizes[0] if sizes else None)
         for rep in range(args.reps):
-            for size in sizes:
-                order = list(ports.items())
-                order = order[rep % len(order):] + order[:rep % len(order)]
-                for name, port in order:
-                    if name in TELEMETRY_TARGETS and size != sizes[0]:
-                        continue
-                    key = ["-H", f"Ocp-Apim-Subscription-Key: {POLICY_KEY}"] if name == "ringgate-policy" else []
-                    cmd = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{args.connections}", f"-d{args.duration}s",
-                           "--latency", *key, f"http://127.0.0.1:{port}{SIZES[size]}"]
-                    pid = lab.procs[name].pid
-                    c0 = cpu_seconds([pid])
-                    out = subprocess.run(cmd, capture_output=True, text=True).stdout
-                    c1 = cpu_seconds([pid])
-                    w = parse_wrk(out)
-                    w.update({"rep": rep, "scenario": size, "target": name, "command": " ".join(cmd),
-                              "proxy_cpu_s": round(c1 - c0, 3),
-                              "cpu_us_per_req": round((c1 - c0) * 1e6 / w["requests"], 2) if w["requests"] else None,
-                              "rss_kb": rss_kb([pid])})
-                    runs.append(w)
-                    print(f"rep {rep} {size:>5} {name:<20} {w['rps']:>10.0f} req/s  p99 {w['latency_ms'].get('99', 0):.2f} ms"
-                          f"  cpu {w['cpu_us_per_req']} us/req  errors {w['errors']}", flush=True)
-                    time.sleep(1)
+            for conns in args.connections:
+                for size in sizes:
+                    order = list(ports.items())
+                    order = order[rep % len(order):] + order[:rep % len(order)]
+                    for name, port in order:
+                        # Variants compared to a base run at the first size and connection count only.
+                        if (name in TELEMETRY_TARGETS or name in BASE) and (size != primary or conns != args.connections[0]):
+                            continue
+                        runs.append(wrk_run(lab, args, rep, scenario_name(size, conns, args), name, port, SIZES[size], conns))
+                        time.sleep(1)
             for scenario in [s for s in args.scenarios if s in TLS_SCENARIOS]:
                 order = list(TLS_PORTS.items())
                 order = order[rep % len(order):] + order[:rep % len(order)]
@@ -332,17 +356,50 @@ def main():
     finally:
         lab.stop()
         shutil.rmtree(work, ignore_errors=True)
-    summary = summarize(runs)
-    result = {"question": __doc__.split("\n\n")[1].strip(), "machine": machine(), "commit": git_commit(),
-              "date": datetime.now(timezone.utc).isoformat(), "args": vars(args), "commands": lab.commands,
-              "rss_idle_kb": rss_idle, "runs": runs, "summary": summary}
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    base = os.path.join(ROOT, "bench-results", f"{stamp}-{args.label}")
+    return {"question": __doc__.split("\n\n")[1].strip(), "machine": machine(), "commit": git_commit(),
+            "date": datetime.now(timezone.utc).isoformat(), "args": vars(args), "commands": lab.commands,
+            "rss_idle_kb": rss_idle, "runs": runs, "summary": summarize(runs)}
+
+
+def wrk_run(lab, args, rep, scenario, name, port, path, conns):
+    key = ["-H", f"Ocp-Apim-Subscription-Key: {POLICY_KEY}"] if name == "ringgate-policy" else []
+    cmd = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{conns}", f"-d{args.duration}s",
+           "--latency", *key, f"http://127.0.0.1:{port}{path}"]
+    pid = lab.procs[name].pid
+    c0 = cpu_seconds([pid])
+    out = subprocess.run(cmd, capture_output=True, text=True).stdout
+    c1 = cpu_seconds([pid])
+    w = parse_wrk(out)
+    w.update({"rep": rep, "scenario": scenario, "target": name, "command": " ".join(cmd),
+              "proxy_cpu_s": round(c1 - c0, 3),
+              "cpu_us_per_req": round((c1 - c0) * 1e6 / w["requests"], 2) if w["requests"] else None,
+              "rss_kb": rss_kb([pid])})
+    print(f"rep {rep} {scenario:>10} {name:<20} {w['rps']:>10.0f} req/s  p99 {w['latency_ms'].get('99', 0):.2f} ms"
+          f"  cpu {w['cpu_us_per_req']} us/req  errors {w['errors']}", flush=True)
+    return w
+
+
+def write(result, label, md):
+    """bench-results/<stamp>-<label>.json and .md, and LATEST.md; returns the path stem."""
+    stamp = result.setdefault("stamp", datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ"))
+    base = os.path.join(ROOT, "bench-results", f"{stamp}-{label}")
     os.makedirs(os.path.dirname(base), exist_ok=True)
     json.dump(result, open(base + ".json", "w"), indent=2)
-    md = render(result, stamp, args)
     open(base + ".md", "w").write(md)
     open(os.path.join(ROOT, "bench-results", "LATEST.md"), "w").write(md)
+    return base
+
+
+def main():
+    args = normalize(parser().parse_args())
+    check_tools()
+    if not args.no_build:
+        build()
+    raise_priority()
+    result = run(args)
+    result["stamp"] = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    md = render(result, result["stamp"], args)
+    write(result, args.label, md)
     print(md)
 
 
@@ -350,11 +407,11 @@ def tls_run(lab, args, rep, scenario, name, port):
     """`https`: wrk over kept-alive TLS connections; `handshake`/`resumed`: `openssl s_time`
     opening a new TLS connection per request (full handshakes, or resuming the first session)."""
     if scenario == "https":
-        cmd = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{args.connections}", f"-d{args.duration}s",
+        cmd = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{args.connections[0]}", f"-d{args.duration}s",
                "--latency", f"https://127.0.0.1:{port}/1k"]
     elif scenario == "handshake-wrk":
         # wrk reconnects after every response: a full TLS handshake per request, many in parallel.
-        cmd = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{args.connections}", f"-d{args.duration}s",
+        cmd = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{args.connections[0]}", f"-d{args.duration}s",
                "-H", "Connection: close", f"https://127.0.0.1:{port}/1k"]
     else:
         cmd = ["taskset", "-c", LOAD_CPU, "openssl", "s_time", "-connect", f"127.0.0.1:{port}",
@@ -418,7 +475,7 @@ def render(result, stamp, args):
     lines = [f"# Lab run {stamp} ({args.label})", "",
              f"Machine: {m['cpu']}, {m['cores']} cores, kernel {m['kernel']}; commit `{result['commit']}`.",
              f"Proxy under test on CPU {PROXY_CPU}, origin and wrk on CPU {LOAD_CPU}; 1 worker each; "
-             f"wrk -t1 -c{args.connections} -d{args.duration}s, {args.reps} repetitions, targets alternating.", "",
+             f"wrk -t1 -c{'/'.join(str(c) for c in args.connections)} -d{args.duration}s, {args.reps} repetitions, targets alternating.", "",
              "| scenario | target | req/s (median) | ratio to nginx | ratio to base (per rep) | p99 ms | p99 ratio | proxy CPU us/req | CPU/req ratio to base | errors |",
              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for key, s in result["summary"].items():
@@ -432,7 +489,7 @@ def render(result, stamp, args):
               "the base of ringgate-metrics and ringgate-telemetry is ringgate-off (no per-request metrics, no access log), "
               "the base of ringgate-policy (the policy set) is ringgate (pass-through).",
               f"Reproduce: `python3 perf/lab.py --reps {args.reps} --duration {args.duration} --scenarios {','.join(args.scenarios)} "
-              f"--targets {','.join(args.targets)} --connections {args.connections}`", ""]
+              f"--targets {','.join(args.targets)} --connections {','.join(str(c) for c in args.connections)}`", ""]
     return "\n".join(lines)
 
 

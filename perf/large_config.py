@@ -75,6 +75,30 @@ def main():
             raise SystemExit(f"{tool} is missing: apt-get install -y nginx-light wrk")
     if not args.no_build:
         subprocess.check_call(["cargo", "build", "--release", "--bin", "ringgate", "--example", "config_bench"], cwd=ROOT)
+    result = measure(args.apis, args.duration, args.interval)
+    applies, rps, lat, errors = result["apply_ms"], result["wrk"]["requests_per_sec"], result["wrk"]["latency"], result["wrk"]["errors"]
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    base = os.path.join(ROOT, "bench-results", f"{stamp}-large-config")
+    os.makedirs(os.path.dirname(base), exist_ok=True)
+    json.dump(result, open(base + ".json", "w"), indent=2)
+    md = [f"# Large configuration: {args.apis} APIs x 5 operations ({stamp})", "",
+          f"Machine: {result['machine']['cpu']}, {result['machine']['cores']} cores, kernel {result['machine']['kernel']}; commit `{result['commit']}`.",
+          "", "| measure | value |", "| --- | --- |",
+          f"| document size | {result['document_bytes'] / 1e6:.1f} MB |",
+          f"| start to all workers serving | {result['startup_to_applied_s'] * 1000:.0f} ms |",
+          f"| file replaced to applied on all workers (each swap) | {', '.join(str(a) for a in applies)} ms |",
+          f"| worst swap | {result['apply_ms_max']} ms |",
+          f"| interval between changes | {args.interval} s |",
+          f"| traffic during swaps (wrk -c32, 2 workers) | {rps:.0f} req/s, p50 {lat.get('50%')}, p99 {lat.get('99%')}, errors {errors} |",
+          "", f"Command: `python3 perf/large_config.py --apis {args.apis} --duration {args.duration} --interval {args.interval}`"]
+    open(base + ".md", "w").write("\n".join(md) + "\n")
+    print("\n".join(md))
+    return 0 if errors == 0 and applies and max(applies) < 1000 else 1
+
+
+def measure(apis, duration, interval):
+    """Swaps a document of `apis` APIs every `interval` seconds under wrk load (binaries built)."""
+    args = argparse.Namespace(apis=apis, duration=duration, interval=interval)
     bench = os.path.join(ROOT, "target/release/examples/config_bench")
     gateway = os.path.join(ROOT, "target/release/ringgate")
     work = tempfile.mkdtemp(prefix="ringgate-large-")
@@ -161,23 +185,7 @@ http {{ access_log off; keepalive_requests 1000000;
                     "raw": out},
             "gateway_command": " ".join(cmd),
         }
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        base = os.path.join(ROOT, "bench-results", f"{stamp}-large-config")
-        os.makedirs(os.path.dirname(base), exist_ok=True)
-        json.dump(result, open(base + ".json", "w"), indent=2)
-        md = [f"# Large configuration: {args.apis} APIs x 5 operations ({stamp})", "",
-              f"Machine: {result['machine']['cpu']}, {result['machine']['cores']} cores, kernel {result['machine']['kernel']}; commit `{result['commit']}`.",
-              "", "| measure | value |", "| --- | --- |",
-              f"| document size | {len(docs[0][1]) / 1e6:.1f} MB |",
-              f"| start to all workers serving | {startup * 1000:.0f} ms |",
-              f"| file replaced to applied on all workers (each swap) | {', '.join(str(a) for a in applies)} ms |",
-              f"| worst swap | {result['apply_ms_max']} ms |",
-              f"| interval between changes | {args.interval} s |",
-              f"| traffic during swaps (wrk -c32, 2 workers) | {rps:.0f} req/s, p50 {lat.get('50%')}, p99 {lat.get('99%')}, errors {errors} |",
-              "", f"Command: `python3 perf/large_config.py --apis {args.apis} --duration {args.duration} --interval {args.interval}`"]
-        open(base + ".md", "w").write("\n".join(md) + "\n")
-        print("\n".join(md))
-        return 0 if errors == 0 and applies and max(applies) < 1000 else 1
+        return result
     finally:
         for p in procs:
             try:

@@ -31,6 +31,14 @@ log=$(mktemp)
 set +e
 cargo test --all-targets 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
+# The lab's own tools (open-loop load generator, plotter): a standalone crate under perf/.
+tools=perf/tools/Cargo.toml
+if cargo fmt --manifest-path "$tools" --check && cargo clippy --manifest-path "$tools" --all-targets --quiet -- -D warnings; then
+  cargo test --manifest-path "$tools" 2>&1 | tee -a "$log"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+else
+  status=1
+fi
 set -e
 # One closing line for the whole run (cargo prints one per test binary, the last often "0 passed").
 passed=$(awk '/^test result:/ { for (i = 1; i < NF; i++) if ($(i + 1) ~ /^passed/) n += $i } END { print n + 0 }' "$log")

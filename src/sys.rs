@@ -45,6 +45,70 @@ pub fn release_free_memory() {
     unsafe { libmimalloc_sys::mi_collect(false) }
 }
 
+/// An epoll instance (closed on drop): a worker's parked connections wait on it.
+pub struct Epoll {
+    fd: std::os::fd::OwnedFd,
+}
+
+impl Epoll {
+    pub fn new() -> std::io::Result<Epoll> {
+        // SAFETY: epoll_create1 takes no pointers; a non-negative result is a new fd we own.
+        let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        // SAFETY: `fd` was just created and is owned by nothing else.
+        Ok(Epoll { fd: unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) } })
+    }
+
+    /// Watches `fd` for one readability event (or hang-up), reported with `token`.
+    pub fn add_oneshot(&self, fd: RawFd, token: u64) -> bool {
+        use std::os::fd::AsRawFd;
+        let mut event =
+            libc::epoll_event { events: (libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLONESHOT) as u32, u64: token };
+        // SAFETY: `event` is a valid, initialised struct for the duration of the call.
+        unsafe { libc::epoll_ctl(self.fd.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut event) == 0 }
+    }
+
+    /// Stops watching `fd` (before its owner closes it).
+    pub fn remove(&self, fd: RawFd) {
+        use std::os::fd::AsRawFd;
+        let mut event = libc::epoll_event { events: 0, u64: 0 };
+        // SAFETY: as above; a non-null event pointer keeps old kernels happy.
+        unsafe { libc::epoll_ctl(self.fd.as_raw_fd(), libc::EPOLL_CTL_DEL, fd, &mut event) };
+    }
+
+    /// The tokens of the watched fds that are ready now (does not block).
+    pub fn ready(&self, tokens: &mut Vec<u64>) {
+        use std::os::fd::AsRawFd;
+        let mut events = [libc::epoll_event { events: 0, u64: 0 }; 256];
+        loop {
+            // SAFETY: `events` is a valid buffer of the given length.
+            let n = unsafe { libc::epoll_wait(self.fd.as_raw_fd(), events.as_mut_ptr(), events.len() as i32, 0) };
+            if n <= 0 {
+                return;
+            }
+            tokens.extend(events[..n as usize].iter().map(|e| e.u64));
+            if (n as usize) < events.len() {
+                return;
+            }
+        }
+    }
+
+    /// A duplicate of the epoll fd as a monoio stream, so the event loop can await readiness
+    /// of the whole set with one poll op.
+    pub fn pollable(&self) -> std::io::Result<monoio::net::UnixStream> {
+        let fd = self.fd.try_clone()?;
+        // SAFETY: `fd` is a fresh duplicate we own; monoio only polls it (no reads or writes).
+        let std_stream = unsafe {
+            <std::os::unix::net::UnixStream as std::os::fd::FromRawFd>::from_raw_fd(
+                std::os::fd::IntoRawFd::into_raw_fd(fd),
+            )
+        };
+        monoio::net::UnixStream::from_std(std_stream)
+    }
+}
+
 /// Raises the soft open-files limit to the hard limit (a gateway holds many sockets).
 pub fn raise_nofile_limit() -> Option<u64> {
     let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };

@@ -103,16 +103,14 @@ pub fn serve<S: ClientStream>(
             match Box::pin(active(&worker, &mut client, &mut first)).await {
                 Phase::Closed => break,
                 Phase::Quiet(left) => {
-                    // Parked: no buffer, no timer; a poll op and the worker's idle deadline.
+                    // Parked: no buffer, timer or io_uring op; a slot in the worker's epoll set.
                     client.buf = Vec::new();
                     let Some(fd) = client.io.park_fd() else { continue };
                     if worker.draining.get() {
                         break;
                     }
-                    let _deadline = worker.idle.park(fd, Instant::now() + left);
-                    if client.io.readable().await.is_err() {
-                        break;
-                    }
+                    let Some(mut parked) = worker.idle.park(fd, Instant::now() + left) else { break };
+                    (&mut parked).await;
                 }
             }
         }
@@ -197,7 +195,11 @@ async fn read_head<S: ClientStream>(
                 .await
                 .map(|_| ()),
             // Between requests: the client may take its time (and the connection may park).
-            None => match client.io.read_kept_alive(&mut client.buf, room, settings.idle_timeout).await {
+            None => match client
+                .io
+                .read_kept_alive(&mut client.buf, room, settings.idle_timeout, worker.idle.available())
+                .await
+            {
                 Ok(KeptAlive::Data(_)) => Ok(()),
                 Ok(KeptAlive::Quiet) => return HeadRead::Quiet(settings.idle_timeout.saturating_sub(PARK_AFTER)),
                 Err(e) => Err(e),
@@ -339,6 +341,6 @@ mod tests {
         let plain = size(super::serve::<monoio::net::TcpStream> as fn(_, _, _, _, _) -> _);
         eprintln!("connection task future: {plain} bytes");
 
-        assert!(plain <= 320, "the connection future grew to {plain} bytes");
+        assert!(plain <= 192, "the connection future grew to {plain} bytes");
     }
 }

@@ -2,10 +2,9 @@
 //!
 //! An io_uring read must be posted with its buffer, so a connection waiting in a read holds that
 //! buffer (and the request task's timers) for as long as the client is quiet. A connection quiet
-//! for [`PARK_AFTER`] cancels its read and *parks*: it gives back its buffers and waits for
-//! readability (a poll op, no buffer, no timer). Its idle deadline is kept by the worker's
-//! [`crate::worker::idle::IdleConnections`], which shuts the socket down when it passes.
-//! Busy connections never park, so the request path pays nothing extra.
+//! for [`PARK_AFTER`] cancels its read and *parks*: it gives back its buffers and waits on the
+//! worker's [`crate::worker::idle::IdleConnections`] (an epoll set polled by one task, and the
+//! idle deadlines). Busy connections never park, so the request path pays nothing extra.
 
 use std::future::Future;
 use std::os::fd::{AsRawFd, RawFd};
@@ -34,25 +33,29 @@ pub enum KeptAlive {
 /// socket poll would not see), so TLS connections keep waiting in a read.
 pub trait ClientStream: AsyncReadRent + AsyncWriteRent {
     /// Waits for the next request's first bytes, for at most `idle` in all. Returns `Quiet`
-    /// only when the connection can park (see [`ClientStream::park_fd`]) and `idle` is longer
-    /// than [`PARK_AFTER`].
+    /// only when the connection can park (`may_park`, and see [`ClientStream::park_fd`]) and
+    /// `idle` is longer than [`PARK_AFTER`].
     fn read_kept_alive(
         &mut self,
         buf: &mut Vec<u8>,
         max: usize,
         idle: Duration,
+        may_park: bool,
     ) -> impl Future<Output = Result<KeptAlive, IoFailure>>;
 
     /// The socket to poll while parked (`None`: this transport never parks).
     fn park_fd(&self) -> Option<RawFd>;
-
-    /// Waits until the socket is readable (data, end of stream, or shut down by the sweeper).
-    fn readable(&self) -> impl Future<Output = std::io::Result<()>>;
 }
 
 impl ClientStream for TcpStream {
-    async fn read_kept_alive(&mut self, buf: &mut Vec<u8>, max: usize, idle: Duration) -> Result<KeptAlive, IoFailure> {
-        if idle <= PARK_AFTER {
+    async fn read_kept_alive(
+        &mut self,
+        buf: &mut Vec<u8>,
+        max: usize,
+        idle: Duration,
+        may_park: bool,
+    ) -> Result<KeptAlive, IoFailure> {
+        if idle <= PARK_AFTER || !may_park {
             return read_more(self, buf, max, idle).await.map(KeptAlive::Data);
         }
         if buf.capacity() - buf.len() < 1024 {
@@ -90,22 +93,20 @@ impl ClientStream for TcpStream {
     fn park_fd(&self) -> Option<RawFd> {
         Some(self.as_raw_fd())
     }
-
-    fn readable(&self) -> impl Future<Output = std::io::Result<()>> {
-        TcpStream::readable(self, false)
-    }
 }
 
 impl<S: AsyncReadRent + AsyncWriteRent> ClientStream for monoio_rustls::ServerTlsStream<S> {
-    async fn read_kept_alive(&mut self, buf: &mut Vec<u8>, max: usize, idle: Duration) -> Result<KeptAlive, IoFailure> {
+    async fn read_kept_alive(
+        &mut self,
+        buf: &mut Vec<u8>,
+        max: usize,
+        idle: Duration,
+        _may_park: bool,
+    ) -> Result<KeptAlive, IoFailure> {
         read_more(self, buf, max, idle).await.map(KeptAlive::Data)
     }
 
     fn park_fd(&self) -> Option<RawFd> {
         None
-    }
-
-    async fn readable(&self) -> std::io::Result<()> {
-        Ok(())
     }
 }

@@ -52,6 +52,7 @@ impl Run {
         let canceller = Canceller::new();
         let accept = monoio::spawn(accept_loop(worker.clone(), http, canceller.handle(), false));
         let accept_tls = monoio::spawn(accept_loop(worker.clone(), https, canceller.handle(), true));
+        monoio::spawn(wake_parked(worker.clone()));
         let mut drain_deadline: Option<Instant> = None;
         let mut ticks: u32 = 0;
         let mut canceller = Some(canceller);
@@ -100,6 +101,17 @@ impl Run {
     }
 }
 
+/// Waits on the worker's epoll set of parked connections (one poll op for all of them) and
+/// wakes those whose sockets became readable.
+async fn wake_parked(worker: Rc<Worker>) {
+    let Some(set) = worker.idle.pollable() else { return };
+    let mut tokens = Vec::new();
+    while set.readable(false).await.is_ok() {
+        worker.idle.dispatch(&mut tokens);
+    }
+    tracing::warn!(worker = worker.id, "the parked-connection set failed: idle connections stay parked until swept");
+}
+
 fn adopt(listener: std::net::TcpListener, uring: bool) -> std::io::Result<TcpListener> {
     listener.set_nonblocking(!uring)?;
     TcpListener::from_std(listener)
@@ -116,7 +128,12 @@ async fn accept_loop(worker: Rc<Worker>, listener: TcpListener, cancel: monoio::
                     monoio::spawn(crate::proxy::conn::serve(worker.clone(), stream, peer, Scheme::Http, None));
                 }
             }
-            Err(_) if worker.draining.get() => return,
+            Err(_) if worker.draining.get() => {
+                // Stop listening now: the fd's close is an io_uring op that a worker ending
+                // right after may never run, which would leave the port accepting.
+                crate::sys::shutdown_socket(std::os::fd::AsRawFd::as_raw_fd(&listener));
+                return;
+            }
             Err(e) => {
                 // EMFILE and friends: back off instead of spinning, keep serving what we have.
                 tracing::warn!(worker = worker.id, error = %e, "accept failed");
