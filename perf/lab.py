@@ -130,7 +130,7 @@ def parse_wrk(out):
     for line in out.splitlines():
         if line.startswith("Requests/sec"):
             r["rps"] = float(line.split()[1])
-        m = re.match(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s)$", line)
+        m = re.match(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s)\s*$", line)
         if m:
             r["latency_ms"][m.group(1)] = float(m.group(2)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(3)]
         m = re.match(r"^\s+(\d+) requests in", line)
