@@ -200,7 +200,7 @@ async fn read_head<S: ClientStream>(
                 .read_kept_alive(&mut client.buf, room, settings.idle_timeout, worker.idle.available())
                 .await
             {
-                Ok(KeptAlive::Data(_)) => Ok(()),
+                Ok(KeptAlive::Data) => Ok(()),
                 Ok(KeptAlive::Quiet) => return HeadRead::Quiet(settings.idle_timeout.saturating_sub(PARK_AFTER)),
                 Err(e) => Err(e),
             },

@@ -12,19 +12,18 @@ use std::pin::pin;
 use std::task::Poll;
 use std::time::Duration;
 
-use monoio::buf::SliceMut;
 use monoio::io::{AsyncReadRent, AsyncWriteRent, CancelableAsyncReadRent, Canceller};
 use monoio::net::TcpStream;
 
-use super::io::{read_more, IoFailure};
+use super::io::{read_more, read_window, IoFailure};
 
 /// How long a kept-alive connection waits with a posted read before it parks.
 pub const PARK_AFTER: Duration = Duration::from_secs(1);
 
 /// What came of waiting for the next request on a kept-alive connection.
 pub enum KeptAlive {
-    /// This many bytes arrived (appended to the buffer).
-    Data(usize),
+    /// Bytes arrived (appended to the buffer).
+    Data,
     /// Nothing arrived within [`PARK_AFTER`]; the connection may park for the rest of its idle time.
     Quiet,
 }
@@ -56,14 +55,9 @@ impl ClientStream for TcpStream {
         may_park: bool,
     ) -> Result<KeptAlive, IoFailure> {
         if idle <= PARK_AFTER || !may_park {
-            return read_more(self, buf, max, idle).await.map(KeptAlive::Data);
+            return read_more(self, buf, max, idle).await.map(|_| KeptAlive::Data);
         }
-        if buf.capacity() - buf.len() < 1024 {
-            buf.reserve(buf.capacity().max(4096));
-        }
-        let len = buf.len();
-        let end = (len + max.max(1)).min(buf.capacity());
-        let slice = SliceMut::new(std::mem::take(buf), len, end);
+        let slice = read_window(buf, max);
         // A cancelled read may still complete with data (the cancel raced the bytes), so the
         // read is cancelled and then awaited: nothing the kernel delivered is dropped.
         let canceller = Canceller::new();
@@ -84,7 +78,7 @@ impl ClientStream for TcpStream {
         *buf = slice.into_inner();
         match res {
             Ok(0) => Err(IoFailure::Closed),
-            Ok(n) => Ok(KeptAlive::Data(n)),
+            Ok(_) => Ok(KeptAlive::Data),
             Err(e) if e.raw_os_error() == Some(libc::ECANCELED) => Ok(KeptAlive::Quiet),
             Err(e) => Err(IoFailure::Io(e)),
         }
@@ -103,7 +97,7 @@ impl<S: AsyncReadRent + AsyncWriteRent> ClientStream for monoio_rustls::ServerTl
         idle: Duration,
         _may_park: bool,
     ) -> Result<KeptAlive, IoFailure> {
-        read_more(self, buf, max, idle).await.map(KeptAlive::Data)
+        read_more(self, buf, max, idle).await.map(|_| KeptAlive::Data)
     }
 
     fn park_fd(&self) -> Option<RawFd> {

@@ -23,13 +23,7 @@ pub async fn read_more<S: AsyncReadRent>(
     max: usize,
     timeout: Duration,
 ) -> Result<usize, IoFailure> {
-    if buf.capacity() - buf.len() < 1024 {
-        buf.reserve(buf.capacity().max(4096));
-    }
-    let len = buf.len();
-    let end = (len + max.max(1)).min(buf.capacity());
-    let owned = std::mem::take(buf);
-    let (res, slice) = match monoio::time::timeout(timeout, io.read(SliceMut::new(owned, len, end))).await {
+    let (res, slice) = match monoio::time::timeout(timeout, io.read(read_window(buf, max))).await {
         Ok(r) => r,
         Err(_) => return Err(IoFailure::Timeout), // the buffer went with the cancelled read
     };
@@ -39,6 +33,17 @@ pub async fn read_more<S: AsyncReadRent>(
         Ok(n) => Ok(n),
         Err(e) => Err(IoFailure::Io(e)),
     }
+}
+
+/// Takes `buf` for a read appending at most `max` bytes after its contents (growing it if it has
+/// less than 1 KiB free); the read hands it back.
+pub fn read_window(buf: &mut Vec<u8>, max: usize) -> SliceMut<Vec<u8>> {
+    if buf.capacity() - buf.len() < 1024 {
+        buf.reserve(buf.capacity().max(4096));
+    }
+    let len = buf.len();
+    let end = (len + max.max(1)).min(buf.capacity());
+    SliceMut::new(std::mem::take(buf), len, end)
 }
 
 /// Writes `buf[from..]` whole, handing the buffer back.
