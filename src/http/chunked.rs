@@ -32,11 +32,25 @@ pub struct ChunkedScanner {
     line_len: usize,
     /// Decoded payload bytes seen so far (for body-size limits).
     pub payload: u64,
+    /// A chunk-size line has been read whole (a response whose first one is malformed is
+    /// refused before its head is relayed).
+    sized: bool,
+    /// Where in the last scanned input the trailer section began (after the last chunk's size
+    /// line), when the scan reached it: trailers are not forwarded.
+    trailer_at: Option<usize>,
 }
 
 impl Default for ChunkedScanner {
     fn default() -> Self {
-        ChunkedScanner { state: State::Size, size: 0, digits: 0, line_len: 0, payload: 0 }
+        ChunkedScanner {
+            state: State::Size,
+            size: 0,
+            digits: 0,
+            line_len: 0,
+            payload: 0,
+            sized: false,
+            trailer_at: None,
+        }
     }
 }
 
@@ -47,10 +61,31 @@ impl ChunkedScanner {
         self.state == State::Done
     }
 
+    /// At least one chunk-size line was read whole and valid.
+    pub fn sized(&self) -> bool {
+        self.sized
+    }
+
+    /// Of the `used` bytes the last [`scan`](Self::scan) consumed from its input, how many to
+    /// forward: the trailer fields are left out (RFC 9112 §7.1.2 lets a recipient drop them, and a
+    /// backend that merged them into the head could read them as headers). When the message is
+    /// done the caller ends it with [`END`](Self::END) instead.
+    pub fn forwardable(&self, used: usize) -> usize {
+        self.trailer_at.map_or(used, |t| t.min(used))
+    }
+
+    /// The end of a chunked message without trailers.
+    pub const END: &'static [u8] = b"\r\n";
+
     /// Scans `input`; returns how many bytes belong to this message (all of them unless the
     /// message ends inside `input`). `on_data` receives the decoded payload pieces.
     pub fn scan(&mut self, input: &[u8], mut on_data: impl FnMut(&[u8])) -> Result<usize, ChunkError> {
         let mut i = 0;
+        self.trailer_at = matches!(
+            self.state,
+            State::TrailerStart | State::TrailerLine | State::TrailerLf | State::FinalLf | State::Done
+        )
+        .then_some(0);
         while i < input.len() {
             let b = input[i];
             match self.state {
@@ -83,7 +118,13 @@ impl ChunkedScanner {
                     }
                     self.line_len = 0;
                     self.digits = 0;
-                    self.state = if self.size == 0 { State::TrailerStart } else { State::Data };
+                    self.sized = true;
+                    self.state = if self.size == 0 {
+                        self.trailer_at = Some(i + 1);
+                        State::TrailerStart
+                    } else {
+                        State::Data
+                    };
                 }
                 State::Data => {
                     let take = (self.size as usize).min(input.len() - i);
@@ -171,6 +212,22 @@ mod tests {
             assert!(done, "split {split}");
             assert_eq!(used, body.len() - 4, "split {split}");
             assert_eq!(data, b"hello world");
+        }
+    }
+
+    #[test]
+    fn trailers_are_not_forwarded() {
+        let body = b"5\r\nhello\r\n0\r\nTransfer_Encoding: x\r\nX-T: 1\r\n\r\n";
+        for split in 0..body.len() {
+            let mut s = ChunkedScanner::default();
+            let mut fwd = Vec::new();
+            for part in [&body[..split], &body[split..]] {
+                let used = s.scan(part, |_| {}).expect("valid");
+                fwd.extend_from_slice(&part[..s.forwardable(used)]);
+            }
+            assert!(s.is_done());
+            fwd.extend_from_slice(ChunkedScanner::END);
+            assert_eq!(fwd, b"5\r\nhello\r\n0\r\n\r\n", "split {split}");
         }
     }
 

@@ -7,8 +7,10 @@
 
 pub mod chunked;
 pub mod headers;
+pub mod path;
 pub mod request;
 pub mod response;
+pub mod wire;
 pub mod write;
 
 /// A byte range into a buffer the caller owns (a head stays in its connection buffer).

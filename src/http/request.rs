@@ -48,7 +48,11 @@ pub struct RequestHead {
     /// Bit i set: header i is not forwarded (hop-by-hop, or named in `Connection`).
     pub drop_mask: u128,
     pub framing: Framing,
+    /// The authority the request is for: the absolute-form target's when there is one (it wins
+    /// over Host, RFC 9112 §3.2.2), else the Host header's.
     pub host: Option<Span>,
+    /// The authority of an absolute-form target.
+    pub authority: Option<Span>,
     pub close: bool,
     pub keep_alive: bool,
     pub expect_continue: bool,
@@ -82,16 +86,23 @@ impl RequestHead {
     }
 
     fn split_target(&mut self, buf: &[u8], target: &[u8]) -> Result<(), HeadError> {
+        self.authority = None;
         let path_start = if target.first() == Some(&b'/') {
             0
         } else if let Some(rest) = strip_scheme(target) {
-            // Absolute form: keep only the path; the authority in the target is ignored in favour
-            // of Host (we are a gateway, not a forward proxy; both must agree anyway to route).
+            // Absolute form: the authority in the target wins over Host (RFC 9112 §3.2.2), for
+            // routing and for everything that reads the host.
             let offset = target.len() - rest.len();
-            match rest.iter().position(|b| *b == b'/' || *b == b'?') {
-                Some(p) => offset + p,
+            let p = match rest.iter().position(|b| *b == b'/' || *b == b'?') {
+                Some(p) => p,
                 None => return Err(HeadError::Malformed("absolute target without a path")),
+            };
+            let authority = &rest[..p];
+            if authority.is_empty() || authority.contains(&b'@') {
+                return Err(HeadError::Malformed("absolute target needs a host and no userinfo"));
             }
+            self.authority = Some(Span::of(buf, authority));
+            offset + p
         } else {
             return Err(HeadError::Malformed("request target must be a path"));
         };
@@ -127,6 +138,13 @@ impl RequestHead {
             let value = h.value.get(buf);
             if super::headers::is_hop_by_hop(name) {
                 self.drop_mask |= 1 << i;
+            }
+            if name.contains(&b'_') {
+                // `Transfer_Encoding`, `X_Forwarded_For`: CGI-style backends read `_` as `-`, so
+                // such a field could pose as one the gateway checks or sets. Dropped, as nginx
+                // does by default (`underscores_in_headers off`).
+                self.drop_mask |= 1 << i;
+                continue;
             }
             if name.eq_ignore_ascii_case(b"content-length") {
                 let n = content_length(value).ok_or(HeadError::Malformed("invalid Content-Length"))?;
@@ -183,6 +201,9 @@ impl RequestHead {
         if host_count > 1 || (host_count == 0 && self.minor_version >= 1) {
             return Err(HeadError::Malformed("a request needs exactly one Host header"));
         }
+        if self.authority.is_some() {
+            self.host = self.authority;
+        }
         self.framing = match (te_seen, length) {
             (true, Some(_)) => return Err(HeadError::Malformed("both Content-Length and Transfer-Encoding")),
             (true, None) if !chunked || self.minor_version == 0 => {
@@ -195,11 +216,32 @@ impl RequestHead {
         Ok(())
     }
 
+    /// Normalises the path in place (see [`super::path`]): what routing, admission and the
+    /// backend all see. A path that stays ambiguous is refused (400).
+    pub fn normalise_path(&mut self, buf: &mut [u8]) -> Result<(), HeadError> {
+        self.path = super::path::normalise_in_place(buf, self.path).map_err(|e| {
+            HeadError::Malformed(match e {
+                super::path::PathError::AboveRoot => "the path climbs above the root",
+                super::path::PathError::HiddenDotSegment => "the path hides a dot-segment behind an encoded separator",
+            })
+        })?;
+        Ok(())
+    }
+
+    /// The first value of a header the client sent (and the gateway would forward: names with
+    /// underscores are dropped, so they are not seen here either).
     pub fn header<'a>(&self, buf: &'a [u8], lowercase_name: &str) -> Option<&'a [u8]> {
         self.headers
             .iter()
-            .find(|h| h.name.get(buf).eq_ignore_ascii_case(lowercase_name.as_bytes()))
-            .map(|h| h.value.get(buf))
+            .enumerate()
+            .find(|(i, h)| {
+                h.name.get(buf).eq_ignore_ascii_case(lowercase_name.as_bytes()) && !self.underscored(buf, *i)
+            })
+            .map(|(_, h)| h.value.get(buf))
+    }
+
+    fn underscored(&self, buf: &[u8], i: usize) -> bool {
+        self.headers.get(i).is_some_and(|h| h.name.get(buf).contains(&b'_'))
     }
 
     /// Methods a retry may repeat (RFC 9110 §9.2.2).
@@ -293,6 +335,39 @@ mod tests {
         let h = parse(raw).expect("ok").expect("complete");
         assert_eq!(h.path.get(raw), b"/p");
         assert_eq!(h.query.get(raw), b"q");
+    }
+
+    #[test]
+    fn absolute_form_authority_wins_over_host() {
+        let raw = b"GET http://a.example:81/p HTTP/1.1\r\nHost: b.example\r\n\r\n";
+        let h = parse(raw).expect("ok").expect("complete");
+        assert_eq!(h.host.map(|s| s.get(raw)), Some(&b"a.example:81"[..]));
+        for bad in [&b"GET http:///p HTTP/1.1\r\nHost: b\r\n\r\n"[..], b"GET http://u@a/p HTTP/1.1\r\nHost: b\r\n\r\n"]
+        {
+            assert!(matches!(parse(bad), Err(HeadError::Malformed(_))), "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn underscored_names_are_dropped_not_obeyed() {
+        let raw = b"POST / HTTP/1.1\r\nHost: a\r\nTransfer_Encoding: chunked\r\nContent_Length: 5\r\nX_Forwarded_For: 1.2.3.4\r\n\r\n";
+        let h = parse(raw).expect("ok").expect("complete");
+        assert_eq!(h.framing, Framing::None, "underscored names are not framing");
+        assert_eq!(h.drop_mask, 0b1110);
+        assert_eq!(h.header(raw, "x_forwarded_for"), None);
+    }
+
+    #[test]
+    fn paths_are_normalised_or_refused() {
+        let mut raw = b"GET /a/%2e%2e/b/./c?x=/../ HTTP/1.1\r\nHost: a\r\n\r\n".to_vec();
+        let mut h = RequestHead::default();
+        h.parse(&raw).expect("ok").expect("complete");
+        h.normalise_path(&mut raw).expect("normalised");
+        assert_eq!(h.path.get(&raw), b"/b/c");
+        assert_eq!(h.query.get(&raw), b"x=/../");
+        let mut raw = b"GET /a/..%2F..%2Fb HTTP/1.1\r\nHost: a\r\n\r\n".to_vec();
+        h.parse(&raw).expect("ok").expect("complete");
+        assert!(matches!(h.normalise_path(&mut raw), Err(HeadError::Malformed(_))));
     }
 }
 

@@ -34,6 +34,11 @@ impl ResponseHead {
         let (Some(status), Some(minor)) = (res.code, res.version) else {
             return Err(BadResponse("incomplete status line"));
         };
+        // httparse reads any three digits: `099` is not a status code (RFC 9110 §15: 100-599,
+        // three digits; 600-999 are passed on as unknown classes).
+        if !(100..=999).contains(&status) {
+            return Err(BadResponse("status code outside 100-999"));
+        }
         self.len = len;
         self.status = status;
         self.minor_version = minor;
@@ -96,9 +101,13 @@ impl ResponseHead {
                 None => Framing::UntilClose,
             }
         };
+        if te && length.is_some() && !bodiless {
+            // Ambiguous framing (RFC 9112 §6.1: a message with both is a smuggling attempt or an
+            // error): refused, the client gets 502 and the connection is not reused.
+            return Err(BadResponse("both Content-Length and Transfer-Encoding"));
+        }
         if te && length.is_some() {
-            // Ambiguous: never reuse this connection.
-            self.close = true;
+            self.close = true; // bodiless either way, but never reuse a confused backend
         }
         if self.framing == Framing::UntilClose {
             self.close = true;
@@ -142,5 +151,24 @@ mod tests {
         assert_eq!(r.framing, Framing::Chunked);
         assert!(r.close);
         assert!(parse(b"HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\n", false).close);
+    }
+
+    #[test]
+    fn malformed_framing_is_refused() {
+        let bad: &[&[u8]] = &[
+            b"HTTP/1.1 099 X\r\nContent-Length: 0\r\n\r\n",
+            b"HTTP/1.1 000 X\r\n\r\n",
+            b"HTTP/1.1 99 X\r\n\r\n",
+            b"HTTP/1.1 2000 X\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 3, 3\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nX-A: 1\r\n folded\r\nContent-Length: 0\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nX-A 1\r\n\r\n",
+        ];
+        for raw in bad {
+            let mut r = ResponseHead::default();
+            assert!(r.parse(raw, false).is_err(), "{:?}", String::from_utf8_lossy(raw));
+        }
     }
 }

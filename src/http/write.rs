@@ -1,4 +1,6 @@
-//! Building heads and gateway-generated responses into reusable byte buffers.
+//! Gateway-generated responses into reusable byte buffers, through the checked writer.
+
+use super::wire::Head;
 
 pub fn reason(status: u16) -> &'static str {
     match status {
@@ -24,19 +26,26 @@ pub fn reason(status: u16) -> &'static str {
     }
 }
 
+/// A header for the control plane's constant heads: goes through the checked writer's rules and
+/// leaves out a field that breaks them (the proxy uses [`super::wire::Head`], which refuses).
 pub fn header(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
-    out.extend_from_slice(name);
-    out.extend_from_slice(b": ");
-    out.extend_from_slice(value);
-    out.extend_from_slice(b"\r\n");
+    if super::wire::is_token(name) && super::wire::is_field_text(value) {
+        out.extend_from_slice(name);
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(value);
+        out.extend_from_slice(b"\r\n");
+    }
 }
 
+/// A status line for the control plane's constant heads (an invalid reason is left out).
 pub fn status_line(out: &mut Vec<u8>, status: u16, reason_phrase: &[u8]) {
     out.extend_from_slice(b"HTTP/1.1 ");
     let mut b = itoa::Buffer::new();
-    out.extend_from_slice(b.format(status).as_bytes());
+    out.extend_from_slice(b.format(status.clamp(100, 999)).as_bytes());
     out.push(b' ');
-    out.extend_from_slice(reason_phrase);
+    if super::wire::is_field_text(reason_phrase) {
+        out.extend_from_slice(reason_phrase);
+    }
     out.extend_from_slice(b"\r\n");
 }
 
@@ -56,14 +65,21 @@ pub fn error_response(out: &mut Vec<u8>, status: u16, message: &str, close: bool
     simple_response(out, status, b"application/json", body.as_bytes(), close, head_only);
 }
 
+/// A gateway-made response through the checked writer; a status outside 100-999 (only a
+/// policy can ask for one) becomes 500.
 pub fn simple_response(out: &mut Vec<u8>, status: u16, content_type: &[u8], body: &[u8], close: bool, head_only: bool) {
-    status_line(out, status, reason(status).as_bytes());
-    header(out, b"content-type", content_type);
-    content_length(out, body.len() as u64);
-    if close {
-        header(out, b"connection", b"close");
+    let write = |out: &mut Vec<u8>, status: u16| {
+        let mut h = Head::status(out, status, reason(status).as_bytes());
+        h.header(b"content-type", content_type);
+        h.content_length(body.len() as u64);
+        if close {
+            h.header(b"connection", b"close");
+        }
+        h.finish()
+    };
+    if write(out, status).is_err() {
+        let _ = write(out, 500); // constant status, reason and headers: cannot fail
     }
-    out.extend_from_slice(b"\r\n");
     if !head_only {
         out.extend_from_slice(body);
     }

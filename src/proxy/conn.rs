@@ -95,7 +95,7 @@ pub fn serve<S: ClientStream>(
     // An `async move` block rather than an `async fn`: the client is captured once and used in
     // place (an async fn would keep its arguments and the moved-in copy side by side).
     async move {
-        worker.connections.set(worker.connections.get() + 1);
+        // Counted at accept (crate::worker::admission); given back below.
         let mut first = true;
         loop {
             // Boxed: buffers, timers and the request's state (backend exchange, relay) exist only
@@ -117,7 +117,7 @@ pub fn serve<S: ClientStream>(
         // A TLS client learns the end was deliberate (close_notify): OpenSSL clients otherwise drop
         // the session as unresumable. Plain TCP gets its FIN. Bounded: a stalled peer cannot hold us.
         let _ = Box::pin(monoio::time::timeout(Duration::from_secs(1), client.io.shutdown())).await;
-        worker.connections.set(worker.connections.get() - 1);
+        worker.connection_ended(client.peer.ip());
     }
 }
 
@@ -171,7 +171,8 @@ async fn read_head<S: ClientStream>(
         let partial = !client.buf.is_empty();
         if !client.buf.is_empty() {
             let start = *started.get_or_insert_with(Instant::now);
-            match head.parse(&client.buf) {
+            match head.parse(&client.buf).and_then(|r| r.map(|()| head.normalise_path(&mut client.buf)).transpose()) {
+                // Routing, admission and the backend all see the normalised path.
                 Ok(Some(())) => return HeadRead::Ready(start, start.elapsed()),
                 Ok(None) if client.buf.len() >= limit => {
                     return HeadRead::Refuse(431, "Request header fields too large", start)

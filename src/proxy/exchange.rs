@@ -7,7 +7,7 @@
 //! A or C before any response byte is retried once on a fresh connection, only for idempotent
 //! requests whose body (if any) was wholly in hand.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use monoio::io::{AsyncReadRent, AsyncWriteRent};
 
@@ -21,6 +21,7 @@ use super::upstream::{connect::connect, ConnectError, Peer, UpstreamConn};
 use crate::http::chunked::ChunkedScanner;
 use crate::http::request::RequestHead;
 use crate::http::response::ResponseHead;
+use crate::http::wire::WireError;
 use crate::http::write::error_response;
 use crate::http::Framing;
 use crate::policy::ResponseEdits;
@@ -31,6 +32,8 @@ use crate::worker::ctx::{Worker, BUF_SIZE};
 
 /// The most a backend's response head may take.
 const MAX_RESPONSE_HEAD: usize = 64 * 1024;
+/// Room for the first chunk-size line (with extensions) read with the head.
+const FIRST_CHUNK_LINE: usize = 4096 + 32;
 
 /// What went wrong, mapped to the status the client sees.
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +53,12 @@ pub(super) enum Failure {
     /// The backend a policy chose cannot be used (unknown id, pool).
     #[error("{0}")]
     Config(&'static str),
+    /// A value cannot be written in the head it was meant for (crate::http::wire).
+    #[error("cannot write the request head: {0}")]
+    Wire(#[from] WireError),
+    /// The request body did not arrive whole within `net.server.timeouts.body`.
+    #[error("request body timeout")]
+    BodyTimeout,
 }
 
 impl Failure {
@@ -61,6 +70,8 @@ impl Failure {
             Failure::BadBody(_) | Failure::Client => ("forward-request", "ClientConnectionFailure"),
             Failure::TooLarge => ("client", "RequestEntityTooLarge"),
             Failure::Config(_) => ("configuration", "BackendNotConfigured"),
+            Failure::Wire(e) => ("forward-request", e.log_reason()),
+            Failure::BodyTimeout => ("client", "RequestBodyTimeout"),
         }
     }
 
@@ -71,6 +82,9 @@ impl Failure {
             Failure::BadBody(_) | Failure::Client => (400, "Invalid request body"),
             Failure::TooLarge => (413, "Request body too large"),
             Failure::Config(m) => (500, m),
+            Failure::Wire(WireError::TargetEscape) => (400, "The request path climbs above the API's backend path"),
+            Failure::Wire(_) => (500, "A value cannot be sent in the request head (CR, LF, NUL or an invalid name)"),
+            Failure::BodyTimeout => (408, "Request body timeout"),
         }
     }
 }
@@ -86,6 +100,7 @@ pub(super) struct Io<'a> {
 struct Body {
     framing: Framing,
     remaining: u64,
+    deadline: Instant,
 }
 
 /// What the rest of the code needs of the request once its head bytes are gone from the buffer.
@@ -95,17 +110,27 @@ pub(super) struct Req {
     pub minor: u8,
     pub close: bool,
     pub framing: Framing,
+    /// When the whole body must have arrived (`net.server.timeouts.body` after the head).
+    pub body_deadline: Instant,
 }
 
 impl Req {
-    pub fn of(head: &RequestHead, buf: &[u8]) -> Req {
+    pub fn of(head: &RequestHead, buf: &[u8], body_timeout: Duration) -> Req {
         Req {
             is_head: head.is_head(buf),
             idempotent: head.is_idempotent(buf),
             minor: head.minor_version,
             close: head.close,
             framing: head.framing,
+            body_deadline: Instant::now() + body_timeout,
         }
+    }
+
+    /// How long a read of the body may wait: the idle timeout, cut at the body deadline.
+    /// `None` once the deadline has passed.
+    pub fn body_wait(&self, idle: Duration) -> Option<Duration> {
+        let left = self.body_deadline.saturating_duration_since(Instant::now());
+        (!left.is_zero()).then_some(left.min(idle))
     }
 }
 
@@ -139,7 +164,14 @@ pub async fn forward<S: AsyncReadRent + AsyncWriteRent>(
         client_ip: client.peer.ip(),
         scheme: client.scheme,
     };
-    request_head(&mut out, head, &client.buf, &up, &rec.trace);
+    if let Err(e) = request_head(&mut out, head, &client.buf, &up, &rec.trace) {
+        w.put_buf(out);
+        let f = Failure::Wire(e);
+        let (status, message) = f.status();
+        let (source, reason) = f.reason();
+        rec.error(source, reason);
+        return fail_early(w, client, &req, rec, status, message).await;
+    }
     if w.log_enabled() {
         rec.backend_url = Some(backend_url(&out, backend));
     }
@@ -174,7 +206,15 @@ pub async fn forward<S: AsyncReadRent + AsyncWriteRent>(
         Framing::Length(n) => n - prefix as u64,
         _ => 0,
     };
-    out.extend_from_slice(&buffered[..prefix]);
+    match req.framing {
+        Framing::Chunked => {
+            out.extend_from_slice(&buffered[..scanner.forwardable(prefix)]);
+            if scanner.is_done() {
+                out.extend_from_slice(ChunkedScanner::END);
+            }
+        }
+        _ => out.extend_from_slice(&buffered[..prefix]),
+    }
     client.buf.drain(..head.len + prefix);
     if head.expect_continue && !body_done {
         let cont = b"HTTP/1.1 100 Continue\r\n\r\n".to_vec();
@@ -212,7 +252,7 @@ pub async fn forward<S: AsyncReadRent + AsyncWriteRent>(
             tracing::debug!(worker = w.id, api = %api.id, error = %f, "request failed");
             // A backend failure is no reason to drop the client: when its request was read whole,
             // the connection carries on (as nginx does).
-            let keep = body_done && !matches!(f, Failure::BadBody(_) | Failure::TooLarge);
+            let keep = body_done && !matches!(f, Failure::BadBody(_) | Failure::TooLarge | Failure::BodyTimeout);
             let mut e = w.take_buf();
             error_response(&mut e, status, message, !keep, req.is_head);
             rec.response_bytes = e.len() as u64;
@@ -239,7 +279,7 @@ pub(super) async fn admit<S: AsyncReadRent + AsyncWriteRent>(
     rec.operation = route.operation;
     rec.product = route.product;
     rec.subscription = route.subscription;
-    let req = Req::of(head, &client.buf);
+    let req = Req::of(head, &client.buf, w.settings.body_timeout);
     if api.kind != crate::config::ApiType::Http {
         // WebSocket and gRPC pass-through need HTTP/1.1 upgrades and HTTP/2, not built yet:
         // say so rather than forward a request that cannot work.
@@ -319,7 +359,7 @@ pub(super) async fn exchange<S: AsyncReadRent + AsyncWriteRent>(
             Err(e) => Err(Failure::Backend(e.to_string())),
             Ok(()) => {
                 if !body_done {
-                    let body = Body { framing: req.framing, remaining: length_left };
+                    let body = Body { framing: req.framing, remaining: length_left, deadline: req.body_deadline };
                     stream_request_body(w, client, &mut conn, body, scanner, out, rec).await?;
                 }
                 read_response_head(&mut conn, ubuf, rh, req.is_head, timeout).await
@@ -350,7 +390,7 @@ async fn stream_request_body<S: AsyncReadRent + AsyncWriteRent>(
     rec: &mut Record,
 ) -> Result<(), Failure> {
     let idle = w.settings.idle_timeout;
-    let Body { framing, mut remaining } = body;
+    let Body { framing, mut remaining, deadline } = body;
     // `client.buf` is empty here: every buffered byte so far belonged to this body.
     relay.clear();
     loop {
@@ -363,10 +403,19 @@ async fn stream_request_body<S: AsyncReadRent + AsyncWriteRent>(
         if relay.capacity() < BUF_SIZE {
             relay.reserve(BUF_SIZE);
         }
+        // The whole body has one deadline: a slow drip cannot hold the backend connection.
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(Failure::BodyTimeout);
+        }
         let watch = Stopwatch::start();
-        let n = read_more(&mut client.io, relay, max, idle).await;
+        let n = read_more(&mut client.io, relay, max, left.min(idle)).await;
         watch.add_to(&mut rec.client);
-        let n = n.map_err(|_| Failure::Client)?;
+        let n = match n {
+            Ok(n) => n,
+            Err(IoFailure::Timeout) if Instant::now() >= deadline => return Err(Failure::BodyTimeout),
+            Err(_) => return Err(Failure::Client),
+        };
         match framing {
             Framing::Chunked => {
                 let used = scanner.scan(relay, |_| {}).map_err(|e| Failure::BadBody(e.0))?;
@@ -375,7 +424,10 @@ async fn stream_request_body<S: AsyncReadRent + AsyncWriteRent>(
                 }
                 // Bytes after the body's end are the client's next request.
                 client.buf.extend_from_slice(&relay[used..]);
-                relay.truncate(used);
+                relay.truncate(scanner.forwardable(used));
+                if scanner.is_done() {
+                    relay.extend_from_slice(ChunkedScanner::END);
+                }
             }
             _ => remaining -= n as u64,
         }
@@ -402,7 +454,7 @@ async fn read_response_head(
     let deadline = std::time::Instant::now() + timeout;
     loop {
         let wait = deadline.saturating_duration_since(std::time::Instant::now());
-        match read_more(&mut conn.io, ubuf, MAX_RESPONSE_HEAD, wait).await {
+        match read_more(&mut conn.io, ubuf, MAX_RESPONSE_HEAD + FIRST_CHUNK_LINE, wait).await {
             Ok(_) => {}
             Err(IoFailure::Timeout) => return Err(Failure::Timeout),
             Err(e) => return Err(Failure::Backend(e.to_string())),
@@ -416,7 +468,20 @@ async fn read_response_head(
                     }
                 }
                 Ok(Some(())) if rh.status == 101 => return Err(Failure::Backend("unexpected protocol switch".into())),
-                Ok(Some(())) => return Ok(()),
+                Ok(Some(())) if rh.framing != Framing::Chunked => return Ok(()),
+                Ok(Some(())) => {
+                    // The head is relayed only once the first chunk size is known good: a
+                    // malformed one is a 502 now, not a truncated relay later.
+                    let mut probe = ChunkedScanner::default();
+                    match probe.scan(&ubuf[rh.len..], |_| {}) {
+                        Err(e) => return Err(Failure::Backend(e.to_string())),
+                        Ok(_) if probe.sized() => return Ok(()),
+                        Ok(_) if ubuf.len() >= MAX_RESPONSE_HEAD + FIRST_CHUNK_LINE => {
+                            return Err(Failure::Backend("first chunk size line too long".into()))
+                        }
+                        Ok(_) => break,
+                    }
+                }
                 Ok(None) if ubuf.len() >= MAX_RESPONSE_HEAD => {
                     return Err(Failure::Backend("response head too large".into()))
                 }
@@ -446,7 +511,22 @@ pub(super) async fn relay_response<S: AsyncReadRent + AsyncWriteRent>(
     let keep_alive = framing != ClientFraming::Close && !req.close && !w.draining.get();
     let mut out = w.take_buf();
     let shape = ResponseShape { framing, keep_alive, client_minor: req.minor, request_was_head: req.is_head };
-    response_head_with(&mut out, rh, ubuf, &shape, &rec.id, edits);
+    if let Err(e) = response_head_with(&mut out, rh, ubuf, &shape, &rec.id, edits) {
+        // Nothing was sent yet: the client gets a gateway error, the backend connection (its
+        // body unread) is dropped. A policy's value is the gateway's fault (500), else the
+        // backend's (502).
+        let (status, message) = match edits {
+            Some(_) => (500, "A policy produced a value that cannot be sent in the response head"),
+            None => (502, "Backend service unavailable"),
+        };
+        rec.status = status;
+        rec.error(if edits.is_some() { "outbound" } else { "forward-request" }, e.log_reason());
+        out.clear();
+        error_response(&mut out, status, message, true, req.is_head);
+        let (_, out) = to_client(&mut client.io, out, idle, rec).await;
+        w.put_buf(out);
+        return false;
+    }
     let mut scanner = ChunkedScanner::default();
     let body = &ubuf[rh.len..];
     let mut remaining: u64 = 0;

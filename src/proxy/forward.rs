@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use crate::config::{BackendUrl, Credentials, Scheme};
 use crate::http::request::RequestHead;
 use crate::http::response::ResponseHead;
-use crate::http::write::{content_length, header, status_line};
+use crate::http::wire::{Head, WireError};
 use crate::http::Framing;
 use crate::policy::{RequestEdits, ResponseEdits};
 
@@ -32,53 +32,57 @@ pub struct Rewrite<'a> {
     pub credentials: Option<&'a Credentials>,
 }
 
-pub fn request_head(out: &mut Vec<u8>, head: &RequestHead, buf: &[u8], up: &Upstream<'_>, trace: &TraceParent) {
+pub fn request_head(
+    out: &mut Vec<u8>,
+    head: &RequestHead,
+    buf: &[u8],
+    up: &Upstream<'_>,
+    trace: &TraceParent,
+) -> Result<(), WireError> {
     request_head_with(out, head, buf, up, trace, None)
 }
 
 /// Writes the path and query after the backend's base path, leaving out the subscription-key
-/// parameter and appending credential parameters.
-fn target(out: &mut Vec<u8>, up: &Upstream<'_>, rest: &[u8], query: &[u8], creds: Option<&Credentials>) {
-    out.extend_from_slice(up.backend.base_path.as_bytes());
+/// parameter and appending credential parameters. A path a policy wrote is normalised like a
+/// client's (crate::http::path) and may not climb above the base path.
+fn target(h: &mut Head<'_>, up: &Upstream<'_>, rest: &[u8], query: &[u8], creds: Option<&Credentials>) {
+    h.target(up.backend.base_path.as_bytes());
     if rest.is_empty() {
         if up.backend.base_path.is_empty() {
-            out.push(b'/');
+            h.target(b"/");
         }
     } else {
-        if rest[0] != b'/' && rest[0] != b'?' {
-            out.push(b'/');
+        match crate::http::path::normalise(rest) {
+            // `normalise` roots a relative rest at '/', the separator after the base path.
+            Ok(p) => h.target(&p),
+            Err(_) => h.refuse(WireError::TargetEscape),
         }
-        out.extend_from_slice(rest);
     }
     let extra = creds.map_or(&[][..], |c| c.query.as_slice());
     if query.is_empty() && extra.is_empty() {
         return;
     }
-    let mark = out.len();
-    out.push(b'?');
+    let mut first = true;
+    let mut sep = |h: &mut Head<'_>| {
+        h.target(if first { b"?" } else { b"&" });
+        first = false;
+    };
     for pair in query.split(|b| *b == b'&') {
         let name = pair.split(|b| *b == b'=').next().unwrap_or(b"");
         if name == up.key_query || pair.is_empty() {
             // Never forwarded, used or not: whatever stands there is a key (maybe another's).
             continue;
         }
-        if out.len() > mark + 1 {
-            out.push(b'&');
-        }
-        out.extend_from_slice(pair);
+        sep(h);
+        h.target(pair);
     }
     for (name, values) in extra {
         for v in values {
-            if out.len() > mark + 1 {
-                out.push(b'&');
-            }
-            out.extend_from_slice(name.as_bytes());
-            out.push(b'=');
-            out.extend_from_slice(v.as_bytes());
+            sep(h);
+            h.target(name.as_bytes());
+            h.target(b"=");
+            h.target(v.as_bytes());
         }
-    }
-    if out.len() == mark + 1 {
-        out.truncate(mark);
     }
 }
 
@@ -89,37 +93,42 @@ pub fn request_head_with(
     up: &Upstream<'_>,
     trace: &TraceParent,
     rw: Option<&Rewrite<'_>>,
-) {
+) -> Result<(), WireError> {
     let edits = rw.map(|r| r.edits);
-    match edits.and_then(|e| e.method.as_deref()) {
-        Some(m) => out.extend_from_slice(m.as_bytes()),
-        None => out.extend_from_slice(head.method.get(buf)),
-    }
-    out.push(b' ');
+    let method = match edits.and_then(|e| e.method.as_deref()) {
+        Some(m) => m.as_bytes(),
+        None => head.method.get(buf),
+    };
+    let mut h = Head::request(out, method);
     let creds = rw.and_then(|r| r.credentials);
     match edits.and_then(|e| e.path_and_query.as_deref()) {
         Some(pq) => {
             let (p, q) = pq.split_once('?').unwrap_or((pq, ""));
-            target(out, up, p.as_bytes(), q.as_bytes(), creds)
+            target(&mut h, up, p.as_bytes(), q.as_bytes(), creds)
         }
-        None => target(out, up, up.rest, head.query.get(buf), creds),
+        None => target(&mut h, up, up.rest, head.query.get(buf), creds),
     }
-    out.extend_from_slice(b" HTTP/1.1\r\n");
+    h.end_request_line();
     let removed =
         |name: &[u8]| edits.is_some_and(|e| e.headers.removed.iter().any(|r| name.eq_ignore_ascii_case(r.as_bytes())));
     let host_edit = edits.and_then(|e| e.headers.values("host").next());
     match host_edit {
-        Some(h) => header(out, b"host", h.as_bytes()),
-        None => header(out, b"host", up.backend.authority.as_bytes()),
+        Some(v) => h.header(b"host", v.as_bytes()),
+        None => h.header(b"host", up.backend.authority.as_bytes()),
     }
-    let mut forwarded_for: Option<&[u8]> = None;
-    for (i, h) in head.headers.iter().enumerate() {
-        let name = h.name.get(buf);
+    // Every X-Forwarded-For line the client sent, in order, comma-joined: the gateway appends
+    // the peer to the whole chain, never to the last line only.
+    let mut forwarded_for: Vec<&[u8]> = Vec::new();
+    for (i, f) in head.headers.iter().enumerate() {
+        let name = f.name.get(buf);
         if head.drop_mask & (1 << i) != 0 || name.eq_ignore_ascii_case(b"host") || removed(name) {
             continue;
         }
         if name.eq_ignore_ascii_case(b"x-forwarded-for") {
-            forwarded_for = Some(h.value.get(buf)); // appended to below
+            let v = crate::http::headers::trim(f.value.get(buf));
+            if !v.is_empty() {
+                forwarded_for.push(v); // appended to below
+            }
             continue;
         }
         if name.eq_ignore_ascii_case(b"x-forwarded-proto")
@@ -131,42 +140,44 @@ pub fn request_head_with(
         if name.eq_ignore_ascii_case(up.key_header.as_bytes()) {
             continue;
         }
-        header(out, name, h.value.get(buf));
+        h.header(name, f.value.get(buf));
     }
     match (rw.and_then(|r| r.body_len), head.framing) {
-        (Some(n), _) => content_length(out, n),
-        (None, Framing::Length(n)) => content_length(out, n),
-        (None, Framing::Chunked) => header(out, b"transfer-encoding", b"chunked"),
+        (Some(n), _) => h.content_length(n),
+        (None, Framing::Length(n)) => h.content_length(n),
+        (None, Framing::Chunked) => h.header(b"transfer-encoding", b"chunked"),
         (None, Framing::None | Framing::UntilClose) => {}
     }
     if let Some(e) = edits {
         for (name, value) in &e.headers.added {
-            if !name.eq_ignore_ascii_case("host") {
-                header(out, name.as_bytes(), value.as_bytes());
+            if !name.eq_ignore_ascii_case("host") && !is_framing(name.as_bytes()) {
+                h.header(name.as_bytes(), value.as_bytes());
             }
         }
     }
     for (name, values) in creds.map_or(&[][..], |c| c.header.as_slice()) {
         for v in values {
-            header(out, name.as_bytes(), v.as_bytes());
+            h.header(name.as_bytes(), v.as_bytes());
         }
     }
-    out.extend_from_slice(b"x-forwarded-for: ");
-    if let Some(prior) = forwarded_for {
-        out.extend_from_slice(prior);
-        out.extend_from_slice(b", ");
-    }
-    push_ip(out, up.client_ip);
-    out.extend_from_slice(b"\r\n");
-    header(out, b"x-forwarded-proto", if up.scheme == Scheme::Https { b"https" } else { b"http" });
+    let prior_ok = forwarded_for.iter().all(|v| crate::http::wire::is_field_text(v));
+    h.gateway_header(b"x-forwarded-for", |out| {
+        // Client values were checked by the head parser (and again just above).
+        if prior_ok {
+            for v in &forwarded_for {
+                out.extend_from_slice(v);
+                out.extend_from_slice(b", ");
+            }
+        }
+        push_ip(out, up.client_ip);
+    });
+    h.header(b"x-forwarded-proto", if up.scheme == Scheme::Https { b"https" } else { b"http" });
     if let Some(host) = head.host {
-        header(out, b"x-forwarded-host", host.get(buf));
+        h.header(b"x-forwarded-host", host.get(buf));
     }
     // The caller's trace context when it sent a valid one, else one started here (W3C).
-    out.extend_from_slice(b"traceparent: ");
-    trace.write(out);
-    out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(b"\r\n");
+    h.gateway_header(b"traceparent", |out| trace.write(out));
+    h.finish()
 }
 
 /// Built for the access log: it lives with the log's other writers.
@@ -209,7 +220,13 @@ pub struct ResponseShape {
     pub request_was_head: bool,
 }
 
-pub fn response_head(out: &mut Vec<u8>, rh: &ResponseHead, ubuf: &[u8], shape: &ResponseShape, id: &RequestId) {
+pub fn response_head(
+    out: &mut Vec<u8>,
+    rh: &ResponseHead,
+    ubuf: &[u8],
+    shape: &ResponseShape,
+    id: &RequestId,
+) -> Result<(), WireError> {
     response_head_with(out, rh, ubuf, shape, id, None)
 }
 
@@ -221,55 +238,49 @@ pub fn response_head_with(
     shape: &ResponseShape,
     id: &RequestId,
     edits: Option<&ResponseEdits>,
-) {
+) -> Result<(), WireError> {
     let ResponseShape { framing, keep_alive, client_minor, request_was_head } = *shape;
-    let status = match edits.and_then(|e| e.status.as_ref()) {
-        Some((code, reason)) => {
-            status_line(out, *code, reason.as_bytes());
-            *code
-        }
-        None => {
-            status_line(out, rh.status, rh.reason.get(ubuf));
-            rh.status
-        }
+    let (status, reason) = match edits.and_then(|e| e.status.as_ref()) {
+        Some((code, reason)) => (*code, reason.as_bytes()),
+        None => (rh.status, rh.reason.get(ubuf)),
     };
+    let mut h = Head::status(out, status, reason);
     let removed =
         |name: &[u8]| edits.is_some_and(|e| e.headers.removed.iter().any(|r| name.eq_ignore_ascii_case(r.as_bytes())));
-    for (i, h) in rh.headers.iter().enumerate() {
-        let name = h.name.get(ubuf);
+    for (i, f) in rh.headers.iter().enumerate() {
+        let name = f.name.get(ubuf);
         if rh.drop_mask & (1 << i) == 0 && !removed(name) {
-            header(out, name, h.value.get(ubuf));
+            h.header(name, f.value.get(ubuf));
         }
     }
-    added_headers(out, edits);
+    added_headers(&mut h, edits);
     let bodiless_status = (100..200).contains(&status) || status == 204 || status == 304;
     match framing {
-        ClientFraming::Length(n) => content_length(out, n),
-        ClientFraming::Chunked => header(out, b"transfer-encoding", b"chunked"),
-        ClientFraming::None if !bodiless_status && !request_was_head => content_length(out, 0),
+        ClientFraming::Length(n) => h.content_length(n),
+        ClientFraming::Chunked => h.header(b"transfer-encoding", b"chunked"),
+        ClientFraming::None if !bodiless_status && !request_was_head => h.content_length(0),
         ClientFraming::None | ClientFraming::Close => {}
     }
     if !keep_alive {
-        header(out, b"connection", b"close");
+        h.header(b"connection", b"close");
     } else if client_minor == 0 {
-        header(out, b"connection", b"keep-alive");
+        h.header(b"connection", b"keep-alive");
     }
-    out.extend_from_slice(b"x-request-id: ");
-    id.write(out);
-    out.extend_from_slice(b"\r\n\r\n");
+    h.gateway_header(b"x-request-id", |out| id.write(out));
+    h.finish()
 }
 
 /// Headers policies added to a response (framing headers are the writer's, never a policy's).
-pub fn added_headers(out: &mut Vec<u8>, edits: Option<&ResponseEdits>) {
+pub fn added_headers(h: &mut Head<'_>, edits: Option<&ResponseEdits>) {
     let Some(e) = edits else { return };
     for (name, value) in &e.headers.added {
         if !is_framing(name.as_bytes()) {
-            header(out, name.as_bytes(), value.as_bytes());
+            h.header(name.as_bytes(), value.as_bytes());
         }
     }
 }
 
-fn is_framing(name: &[u8]) -> bool {
+pub fn is_framing(name: &[u8]) -> bool {
     name.eq_ignore_ascii_case(b"content-length")
         || name.eq_ignore_ascii_case(b"transfer-encoding")
         || name.eq_ignore_ascii_case(b"connection")

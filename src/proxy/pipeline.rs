@@ -27,7 +27,8 @@ use crate::config::{BackendUrl, Credentials};
 use crate::http::chunked::ChunkedScanner;
 use crate::http::request::RequestHead;
 use crate::http::response::ResponseHead;
-use crate::http::write::{content_length, header, reason, status_line};
+use crate::http::wire::Head;
+use crate::http::write::reason;
 use crate::http::Framing;
 use crate::policy::plan::StepKind;
 use crate::policy::RequestView as _;
@@ -98,7 +99,7 @@ pub async fn run<S: AsyncReadRent + AsyncWriteRent>(
     client.buf.drain(..head.len);
     let mut body = match req.framing {
         Framing::Length(_) | Framing::Chunked if buffers_request_body(plan) => {
-            match read_body(w, client, head, req.framing, cap, rec).await {
+            match read_body(w, client, head, &req, cap, rec).await {
                 Ok(b) => ReqBody::Buffered(b.into()),
                 Err(status) => return body_failed(w, client, &req, rec, status).await,
             }
@@ -386,15 +387,22 @@ fn percent_decode(v: &str) -> String {
 }
 
 /// Reads a whole request body from the client (chunked decoded), at most `cap` bytes.
-/// `Err(status)`: 413 over the cap, 400 malformed, 0 when the client went away.
+/// `Err(status)`: 413 over the cap (a declared length before any byte is read), 400 malformed,
+/// 408 past the body deadline, 0 when the client went away.
 async fn read_body<S: AsyncReadRent + AsyncWriteRent>(
     w: &Worker,
     client: &mut Client<S>,
     head: &RequestHead,
-    framing: Framing,
+    req: &Req,
     cap: u64,
     rec: &mut Record,
 ) -> Result<Vec<u8>, u16> {
+    let framing = req.framing;
+    if let Framing::Length(n) = framing {
+        if n > cap {
+            return Err(413);
+        }
+    }
     let idle = w.settings.idle_timeout;
     if head.expect_continue {
         let cont = b"HTTP/1.1 100 Continue\r\n\r\n".to_vec();
@@ -429,8 +437,11 @@ async fn read_body<S: AsyncReadRent + AsyncWriteRent>(
                 }
             }
         }
-        if read_more(&mut client.io, &mut client.buf, BUF_SIZE, idle).await.is_err() {
-            break Err(0);
+        let Some(wait) = req.body_wait(idle) else { break Err(408) };
+        match read_more(&mut client.io, &mut client.buf, BUF_SIZE, wait).await {
+            Ok(_) => {}
+            Err(super::io::IoFailure::Timeout) if req.body_wait(idle).is_none() => break Err(408),
+            Err(_) => break Err(0),
         }
     };
     rec.client += started.elapsed();
@@ -457,6 +468,10 @@ async fn body_failed<S: AsyncReadRent + AsyncWriteRent>(
             rec.error("client", "ClientConnectionFailure");
             fail_early(w, client, req, rec, 400, "Invalid request body").await
         }
+        408 => {
+            rec.error("client", "RequestBodyTimeout");
+            fail_early(w, client, req, rec, 408, "Request body timeout").await
+        }
         _ => {
             rec.error("client", "ClientConnectionFailure");
             false
@@ -480,35 +495,50 @@ fn skip_unread_body<S>(client: &mut Client<S>, body: &ReqBody, req: &Req) -> boo
     }
 }
 
-/// A complete gateway response with Content-Length (and `x-request-id`).
-fn write_response(out: &mut Vec<u8>, r: &Response, close: bool, req: &Req, rec: &Record) {
-    let reason_text = if r.reason.is_empty() { reason(r.status) } else { r.reason.as_str() };
-    status_line(out, r.status, reason_text.as_bytes());
-    for (n, v) in &r.headers {
-        let nb = n.as_bytes();
-        if nb.eq_ignore_ascii_case(b"content-length")
-            || nb.eq_ignore_ascii_case(b"transfer-encoding")
-            || nb.eq_ignore_ascii_case(b"connection")
-        {
-            continue;
-        }
-        header(out, nb, v.as_bytes());
+/// A complete gateway response with Content-Length (and `x-request-id`), through the checked
+/// writer. A value a policy set that cannot go on the wire (CR/LF/NUL in a reason or header,
+/// a bad name or status) turns the response into a 500 with APIM's error body, logged as
+/// `InvalidHeadValue`, as APIM fails an expression whose value is unusable.
+fn write_response(out: &mut Vec<u8>, r: &Response, close: bool, req: &Req, rec: &mut Record) {
+    if let Err(e) = write_response_head(out, r, close, req, rec) {
+        rec.status = 500;
+        rec.error("gateway", e.log_reason());
+        let message = "A policy produced a value that cannot be sent in the response head";
+        crate::http::write::error_response(out, 500, message, true, req.is_head);
+        return;
     }
     let bodiless = r.status == 204 || r.status == 304 || (100..200).contains(&r.status);
-    if !bodiless {
-        content_length(out, r.body.len() as u64);
-    }
-    if close {
-        header(out, b"connection", b"close");
-    } else if req.minor == 0 {
-        header(out, b"connection", b"keep-alive");
-    }
-    out.extend_from_slice(b"x-request-id: ");
-    rec.id.write(out);
-    out.extend_from_slice(b"\r\n\r\n");
     if !req.is_head && !bodiless {
         out.extend_from_slice(&r.body);
     }
+}
+
+fn write_response_head(
+    out: &mut Vec<u8>,
+    r: &Response,
+    close: bool,
+    req: &Req,
+    rec: &Record,
+) -> Result<(), crate::http::wire::WireError> {
+    let reason_text = if r.reason.is_empty() { reason(r.status) } else { r.reason.as_str() };
+    let mut h = Head::status(out, r.status, reason_text.as_bytes());
+    for (n, v) in &r.headers {
+        if crate::proxy::forward::is_framing(n.as_bytes()) {
+            continue;
+        }
+        h.header(n.as_bytes(), v.as_bytes());
+    }
+    let bodiless = r.status == 204 || r.status == 304 || (100..200).contains(&r.status);
+    if !bodiless {
+        h.content_length(r.body.len() as u64);
+    }
+    if close {
+        h.header(b"connection", b"close");
+    } else if req.minor == 0 {
+        h.header(b"connection", b"keep-alive");
+    }
+    h.gateway_header(b"x-request-id", |o| rec.id.write(o));
+    h.finish()
 }
 
 /// What one backend call needs besides the connection and the context.
@@ -583,9 +613,9 @@ async fn call_backend<'s, S: AsyncReadRent + AsyncWriteRent>(
     let Target { url: target, credentials: creds, tls } = resolve_target(call.snap, call.api_url, ctx)?;
     // A replaced body, when the original is still unread, is read and dropped first.
     if ctx.request_edits.body.is_some() && matches!(body, ReqBody::Pending) {
-        let framing = call.req.framing;
-        let b = read_body(w, client, head, framing, call.cap, rec).await.map_err(|s| match s {
+        let b = read_body(w, client, head, call.req, call.cap, rec).await.map_err(|s| match s {
             413 => Failure::TooLarge,
+            408 => Failure::BodyTimeout,
             400 => Failure::BadBody("malformed body"),
             _ => Failure::Client,
         })?;
@@ -614,7 +644,10 @@ async fn call_backend<'s, S: AsyncReadRent + AsyncWriteRent>(
     let body_len = whole.map(|b| b.len() as u64);
     let rw = Rewrite { edits: &ctx.request_edits, body_len, credentials: creds };
     let mut out = w.take_buf();
-    request_head_with(&mut out, head, head_bytes, &up, &rec.trace, Some(&rw));
+    if let Err(e) = request_head_with(&mut out, head, head_bytes, &up, &rec.trace, Some(&rw)) {
+        w.put_buf(out);
+        return Err(Failure::Wire(e));
+    }
     if w.log_enabled() {
         rec.backend_url = Some(backend_url(&out, &target));
     }
@@ -636,7 +669,10 @@ async fn call_backend<'s, S: AsyncReadRent + AsyncWriteRent>(
                 }
                 _ => {
                     let p = scanner.scan(&client.buf, |_| {}).map_err(|e| Failure::BadBody(e.0))?;
-                    out.extend_from_slice(&client.buf[..p]);
+                    out.extend_from_slice(&client.buf[..scanner.forwardable(p)]);
+                    if scanner.is_done() {
+                        out.extend_from_slice(ChunkedScanner::END);
+                    }
                     client.buf.drain(..p);
                     (scanner.is_done(), 0)
                 }
@@ -658,6 +694,7 @@ async fn call_backend<'s, S: AsyncReadRent + AsyncWriteRent>(
         minor: call.req.minor,
         close: call.req.close,
         framing: call.req.framing,
+        body_deadline: call.req.body_deadline,
     };
     let peer = Peer { scheme: target.scheme, host: &target.host, port: target.port, tls };
     let mut ubuf = w.take_buf();
@@ -715,6 +752,11 @@ async fn read_response_body(
     let mut body = Vec::new();
     let mut scanner = ChunkedScanner::default();
     let mut pending: Vec<u8> = ubuf[rh.len..].to_vec();
+    if let Framing::Length(n) = rh.framing {
+        if n > cap {
+            return Err(Failure::Backend("response body over the buffering limit".into()));
+        }
+    }
     let started = std::time::Instant::now();
     let result = loop {
         match rh.framing {

@@ -84,6 +84,11 @@ pub const KEYS: &[Key] = &[
     key("policy.counters.sync.interval", Some("100ms"), Kind::Duration),
     key("policy.jwt.openid.refetch-interval", Some("5m"), Kind::Duration),
     key("shutdown.drain.timeout", Some("30s"), Kind::Duration),
+    // own: the whole request body must arrive within this after its head (408 otherwise)
+    key("net.server.timeouts.body", Some("60s"), Kind::Duration),
+    // own: connections beyond these are closed at accept
+    key("net.server.connections.max-per-worker", Some("65536"), Kind::Count),
+    key("net.server.connections.max-per-client-ip", Some("16384"), Kind::Count),
 ];
 
 /// Finds a known key, case-insensitively (environment variables may be upper-cased).

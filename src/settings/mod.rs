@@ -253,6 +253,12 @@ pub struct Settings {
     /// Histogram bucket bounds in milliseconds, ascending.
     pub otel_buckets_ms: Vec<f64>,
     pub otel_interval: Duration,
+    /// `net.server.timeouts.body`: the whole request body arrives within this after its head.
+    pub body_timeout: Duration,
+    /// `net.server.connections.max-per-worker`.
+    pub max_connections_per_worker: u64,
+    /// `net.server.connections.max-per-client-ip` (across the node's workers).
+    pub max_connections_per_ip: u64,
 }
 
 impl Settings {
@@ -342,6 +348,9 @@ impl Settings {
             otel_collector: text("observability.opentelemetry.collector.uri"),
             otel_buckets_ms: buckets(raw.get("observability.opentelemetry.histogram.buckets").unwrap_or(""))?,
             otel_interval: dur("observability.opentelemetry.export.interval").max(Duration::from_millis(100)),
+            body_timeout: dur("net.server.timeouts.body").max(Duration::from_millis(1)),
+            max_connections_per_worker: num("net.server.connections.max-per-worker"),
+            max_connections_per_ip: num("net.server.connections.max-per-client-ip"),
         })
     }
 }

@@ -41,7 +41,9 @@ pub struct Worker {
     pub access_log: RefCell<Vec<u8>>,
     /// StatsD samples not yet handed to the StatsD thread.
     statsd_samples: RefCell<Vec<Sample>>,
+    /// Open client connections, counted from accept (see `admission`).
     pub connections: Cell<u64>,
+    pub accept: super::admission::AcceptState,
     pub in_flight: Cell<u64>,
     pub draining: Cell<bool>,
     /// Kept-alive connections parked without a buffer, with their idle deadlines.
@@ -81,6 +83,7 @@ impl Worker {
             }),
             statsd_samples: RefCell::new(Vec::new()),
             connections: Cell::new(0),
+            accept: Default::default(),
             in_flight: Cell::new(0),
             draining: Cell::new(false),
             idle: Default::default(),
@@ -115,6 +118,12 @@ impl Worker {
                 i += 1;
             }
         }
+    }
+
+    /// A client connection ended: its worker and per-address slots are free again.
+    pub fn connection_ended(&self, ip: std::net::IpAddr) {
+        self.connections.set(self.connections.get().saturating_sub(1));
+        super::admission::release(ip);
     }
 
     pub fn take_buf(&self) -> Vec<u8> {

@@ -1,6 +1,7 @@
 //! Worker threads: one per core, pinned, each with its own monoio runtime, its own SO_REUSEPORT
 //! listener, its own snapshot copy and pool. The control thread talks to them over channels.
 
+pub mod admission;
 pub mod ctx;
 pub mod driver;
 pub mod idle;

@@ -136,9 +136,23 @@ fn accept_loops(
 }
 
 async fn accept_loop(worker: Rc<Worker>, listener: Rc<TcpListener>, cancel: monoio::io::CancelHandle, tls: bool) {
+    let limits = (worker.settings.max_connections_per_worker, worker.settings.max_connections_per_ip);
     loop {
+        // Out of descriptors: every acceptor of this worker waits out the pause.
+        if let Some(left) = worker.accept.pause_left(Instant::now()) {
+            monoio::time::sleep(left).await;
+        }
         match listener.cancelable_accept(cancel.clone()).await {
             Ok((stream, peer)) => {
+                let ip = peer.ip();
+                if let Err(why) = super::admission::admit(ip, worker.connections.get(), limits.0, limits.1) {
+                    worker.accept.refused(worker.id, why, Instant::now());
+                    drop(stream); // closed before a byte is read
+                    continue;
+                }
+                // Counted from accept (not from the task's first poll), so a burst cannot
+                // overshoot the limit; `Worker::connection_ended` gives the slot back.
+                worker.connections.set(worker.connections.get() + 1);
                 let _ = stream.set_nodelay(true);
                 if tls {
                     monoio::spawn(serve_tls(worker.clone(), stream, peer));
@@ -153,9 +167,11 @@ async fn accept_loop(worker: Rc<Worker>, listener: Rc<TcpListener>, cancel: mono
                 return;
             }
             Err(e) => {
-                // EMFILE and friends: back off instead of spinning, keep serving what we have.
-                tracing::warn!(worker = worker.id, error = %e, "accept failed");
-                monoio::time::sleep(Duration::from_millis(20)).await;
+                // EMFILE and friends: pause accepting (all acceptors) and log once per interval.
+                worker.accept.failed(worker.id, &e, Instant::now());
+                if !super::admission::is_exhaustion(&e) {
+                    monoio::time::sleep(Duration::from_millis(20)).await;
+                }
             }
         }
     }
@@ -165,6 +181,7 @@ async fn accept_loop(worker: Rc<Worker>, listener: Rc<TcpListener>, cancel: mono
 /// The configuration is the snapshot's at accept time: new certificates apply to new connections.
 async fn serve_tls(worker: Rc<Worker>, stream: monoio::net::TcpStream, peer: std::net::SocketAddr) {
     let Some(config) = worker.snapshot().and_then(|s| s.server_tls.clone()) else {
+        worker.connection_ended(peer.ip());
         return; // no certificate configured: refuse by closing
     };
     let handshake = crate::tls::handshake::accept(config, stream);
@@ -172,9 +189,13 @@ async fn serve_tls(worker: Rc<Worker>, stream: monoio::net::TcpStream, peer: std
         Ok(Ok(tls)) => tls,
         Ok(Err(e)) => {
             tracing::debug!(worker = worker.id, %peer, error = %e, "TLS handshake failed");
+            worker.connection_ended(peer.ip());
             return;
         }
-        Err(_) => return,
+        Err(_) => {
+            worker.connection_ended(peer.ip());
+            return;
+        }
     };
     let session = crate::proxy::conn::TlsInfo { version: tls.version, client_chain: tls.client_chain };
     crate::proxy::conn::serve(worker, tls.stream, peer, Scheme::Https, Some(session)).await;

@@ -29,6 +29,8 @@ pub enum BackendMode {
     CloseAfterResponse,
     /// Read the request head, then reset the connection (SO_LINGER 0).
     Reset,
+    /// Read a whole request, then write these bytes as they are (a malformed answer) and close.
+    Canned(&'static [u8]),
 }
 
 #[derive(Clone, Debug)]
@@ -47,6 +49,8 @@ pub struct Stats {
     /// Complete requests (head and well-framed body) received.
     pub requests: AtomicUsize,
     pub seen: Mutex<Vec<Seen>>,
+    /// Every byte received, on every connection, in arrival order.
+    pub raw: Mutex<Vec<u8>>,
 }
 
 pub struct Backend {
@@ -129,6 +133,19 @@ impl Backend {
     pub fn seen(&self) -> Vec<Seen> {
         self.stats.seen.lock().unwrap().clone()
     }
+    /// Every byte the backend received.
+    pub fn raw(&self) -> Vec<u8> {
+        self.stats.raw.lock().unwrap().clone()
+    }
+    /// The request lines in what the backend received: every CRLF-ended line that ends in an
+    /// HTTP version, wherever it stands (a smuggled second request shows up here).
+    pub fn raw_request_lines(&self) -> Vec<String> {
+        let raw = self.raw();
+        raw.split(|b| *b == b'\n')
+            .map(|l| String::from_utf8_lossy(l.strip_suffix(b"\r").unwrap_or(l)).into_owned())
+            .filter(|l| l.contains(" HTTP/1."))
+            .collect()
+    }
 }
 
 impl Drop for Backend {
@@ -138,16 +155,18 @@ impl Drop for Backend {
     }
 }
 
-struct Reader<S> {
+struct Reader<'a, S> {
     s: S,
     buf: Vec<u8>,
+    raw: &'a Mutex<Vec<u8>>,
 }
 
-impl<S: Read> Reader<S> {
+impl<S: Read> Reader<'_, S> {
     fn fill(&mut self) -> io::Result<usize> {
         let mut tmp = [0u8; 64 * 1024];
         let n = self.s.read(&mut tmp)?;
         self.buf.extend_from_slice(&tmp[..n]);
+        self.raw.lock().unwrap().extend_from_slice(&tmp[..n]);
         Ok(n)
     }
     fn line(&mut self) -> io::Result<Vec<u8>> {
@@ -195,7 +214,7 @@ impl Req {
 }
 
 fn serve<S: Read + Write>(s: S, ctl: &TcpStream, mode: BackendMode, stats: &Stats, index: usize) {
-    let mut r = Reader { s, buf: Vec::new() };
+    let mut r = Reader { s, buf: Vec::new(), raw: &stats.raw };
     loop {
         // head
         let req = loop {
@@ -276,6 +295,12 @@ fn serve<S: Read + Write>(s: S, ctl: &TcpStream, mode: BackendMode, stats: &Stat
             return;
         }
         stats.requests.fetch_add(1, Ordering::SeqCst);
+        if let BackendMode::Canned(reply) = mode {
+            let _ = r.s.write_all(reply);
+            let _ = r.s.flush();
+            let _ = ctl.shutdown(Shutdown::Both);
+            return;
+        }
         let client_close =
             req.header("connection").map(|v| v.to_ascii_lowercase().contains("close")).unwrap_or(req.version == 0);
         if respond(&mut r.s, &req, len, &h, index).is_err() {
