@@ -112,7 +112,7 @@ impl ReturnResponse {
             }
             if h.action != ExistsAction::Delete {
                 for v in &h.values {
-                    resp.headers.push((h.name.to_string(), v.text(ctx)?.replace(['\r', '\n'], " ")));
+                    resp.headers.push((h.name.to_string(), v.text(ctx)?));
                 }
             }
         }

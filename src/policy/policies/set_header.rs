@@ -72,8 +72,9 @@ impl SetHeader {
         let mut vals = Vec::with_capacity(self.values.len());
         if self.action != ExistsAction::Delete {
             for v in &self.values {
-                // Header values cannot carry line breaks (response splitting).
-                vals.push(v.text(ctx)?.replace(['\r', '\n'], " "));
+                // Checked where heads are written (crate::http::wire): a value with CR, LF or
+                // NUL fails the request with 500, it is never rewritten into something else.
+                vals.push(v.text(ctx)?);
             }
         }
         let edits: &mut HeaderEdits =
