@@ -202,6 +202,43 @@ fn differing_lengths_and_folding_are_502() {
 }
 
 #[test]
+fn a_bad_chunk_after_the_head_was_relayed_closes_the_client_connection() {
+    let b = Backend::start(BackendMode::CannedInTwo(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n",
+        b"zz\r\nworld\r\n0\r\n\r\n",
+    ));
+    let gw = Gateway::start(&doc(&b, None, json!({})), &[]);
+    let mut c = Conn::connect(gw.http_addr());
+    c.set_read_timeout(Duration::from_secs(10));
+    c.send(b"GET /w/echo HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    // The head and the good chunk arrived; then the connection ends without a last chunk.
+    assert!(c.read_response(false).is_err(), "a truncated message must not read as complete");
+    let got = c.wait_closed(Duration::from_secs(5));
+    assert!(got.is_ok(), "the client connection must close");
+    assert!(!String::from_utf8_lossy(&got.unwrap()).contains("world"), "bytes after the bad chunk relayed");
+}
+
+#[test]
+fn set_backend_service_base_url_from_a_request_cannot_split_the_request_line() {
+    let b = Backend::normal();
+    let p = policies(
+        &format!(
+            r#"<set-backend-service base-url='@("{}/be" + context.Request.Url.Query.GetValueOrDefault("p", ""))' />"#,
+            b.url()
+        ),
+        "",
+    );
+    let gw = Gateway::start(&doc(&b, Some(&p), json!({})), &[]);
+    let r = gw.get(&format!("/w/echo?p=/x{SPLIT}"), &[]);
+    if r.status == 200 {
+        assert_one_clean_request(&b, "set-backend-service");
+    } else {
+        assert_error_shape(&r, r.status);
+        assert_eq!(b.heads(), 0, "refused, yet the backend saw {:?}", b.raw_request_lines());
+    }
+}
+
+#[test]
 fn underscored_header_names_never_reach_the_backend() {
     let b = Backend::normal();
     let gw = Gateway::start(&doc(&b, None, json!({})), &[]);

@@ -2,7 +2,8 @@
 //! on a worker and `net.server.connections.max-per-client-ip` from one client address across
 //! the node's workers (SO_REUSEPORT spreads one client's connections over all of them). A
 //! connection over either limit is closed at once, before a byte is read; refusals are counted
-//! and logged at most once per second per worker.
+//! and logged at most once per second per worker (with the counts since the last line; they
+//! are not in `/metrics` yet: the worker report lives in `node`).
 //!
 //! A connection holds its per-address slot from accept until its task ends
 //! ([`release`] is called where the worker's connection count goes down).
@@ -78,9 +79,6 @@ pub struct AcceptState {
     refused_worker: Cell<u64>,
     refused_ip: Cell<u64>,
     last_log: Cell<Option<Instant>>,
-    /// Totals since start (published with the worker's counters).
-    pub refused_total: Cell<u64>,
-    pub failed_total: Cell<u64>,
 }
 
 /// The accept errors that mean "out of descriptors or kernel memory": back off, do not spin.
@@ -99,7 +97,6 @@ impl AcceptState {
             self.paused_until.set(Some(now + FD_BACKOFF));
         }
         self.failed.set(self.failed.get() + 1);
-        self.failed_total.set(self.failed_total.get() + 1);
         self.maybe_log(worker, Some(e), now);
     }
 
@@ -109,7 +106,6 @@ impl AcceptState {
             Refused::ClientIp => &self.refused_ip,
         };
         c.set(c.get() + 1);
-        self.refused_total.set(self.refused_total.get() + 1);
         self.maybe_log(worker, None, now);
     }
 

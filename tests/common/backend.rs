@@ -31,6 +31,8 @@ pub enum BackendMode {
     Reset,
     /// Read a whole request, then write these bytes as they are (a malformed answer) and close.
     Canned(&'static [u8]),
+    /// As `Canned`, in two writes 300 ms apart (a fault after the head was relayed).
+    CannedInTwo(&'static [u8], &'static [u8]),
 }
 
 #[derive(Clone, Debug)]
@@ -295,9 +297,14 @@ fn serve<S: Read + Write>(s: S, ctl: &TcpStream, mode: BackendMode, stats: &Stat
             return;
         }
         stats.requests.fetch_add(1, Ordering::SeqCst);
-        if let BackendMode::Canned(reply) = mode {
+        if let BackendMode::Canned(reply) | BackendMode::CannedInTwo(reply, _) = mode {
             let _ = r.s.write_all(reply);
             let _ = r.s.flush();
+            if let BackendMode::CannedInTwo(_, rest) = mode {
+                std::thread::sleep(Duration::from_millis(300)); // the scenario: a later fault
+                let _ = r.s.write_all(rest);
+                let _ = r.s.flush();
+            }
             let _ = ctl.shutdown(Shutdown::Both);
             return;
         }
