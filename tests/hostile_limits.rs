@@ -50,6 +50,24 @@ fn declared_body_over_the_cap_is_413_before_buffering() {
 }
 
 #[test]
+fn a_client_that_sends_its_whole_over_cap_body_still_reads_the_413() {
+    // Like most HTTP libraries, this client writes the whole body before it reads: the gateway
+    // must let it finish (reading and dropping the body, bounded) rather than reset it.
+    let b = Backend::normal();
+    let gw = Gateway::start(&doc(&b), &["net.server.limits.body-bytes=1MiB"]);
+    for path in ["/body/echo", "/s/echo"] {
+        let mut c = Conn::connect(gw.http_addr());
+        c.set_read_timeout(Duration::from_secs(10));
+        let mut req = format!("POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n", 16 << 20).into_bytes();
+        req.extend(std::iter::repeat_n(b'a', 16 << 20));
+        c.send(&req).unwrap_or_else(|e| panic!("{path}: sending the body failed ({e})"));
+        let r = c.read_response(false).unwrap_or_else(|e| panic!("{path}: no 413 ({e})"));
+        assert_error_shape(&r, 413);
+    }
+    assert_eq!(b.heads(), 0);
+}
+
+#[test]
 fn declared_body_over_the_default_buffering_cap_is_413_at_once() {
     // No body-bytes limit: a policy that reads the body still buffers at most 64 MiB, and a
     // declared length above that is refused before one byte is buffered.

@@ -314,9 +314,37 @@ pub(super) async fn fail_early<S: AsyncReadRent + AsyncWriteRent>(
     let mut out = w.take_buf();
     error_response(&mut out, status, message, true, req.is_head);
     rec.response_bytes = out.len() as u64;
-    let (_, out) = write_from(&mut client.io, out, 0, w.settings.idle_timeout).await;
+    let (sent, out) = write_from(&mut client.io, out, 0, w.settings.idle_timeout).await;
     w.put_buf(out);
+    if sent.is_ok() && status == 413 && req.framing != Framing::None {
+        linger(client).await;
+    }
     false
+}
+
+/// How long, and how much, a refused body is read and dropped after its 413.
+const LINGER_TIME: Duration = Duration::from_secs(2);
+const LINGER_BYTES: usize = 64 << 20;
+
+/// After a 413 for a body that was not read, reads and drops what the client still sends,
+/// bounded by [`LINGER_TIME`] and [`LINGER_BYTES`]: most clients write the whole body before
+/// they read, and closing on unread bytes resets the connection before they see the answer
+/// (nginx's lingering close).
+async fn linger<S: AsyncReadRent>(client: &mut Client<S>) {
+    let deadline = Instant::now() + LINGER_TIME;
+    let mut dropped = 0;
+    let mut buf = std::mem::take(&mut client.buf);
+    while dropped < LINGER_BYTES {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        buf.clear();
+        match read_more(&mut client.io, &mut buf, BUF_SIZE, left).await {
+            Ok(n) => dropped += n,
+            Err(_) => break,
+        }
+    }
 }
 
 /// Phases A–C with the single retry. On success the response head is parsed in `rh`, its bytes
