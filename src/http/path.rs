@@ -9,7 +9,8 @@
 //! 3. A segment holding an encoded slash (`%2F`) or a backslash (raw `\` or `%5C`) stays as sent
 //!    (`a%2Fb` is a name, not two segments), unless splitting it at those would make a `.` or
 //!    `..` segment (`..%2F`, `%2e%2e%5c`, `a\..`): a backend that decodes them would then climb
-//!    where the gateway did not, so such a path is refused: 400.
+//!    where the gateway did not, so such a path is refused: 400. So is a segment that is a dot-
+//!    segment once its path parameters are stripped (`..;x`, `.;`), as Tomcat and Jetty do.
 //! 4. Empty segments (`//`) are kept (they are not separators a backend would merge upward).
 //!
 //! The query is not touched. Paths a policy writes (`rewrite-uri`) go through the same rule
@@ -27,6 +28,7 @@ pub enum PathError {
 
 /// Whether `path` may need work (fast path: most paths have no `%`, `\` or `/.`).
 fn needs_work(path: &[u8]) -> bool {
+    // `..;` needs no `%` or `\` but starts with `/.`, so the checks below see it.
     path.iter().any(|b| *b == b'%' || *b == b'\\') || path.windows(2).any(|w| w == b"/.") || path.first() == Some(&b'.')
 }
 
@@ -88,7 +90,10 @@ fn hides_dot_segment(seg: &[u8]) -> bool {
         }
     }
     pieces.push(&seg[from..]);
-    separated && pieces.iter().any(|p| *p == b"." || *p == b"..")
+    let dot = |p: &[u8]| p == b"." || p == b"..";
+    // `..;x`: servers that strip path parameters (Tomcat, Jetty) read it as `..`.
+    let dot_with_params = |p: &[u8]| p.contains(&b';') && p.split(|b| *b == b';').next().is_some_and(dot);
+    (separated && pieces.iter().any(|p| dot(p))) || pieces.iter().any(|p| dot_with_params(p))
 }
 
 /// Normalises `path` (which should start with `/`; one is assumed when it does not) into `out`.
@@ -186,6 +191,12 @@ mod tests {
             ("/a/b\\..\\c", Err(PathError::HiddenDotSegment)),
             ("/a/%2e%2e%5Cb", Err(PathError::HiddenDotSegment)),
             ("/a/x%2F.", Err(PathError::HiddenDotSegment)),
+            ("/a/..;/b", Err(PathError::HiddenDotSegment)),
+            ("/a/..;x=1/b", Err(PathError::HiddenDotSegment)),
+            ("/a/%2e%2e;/b", Err(PathError::HiddenDotSegment)),
+            ("/a/.;/b", Err(PathError::HiddenDotSegment)),
+            ("/a/b;v=1/c", Ok("/a/b;v=1/c")),
+            ("/a/...;x", Ok("/a/...;x")),
             ("/files/a%2Fb", Ok("/files/a%2Fb")),
             ("/a\\b", Ok("/a\\b")),
             ("/%61pi/x%20y", Ok("/api/x%20y")),
