@@ -42,10 +42,63 @@ impl WireError {
     }
 }
 
-/// RFC 9110 tchar.
+/// Byte classes, looked up once per byte on every head the gateway writes.
+const TCHAR: u8 = 1;
+const TARGET: u8 = 2;
+
+const fn classes() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        let alnum = c.is_ascii_alphanumeric();
+        // RFC 9110 tchar.
+        if alnum
+            || matches!(
+                c,
+                b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~'
+            )
+        {
+            t[b] |= TCHAR;
+        }
+        // What a request target may carry as it is: RFC 3986 pchar, `/` and `?` (and `%` when it
+        // starts an escape, checked apart); `[` `]` as clients and servers commonly pass them.
+        if alnum
+            || matches!(
+                c,
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+                    | b':'
+                    | b'@'
+                    | b'/'
+                    | b'?'
+                    | b'['
+                    | b']'
+            )
+        {
+            t[b] |= TARGET;
+        }
+        b += 1;
+    }
+    t
+}
+
+static CLASS: [u8; 256] = classes();
+
 pub fn is_tchar(b: u8) -> bool {
-    matches!(b, b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' | b'^' | b'_' | b'`' | b'|' | b'~')
-        || b.is_ascii_alphanumeric()
+    CLASS[usize::from(b)] & TCHAR != 0
 }
 
 pub fn is_token(s: &[u8]) -> bool {
@@ -57,33 +110,8 @@ pub fn is_field_text(s: &[u8]) -> bool {
     s.iter().all(|b| matches!(*b, b'\t' | b' '..=b'~' | 0x80..=0xff))
 }
 
-/// Bytes a request target may carry as they are (RFC 3986 pchar, `/`, `?`, and `%` when it starts
-/// an escape; `[` `]` as clients and servers commonly pass them in queries).
 fn target_byte_ok(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'-' | b'.'
-                | b'_'
-                | b'~'
-                | b'!'
-                | b'$'
-                | b'&'
-                | b'\''
-                | b'('
-                | b')'
-                | b'*'
-                | b'+'
-                | b','
-                | b';'
-                | b'='
-                | b':'
-                | b'@'
-                | b'/'
-                | b'?'
-                | b'['
-                | b']'
-        )
+    CLASS[usize::from(b)] & TARGET != 0
 }
 
 fn is_hex(b: Option<&u8>) -> bool {
@@ -234,6 +262,14 @@ mod tests {
             let mut out = Vec::new();
             push_target(&mut out, input);
             assert_eq!(out, *want, "{:?}", String::from_utf8_lossy(input));
+        }
+    }
+
+    #[test]
+    fn token_bytes_are_rfc_9110_tchar() {
+        let tchar = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+        for b in 0..=255u8 {
+            assert_eq!(is_tchar(b), tchar.as_bytes().contains(&b), "byte {b:#04x}");
         }
     }
 
