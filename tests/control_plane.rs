@@ -176,7 +176,10 @@ fn tokens_are_checked_and_a_restart_keeps_everything() {
     std::thread::sleep(Duration::from_millis(1000)); // three poll intervals with the endpoint gone
     assert_eq!(gw.code("/orders/x"), 200);
     drop(gw);
-    let sets = [format!("config.service.endpoint.ca-file={}", ca.display()), format!("config.backup.path={}", backup.path().display())];
+    let sets = [
+        format!("config.service.endpoint.ca-file={}", ca.display()),
+        format!("config.backup.path={}", backup.path().display()),
+    ];
     let (proc, http, admin) = managed_gateway(&format!("https://127.0.0.1:{}", addr.port()), &token, &sets);
     let gw = Gw { proc, http, admin };
     gw.wait_applied();

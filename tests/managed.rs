@@ -431,3 +431,29 @@ fn refused_or_expired_token_is_a_clear_error() {
         .expect("token expiry gauge");
     assert!(expiry < 0.0, "expired token shows a negative expiry: {expiry}");
 }
+
+/// A secret named value in a document the gateway rejects: the heartbeat's `lastSyncError`
+/// names the problem, never the value (the endpoint would store and show it).
+#[test]
+fn heartbeats_never_carry_named_values() {
+    const SECRET: &str = "hb-s3cr3t-9Xw2";
+    let backend = Backend::normal();
+    let ep = Endpoint::start(&doc("r1", &backend, "one"), "r1");
+    let gw = start_gateway(ep.addr, &token(), &[]);
+    gw.wait_serving("r1");
+    let leaky = format!(
+        r#"{{"revision":"r2","namedValues":{{"k":"{SECRET}"}},"apis":[{{"id":"one","path":"one","serviceUrl":"ftp://{{{{k}}}}/x","subscriptionRequired":false}}]}}"#
+    );
+    ep.set(|s| {
+        s.document = leaky;
+        s.revision = "r2".into();
+    });
+    let hb = wait_until("a heartbeat reporting the rejection", Duration::from_secs(10), || {
+        let st = ep.state.lock().expect("lock");
+        let hbs = st.heartbeats.lock().expect("lock");
+        hbs.iter().rev().find(|h| h["lastSyncError"].as_str().is_some_and(|e| e.contains("serviceUrl"))).cloned()
+    });
+    assert!(!hb.to_string().contains(SECRET), "{hb}");
+    assert!(!gw.proc.log_text().contains(SECRET), "{}", gw.proc.log_text());
+    assert_eq!(gw.get("/one/x").status, 200, "r1 still serves");
+}

@@ -9,22 +9,35 @@ use std::collections::HashMap;
 use super::error::Problem;
 use super::json::{index, join};
 
+/// Containers nested deeper than this are not looked into (the parser refuses far less deep).
+const MAX_DEPTH: usize = 4096;
+
+/// One open container. Its place in the document is the chain of frames below it (paths are
+/// built only for a problem, so deep documents cost memory linear in their depth).
 enum Frame {
-    Object { path: String, seen: HashMap<String, (usize, usize)>, key: Option<String> },
-    Array { path: String, next: usize },
+    /// `key`: the member whose value is being read.
+    Object { seen: HashMap<String, (usize, usize)>, key: Option<String> },
+    /// `at`: the index of the element being read (`usize::MAX` before the first).
+    Array { at: usize },
 }
 
-/// The path of the value that starts now, inside the innermost container.
-fn value_path(stack: &mut [Frame]) -> String {
-    match stack.last_mut() {
-        None => "$".to_string(),
-        Some(Frame::Object { path, key, .. }) => join(path, key.as_deref().unwrap_or("?")),
-        Some(Frame::Array { path, next }) => {
-            let p = index(path, *next);
-            *next += 1;
-            p
-        }
+/// A value starts in the innermost container: an array moves to its next element.
+fn next_value(stack: &mut [Frame]) {
+    if let Some(Frame::Array { at }) = stack.last_mut() {
+        *at = at.wrapping_add(1);
     }
+}
+
+/// The path of the innermost container's current member or element.
+fn path_of(stack: &[Frame]) -> String {
+    let mut path = String::from("$");
+    for f in stack {
+        path = match f {
+            Frame::Object { key, .. } => join(&path, key.as_deref().unwrap_or("?")),
+            Frame::Array { at } => index(&path, *at),
+        };
+    }
+    path
 }
 
 /// Reads a JSON string starting after its opening quote; returns the decoded text and the
@@ -88,15 +101,16 @@ pub fn find(bytes: &[u8]) -> Vec<Problem> {
                 line_start = i + 1;
                 i += 1;
             }
+            b'{' | b'[' if stack.len() >= MAX_DEPTH => return problems,
             b'{' => {
-                let path = value_path(&mut stack);
-                stack.push(Frame::Object { path, seen: HashMap::new(), key: None });
+                next_value(&mut stack);
+                stack.push(Frame::Object { seen: HashMap::new(), key: None });
                 expect_key = true;
                 i += 1;
             }
             b'[' => {
-                let path = value_path(&mut stack);
-                stack.push(Frame::Array { path, next: 0 });
+                next_value(&mut stack);
+                stack.push(Frame::Array { at: usize::MAX });
                 expect_key = false;
                 i += 1;
             }
@@ -120,33 +134,34 @@ pub fn find(bytes: &[u8]) -> Vec<Problem> {
                     }
                 }
                 if expect_key {
-                    if let Some(Frame::Object { path, seen, key }) = stack.last_mut() {
-                        match seen.get(&text) {
-                            Some(&(l0, c0)) => problems.push(Problem::new(
-                                join(path, &text),
-                                format!(
-                                    "member '{text}' appears more than once (line {at_line}, column {col}; \
-                                     first at line {l0}, column {c0}): say it once"
-                                ),
-                            )),
-                            None => {
-                                seen.insert(text.clone(), (at_line, col));
-                            }
+                    let mut first = None;
+                    if let Some(Frame::Object { seen, key }) = stack.last_mut() {
+                        first = seen.get(&text).copied();
+                        if first.is_none() {
+                            seen.insert(text.clone(), (at_line, col));
                         }
-                        *key = Some(text);
+                        *key = Some(text.clone());
+                    }
+                    // The path is built only for a problem: deep documents stay linear.
+                    if let Some((l0, c0)) = first {
+                        problems.push(Problem::new(
+                            path_of(&stack),
+                            format!(
+                                "member '{text}' appears more than once (line {at_line}, column {col}; \
+                                 first at line {l0}, column {c0}): say it once"
+                            ),
+                        ));
                     }
                     expect_key = false;
-                } else if matches!(stack.last(), Some(Frame::Array { .. })) {
-                    value_path(&mut stack);
+                } else {
+                    next_value(&mut stack);
                 }
                 i = end;
             }
             b' ' | b'\t' | b'\r' | b':' => i += 1,
             _ => {
-                // A scalar (number, true, false, null): one array element at most.
-                if matches!(stack.last(), Some(Frame::Array { .. })) {
-                    value_path(&mut stack);
-                }
+                // A scalar (number, true, false, null).
+                next_value(&mut stack);
                 while i < bytes.len() && !matches!(bytes[i], b',' | b']' | b'}' | b'\n' | b' ' | b'\t' | b'\r') {
                     i += 1;
                 }
@@ -169,7 +184,7 @@ mod tests {
         let doc = "{\"apis\": [{\"id\": \"a\"}, {\"id\": \"b\",\n \"path\": \"x\", \"path\": \"y\"}],\n\"revision\": \"1\", \"revision\": \"2\"}";
         let m = msgs(doc);
         assert_eq!(m.len(), 2, "{m:?}");
-        assert!(m[0].starts_with("apis[1].path: member 'path' appears more than once (line 2, column 16"), "{m:?}");
+        assert!(m[0].starts_with("apis[1].path: member 'path' appears more than once (line 2, column 15"), "{m:?}");
         assert!(m[1].starts_with("revision: "), "{m:?}");
         assert!(m[1].contains("line 3"), "{m:?}");
     }

@@ -13,7 +13,7 @@ const MIN_LEN: usize = 4;
 pub fn named_values(problems: &mut [Problem], values: &[(String, String)]) {
     // Longest first, so a value containing another is replaced whole.
     let mut by_len: Vec<&(String, String)> = values.iter().filter(|(_, v)| v.len() >= MIN_LEN).collect();
-    by_len.sort_by(|a, b| b.1.len().cmp(&a.1.len()));
+    by_len.sort_by_key(|(_, v)| std::cmp::Reverse(v.len()));
     if by_len.is_empty() {
         return;
     }

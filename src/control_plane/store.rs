@@ -96,9 +96,10 @@ impl Store {
         let keys: BTreeMap<String, Keys> = read_json(&self.dir.join("keys.json"))?;
         let path = self.dir.join("master.json");
         let master = match std::fs::read(&path) {
-            Ok(bytes) => {
-                Some(prepare(bytes).map_err(|errors| StoreError::Corrupt { path: path.clone(), error: errors.join("; ") })?)
-            }
+            Ok(bytes) => Some(
+                prepare(bytes)
+                    .map_err(|errors| StoreError::Corrupt { path: path.clone(), error: errors.join("; ") })?,
+            ),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(error) => return Err(StoreError::Io { path, error }),
         };

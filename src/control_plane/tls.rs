@@ -94,10 +94,8 @@ fn generate(cert_file: &Path, key_file: &Path, names: &[String]) -> Result<(), C
     params.distinguished_name.push(rcgen::DnType::CommonName, "ringgate control plane");
     params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
     params.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
-    let year: i32 = crate::timefmt::rfc3339(std::time::SystemTime::now())
-        .get(..4)
-        .and_then(|y| y.parse().ok())
-        .unwrap_or(2026);
+    let year: i32 =
+        crate::timefmt::rfc3339(std::time::SystemTime::now()).get(..4).and_then(|y| y.parse().ok()).unwrap_or(2026);
     params.not_before = rcgen::date_time_ymd(year - 1, 1, 1);
     params.not_after = rcgen::date_time_ymd(year + 10, 1, 1);
     let key = rcgen::KeyPair::generate().map_err(gen)?;

@@ -44,7 +44,10 @@ impl Signals {
                     let _ = control.try_send(ControlMsg::Reload);
                 }
                 SIGUSR1 | SIGUSR2 => {
-                    tracing::info!(signal = name(sig), "signal received and ignored (logs go to stdout; nothing to reopen)")
+                    tracing::info!(
+                        signal = name(sig),
+                        "signal received and ignored (logs go to stdout; nothing to reopen)"
+                    )
                 }
                 _ => {
                     tracing::info!(signal = name(sig), "signal received");

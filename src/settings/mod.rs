@@ -440,8 +440,9 @@ mod tests {
         assert_eq!(mask_url_password("http://h/p"), "http://h/p");
         assert!(secret_name("config.service.auth") && secret_name("x.api-key") && secret_name("a.password"));
         assert!(!secret_name("net.server.http.port") && !secret_name("telemetry.logs.std"));
-        let raw = RawSettings::gather(&["policy.counters.redis=redis://:hunter2@127.0.0.1:6379".to_string()], vec![], None)
-            .expect("gather");
+        let raw =
+            RawSettings::gather(&["policy.counters.redis=redis://:hunter2@127.0.0.1:6379".to_string()], vec![], None)
+                .expect("gather");
         let out = raw.describe();
         assert!(!out.contains("hunter2"), "{out}");
         assert!(out.contains("redis://:****@127.0.0.1:6379"), "{out}");

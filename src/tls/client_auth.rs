@@ -62,7 +62,9 @@ impl ClientCertVerifier for AnyClientCert {
         let algs = &self.provider.signature_verification_algorithms;
         let candidates = algs.mapping.iter().find(|(scheme, _)| *scheme == dss.scheme).map(|(_, a)| *a);
         let Some(candidates) = candidates else {
-            return Err(rustls::Error::PeerMisbehaved(rustls::PeerMisbehaved::SignedHandshakeWithUnadvertisedSigScheme));
+            return Err(rustls::Error::PeerMisbehaved(
+                rustls::PeerMisbehaved::SignedHandshakeWithUnadvertisedSigScheme,
+            ));
         };
         for alg in candidates.iter().filter(|a| a.public_key_alg_id().as_ref() == key.alg_id) {
             if alg.verify_signature(key.bits, message, dss.signature()).is_ok() {
