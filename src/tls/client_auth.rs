@@ -165,6 +165,8 @@ pub struct ClientTrust {
     /// Certificates without `isTrusted`: intermediates for path building (APIM uploads
     /// intermediates as untrusted CA certificates).
     intermediates: Vec<CertificateDer<'static>>,
+    /// The `isTrusted` certificates, for v1 leaves (which webpki does not take).
+    anchors: Vec<CertificateDer<'static>>,
     pub certificates: Vec<DocCert>,
     hints: Vec<DistinguishedName>,
 }
@@ -204,6 +206,7 @@ impl ClientTrust {
             t.certificates.push(DocCert { id: c.id.clone(), der: first.clone() });
             if c.is_trusted {
                 for d in ders {
+                    t.anchors.push(d.clone());
                     roots.add(d).map_err(|e| bad(format!("not usable as a trusted CA: {e}")))?;
                 }
             } else if c.key.is_none() {
@@ -230,8 +233,16 @@ impl ClientTrust {
         };
         let mut intermediates: Vec<CertificateDer<'_>> = rest.to_vec();
         intermediates.extend(self.intermediates.iter().cloned());
-        let at = UnixTime::since_unix_epoch(Duration::from_secs(at.max(0) as u64));
-        v.verify_client_cert(leaf, &intermediates, at).map(|_| ()).map_err(|e| ChainError::Untrusted(e.to_string()))
+        let when = UnixTime::since_unix_epoch(Duration::from_secs(at.max(0) as u64));
+        match v.verify_client_cert(leaf, &intermediates, when) {
+            Ok(_) => Ok(()),
+            Err(_) if super::v1_chain::is_v1(leaf) => {
+                let pool: Vec<&[u8]> = intermediates.iter().map(|c| c.as_ref()).collect();
+                let anchors: Vec<&[u8]> = self.anchors.iter().map(|c| c.as_ref()).collect();
+                super::v1_chain::verify(leaf, &pool, &anchors, at).map_err(ChainError::Untrusted)
+            }
+            Err(e) => Err(ChainError::Untrusted(e.to_string())),
+        }
     }
 
     /// A document certificate by id.
