@@ -140,7 +140,11 @@ pub fn run(settings: Settings) -> Result<(), StartError> {
         match &settings.otel_collector {
             Some(uri) => {
                 let url = format!("{}/v1/metrics", uri.trim_end_matches('/'));
-                tracing::info!(url = %url, interval = ?settings.otel_interval, "OpenTelemetry metrics export");
+                tracing::info!(
+                    url = %crate::settings::mask_url_password(&url),
+                    interval = ?settings.otel_interval,
+                    "OpenTelemetry metrics export"
+                );
                 crate::telemetry::otlp::Exporter {
                     url,
                     interval: settings.otel_interval,

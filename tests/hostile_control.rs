@@ -187,3 +187,23 @@ fn the_token_is_not_sent_over_plain_http_unless_allowed() {
     });
     assert!(gw.log_text().contains("travel in the clear"), "{}", gw.log_text());
 }
+
+#[test]
+fn the_gateway_admin_port_takes_no_bodies() {
+    let b = Backend::normal();
+    let doc = json!({"revision": "r1", "apis": [{"id": "a", "path": "a", "serviceUrl": b.url(), "subscriptionRequired": false}]});
+    let gw = Gateway::start(&doc.to_string(), &[]);
+    for head in [
+        "POST /status HTTP/1.1\r\nHost: a\r\nContent-Length: 1000000\r\n\r\n",
+        "POST /metrics HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n",
+    ] {
+        let mut s = TcpStream::connect(gw.admin_addr()).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.write_all(head.as_bytes()).unwrap();
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        let text = String::from_utf8_lossy(&out);
+        assert!(text.starts_with("HTTP/1.1 413"), "{head:?} → {text}");
+    }
+    assert_eq!(gw.admin_get("/status").status, 200);
+}
