@@ -65,6 +65,12 @@ impl Client {
                 ureq::tls::RootCerts::new_with_certs(&certs)
             }
         };
+        if settings.endpoint_insecure {
+            tracing::warn!(
+                "config.service.endpoint.disableCertificateValidation=true: the endpoint's certificate is not \
+                 verified, so anyone on the path can take the gateway token; use config.service.endpoint.ca-file"
+            );
+        }
         let tls =
             ureq::tls::TlsConfig::builder().root_certs(roots).disable_verification(settings.endpoint_insecure).build();
         let agent = ureq::Agent::config_builder()
