@@ -153,6 +153,19 @@ pub fn start(opts: Options) -> Result<Running, ControlPlaneError> {
     Ok(Running { addr, admin_key_path: key_path, store })
 }
 
+fn signal_name(sig: i32) -> &'static str {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
+    match sig {
+        SIGTERM => "SIGTERM",
+        SIGINT => "SIGINT",
+        SIGQUIT => "SIGQUIT",
+        SIGHUP => "SIGHUP",
+        SIGUSR1 => "SIGUSR1",
+        SIGUSR2 => "SIGUSR2",
+        _ => "?",
+    }
+}
+
 /// `ringgate control-plane`: serves until SIGTERM, SIGINT or SIGQUIT (exit 0). SIGHUP re-reads
 /// the master document from the data folder (a document that does not load is refused and the
 /// running one stays); SIGUSR1 and SIGUSR2 are logged and ignored; SIGPIPE is ignored.
@@ -168,9 +181,9 @@ pub fn run(opts: Options) -> Result<(), ControlPlaneError> {
                 Ok(None) => println!("SIGHUP: no master document to reload"),
                 Err(e) => eprintln!("SIGHUP: the master document was not reloaded, the running one stays: {e}"),
             },
-            SIGUSR1 | SIGUSR2 => println!("signal {sig} received and ignored"),
+            SIGUSR1 | SIGUSR2 => println!("signal {} received and ignored", signal_name(sig)),
             _ => {
-                println!("signal {sig} received: stopping");
+                println!("signal {} received: stopping", signal_name(sig));
                 return Ok(());
             }
         }
