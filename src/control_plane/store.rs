@@ -28,6 +28,9 @@ pub struct Keys {
     pub secondary: String,
 }
 
+/// Instances remembered per gateway.
+const MAX_INSTANCES: usize = 64;
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Heartbeat {
     pub body: Value,
@@ -177,12 +180,19 @@ impl Store {
 
     pub fn record_heartbeat(&self, gateway: &str, body: Value) -> Result<(), StoreError> {
         let mut inner = self.lock();
-        let instance = body.get("instanceId").and_then(Value::as_str).unwrap_or("unknown").to_string();
-        inner
-            .heartbeats
-            .entry(gateway.to_string())
-            .or_default()
-            .insert(instance, Heartbeat { body, received: now_secs() });
+        let instance: String =
+            body.get("instanceId").and_then(Value::as_str).unwrap_or("unknown").chars().take(128).collect();
+        let instances = inner.heartbeats.entry(gateway.to_string()).or_default();
+        instances.insert(instance, Heartbeat { body, received: now_secs() });
+        // Bounded: a gateway restarting in a loop (a new instance id each time) keeps the most
+        // recent ones only.
+        while instances.len() > MAX_INSTANCES {
+            let oldest = instances.iter().min_by_key(|(_, hb)| hb.received).map(|(id, _)| id.clone());
+            match oldest {
+                Some(id) => instances.remove(&id),
+                None => break,
+            };
+        }
         self.save("heartbeats.json", &inner.heartbeats)
     }
 
