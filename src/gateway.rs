@@ -1,13 +1,15 @@
 //! Starting and stopping the whole gateway: settings → first snapshot → listeners → workers,
 //! control thread and admin endpoint → wait for a signal → drain.
 
+mod signals;
+
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::control::endpoint::EndpointSource;
 use crate::control::file_source::FileSource;
-use crate::control::{Control, Source};
+use crate::control::{Control, ControlMsg, Source};
 use crate::node::NodeState;
 use crate::settings::Settings;
 use crate::snapshot::Snapshot;
@@ -39,6 +41,9 @@ impl StartError {
 }
 
 pub fn run(settings: Settings) -> Result<(), StartError> {
+    // Before anything else: a signal that arrives while starting gets its defined behaviour,
+    // not the default action (SIGHUP's and SIGUSR1's default is to terminate).
+    let signals = signals::Signals::install()?;
     let settings = Arc::new(settings);
     let (driver, why) = worker::driver::detect();
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "ringgate starting");
@@ -135,7 +140,11 @@ pub fn run(settings: Settings) -> Result<(), StartError> {
         match &settings.otel_collector {
             Some(uri) => {
                 let url = format!("{}/v1/metrics", uri.trim_end_matches('/'));
-                tracing::info!(url = %url, interval = ?settings.otel_interval, "OpenTelemetry metrics export");
+                tracing::info!(
+                    url = %crate::settings::mask_url_password(&url),
+                    interval = ?settings.otel_interval,
+                    "OpenTelemetry metrics export"
+                );
                 crate::telemetry::otlp::Exporter {
                     url,
                     interval: settings.otel_interval,
@@ -153,12 +162,13 @@ pub fn run(settings: Settings) -> Result<(), StartError> {
         store: node.limits.clone(),
     }
     .spawn()?;
-    let (stop_tx, stop_rx) = crossbeam_channel::bounded::<()>(1);
+    let (control_tx, control_rx) = crossbeam_channel::bounded::<ControlMsg>(4);
     let senders: Vec<_> = handles.iter().map(|h| h.tx.clone()).collect();
-    let control_thread =
-        std::thread::Builder::new().name("gw-control".into()).spawn(move || control.run(source, senders, stop_rx))?;
+    let control_thread = std::thread::Builder::new()
+        .name("gw-control".into())
+        .spawn(move || control.run(source, senders, control_rx))?;
 
-    wait_for_signal()?;
+    signals.wait_for_stop(&control_tx)?;
     tracing::info!(timeout = ?settings.drain_timeout, "draining: no new connections, finishing requests in flight");
     node.draining.store(true, Ordering::Release);
     for h in &handles {
@@ -167,7 +177,7 @@ pub fn run(settings: Settings) -> Result<(), StartError> {
     for h in handles {
         let _ = h.thread.join();
     }
-    let _ = stop_tx.send(());
+    let _ = control_tx.send(ControlMsg::Stop);
     let _ = control_thread.join();
     tracing::info!("stopped");
     Ok(())
@@ -233,20 +243,6 @@ impl Source for NoSource {
     fn poll(&mut self) -> Option<Result<Vec<u8>, String>> {
         None
     }
-}
-
-fn wait_for_signal() -> std::io::Result<()> {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT])?;
-    let first = signals.forever().next();
-    tracing::info!(signal = ?first, "signal received");
-    // A second signal while draining stops at once.
-    std::thread::Builder::new().name("gw-signals".into()).spawn(move || {
-        if signals.forever().next().is_some() {
-            std::process::exit(1);
-        }
-    })?;
-    Ok(())
 }
 
 fn print_demo(addr: SocketAddr, key: &str) {

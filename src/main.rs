@@ -56,6 +56,22 @@ enum Command {
         /// File holding the admin key (default: DATA/admin.key, generated on first start).
         #[arg(long)]
         admin_key_file: Option<std::path::PathBuf>,
+        /// Certificate chain to serve HTTPS with (PEM; default: DATA/tls/cert.pem, self-signed,
+        /// generated on first start).
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<std::path::PathBuf>,
+        /// Private key of --tls-cert (PEM).
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<std::path::PathBuf>,
+        /// A further DNS name or IP address for the generated certificate (repeatable).
+        #[arg(long = "tls-name")]
+        tls_names: Vec<String>,
+        /// Serve plain HTTP instead of HTTPS: tokens and documents in the clear (development only).
+        #[arg(long, conflicts_with_all = ["tls_cert", "tls_key"])]
+        plain_http: bool,
+        /// The largest master document PUT /admin/document accepts, in bytes.
+        #[arg(long, default_value_t = ringgate::control_plane::DEFAULT_MAX_DOCUMENT_BYTES)]
+        max_document_bytes: u64,
     },
     /// Print a gateway token (the value for config.service.auth).
     Token {
@@ -75,8 +91,26 @@ fn main() -> ExitCode {
     let gather = || RawSettings::gather(&cli.settings.set, std::env::vars(), cli.settings.settings.as_deref());
     match cli.command {
         Some(Command::Validate { file }) => validate(&file),
-        Some(Command::ControlPlane { data, listen, admin_key_file }) => {
-            let opts = ringgate::control_plane::Options { data, listen, admin_key_file };
+        Some(Command::ControlPlane {
+            data,
+            listen,
+            admin_key_file,
+            tls_cert,
+            tls_key,
+            tls_names,
+            plain_http,
+            max_document_bytes,
+        }) => {
+            let opts = ringgate::control_plane::Options {
+                data,
+                listen,
+                admin_key_file,
+                tls_cert,
+                tls_key,
+                tls_names,
+                plain_http,
+                max_document_bytes,
+            };
             match ringgate::control_plane::run(opts) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {

@@ -12,6 +12,10 @@ use sha2::Sha512;
 /// The longest a token may live.
 pub const MAX_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
 
+/// Clock difference between the issuer and the checker that a token's expiry may exceed
+/// [`MAX_LIFETIME`] by.
+pub const CLOCK_SKEW: Duration = Duration::from_secs(5 * 60);
+
 #[derive(Debug, Clone)]
 pub struct Token {
     pub gateway_id: String,
@@ -32,6 +36,8 @@ pub enum TokenError {
     WrongGateway,
     #[error("a token may live at most 30 days and must not be expired at issue")]
     BadExpiry,
+    #[error("the token's expiry is more than 30 days ahead, beyond the most a gateway token may live")]
+    TooLong,
     #[error("a gateway id may not contain '&', whitespace or control characters, and may not be empty")]
     BadGatewayId,
     #[error("expiry {0:?}: expected a duration like 30d, 12h, 90m, or a UTC time like 2026-12-01T00:00:00Z")]
@@ -79,11 +85,21 @@ pub fn parse(value: &str) -> Result<Token, TokenError> {
     Ok(Token { gateway_id: id.to_string(), expiry, expiry_text: exp.to_string(), signature_b64: sig.to_string() })
 }
 
-/// Checks the signature against any of `keys` (constant-time) and the expiry against `now`.
+/// Whether the token's expiry is within the 30-day maximum from `now` (whatever its signature).
+pub fn check_lifetime(token: &Token, now: SystemTime) -> Result<(), TokenError> {
+    match token.expiry.duration_since(now) {
+        Ok(left) if left > MAX_LIFETIME + CLOCK_SKEW => Err(TokenError::TooLong),
+        _ => Ok(()),
+    }
+}
+
+/// Checks the lifetime (at most 30 days ahead), the signature against any of `keys`
+/// (constant-time) and the expiry against `now`.
 pub fn verify(token: &Token, gateway_id: &str, keys: &[&str], now: SystemTime) -> Result<(), TokenError> {
     if token.gateway_id != gateway_id {
         return Err(TokenError::WrongGateway);
     }
+    check_lifetime(token, now)?;
     let given = base64::engine::general_purpose::STANDARD
         .decode(token.signature_b64.as_bytes())
         .map_err(|_| TokenError::BadSignature)?;
@@ -160,6 +176,12 @@ mod tests {
         assert_eq!(verify(&tampered, "gw2", &["primary-key"], now), Err(TokenError::BadSignature));
         assert!(issue("gw1", "k", now + Duration::from_secs(31 * 86_400), now).is_err());
         assert!(issue("a&b", "k", exp, now).is_err());
+        // Signed with the right key, but 31 days ahead: refused whatever the signature.
+        let long = now + Duration::from_secs(31 * 86_400);
+        let exp_text = crate::timefmt::compact(long);
+        let sig = base64::engine::general_purpose::STANDARD.encode(sign("gw1", &exp_text, "primary-key"));
+        let t = parse(&format!("gw1&{exp_text}&{sig}")).expect("parse");
+        assert_eq!(verify(&t, "gw1", &["primary-key"], now), Err(TokenError::TooLong));
         assert!(parse("garbage").is_err());
     }
 }

@@ -9,46 +9,12 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{wait_until, Backend, Conn, Proc};
+use common::gateway::{managed_gateway, ControlPlane};
+use common::{wait_until, Backend, Proc};
 use serde_json::{json, Value};
 
-struct ControlPlane {
-    /// Held so the process lives as long as this value (killed on drop).
-    _proc: Proc,
-    addr: SocketAddr,
-    key: String,
-}
-
 fn start_cp(data: &Path, listen: &str) -> ControlPlane {
-    let args: Vec<String> = ["control-plane", "--data", &data.display().to_string(), "--listen", listen]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    let mut proc = Proc::spawn(&args);
-    let line =
-        proc.wait_line("control plane listening", Duration::from_secs(20), |l| l.contains("listening on http://"));
-    let addr = line.rsplit("http://").next().and_then(|a| a.trim().parse().ok()).expect("address");
-    let key = std::fs::read_to_string(data.join("admin.key")).expect("admin key").trim().to_string();
-    ControlPlane { _proc: proc, addr, key }
-}
-
-impl ControlPlane {
-    fn call(&self, method: &str, path: &str, body: &Value, auth: Option<&str>) -> common::Response {
-        let bearer = format!("Bearer {}", auth.unwrap_or(&self.key));
-        let bytes = if body.is_null() { Vec::new() } else { serde_json::to_vec(body).expect("json") };
-        Conn::connect(self.addr).request(method, path, &[("Authorization", &bearer)], &bytes)
-    }
-
-    fn token(&self, gw: &str) -> String {
-        let r = self.call(
-            "POST",
-            &format!("/admin/gateways/{gw}/token"),
-            &json!({"keyType": "primary", "expiry": "7d"}),
-            None,
-        );
-        assert_eq!(r.status, 200, "{}", r.text());
-        format!("GatewayKey {}", r.json()["value"].as_str().expect("value"))
-    }
+    ControlPlane::start(data, listen, &[])
 }
 
 fn master(backend: &Backend, extra_api: bool) -> Value {
@@ -74,33 +40,14 @@ struct Gw {
     admin: SocketAddr,
 }
 
-fn gateway(cp: SocketAddr, token: &str, backup: Option<&Path>) -> Gw {
-    let mut sets = vec![
-        format!("config.service.endpoint=http://{cp}"),
-        format!("config.service.auth={token}"),
-        "config.service.poll.interval=300ms".to_string(),
-        "config.service.heartbeat.interval=300ms".to_string(),
-        "config.service.integration.timeout=2s".to_string(),
-        "net.server.bind=127.0.0.1".into(),
-        "net.server.http.port=0".into(),
-        "net.server.https.port=0".into(),
-        "net.server.admin.port=0".into(),
-        "runtime.workers=2".into(),
-        "telemetry.logs.std=json".into(),
-    ];
+/// A managed gateway verifying the control plane's HTTPS with its generated certificate.
+fn gateway(cp: &ControlPlane, token: &str, backup: Option<&Path>) -> Gw {
+    let mut sets = vec![format!("config.service.endpoint.ca-file={}", cp.ca_file().display())];
     if let Some(dir) = backup {
         sets.push(format!("config.backup.path={}", dir.display()));
     }
-    let mut args = vec!["run".to_string()];
-    for s in sets {
-        args.push("--set".into());
-        args.push(s);
-    }
-    let mut proc = Proc::spawn(&args);
-    let line = proc.wait_line("listening", Duration::from_secs(20), |l| l.contains("\"listening\""));
-    let v: Value = serde_json::from_str(&line).expect("json");
-    let addr = |k: &str| v["fields"][k].as_str().and_then(|a| a.parse().ok()).expect("addr");
-    Gw { http: addr("http"), admin: addr("admin"), proc }
+    let (proc, http, admin) = managed_gateway(&cp.url(), token, &sets);
+    Gw { proc, http, admin }
 }
 
 impl Gw {
@@ -132,7 +79,7 @@ fn two_gateways_get_their_own_apis_and_changes_arrive_within_a_poll() {
     let (_tmp, data) = data_dir();
     let cp = start_cp(&data, "127.0.0.1:0");
     assert_eq!(cp.call("PUT", "/admin/document", &master(&backend, false), None).status, 200);
-    let (west, east) = (gateway(cp.addr, &cp.token("west"), None), gateway(cp.addr, &cp.token("east"), None));
+    let (west, east) = (gateway(&cp, &cp.token("west"), None), gateway(&cp, &cp.token("east"), None));
     let rev_west = west.wait_applied();
     east.wait_applied();
     assert_eq!(west.code("/orders/x"), 200);
@@ -190,24 +137,19 @@ fn tokens_are_checked_and_a_restart_keeps_everything() {
     let cp = start_cp(&data, "127.0.0.1:0");
     assert_eq!(cp.call("PUT", "/admin/document", &master(&backend, false), None).status, 200);
     let token = cp.token("west");
-    let get = |addr: SocketAddr, tok: &str, gw: &str| {
-        Conn::connect(addr)
-            .request("GET", &format!("/gateways/{gw}/configuration"), &[("Authorization", tok)], b"")
-            .status
-    };
-    assert_eq!(get(cp.addr, &token, "west"), 200);
-    assert_eq!(get(cp.addr, &token, "east"), 401, "a token for west is not good for east");
+    assert_eq!(cp.fetch_status(&token, "west"), 200);
+    assert_eq!(cp.fetch_status(&token, "east"), 401, "a token for west is not good for east");
     let tampered = token.replacen("west&", "east&", 1);
-    assert_eq!(get(cp.addr, &tampered, "east"), 401);
+    assert_eq!(cp.fetch_status(&tampered, "east"), 401);
     let expired = "GatewayKey west&202001010000&AAAA";
-    assert_eq!(get(cp.addr, expired, "west"), 401);
-    assert_eq!(get(cp.addr, &token, "nowhere"), 404);
+    assert_eq!(cp.fetch_status(expired, "west"), 401);
+    assert_eq!(cp.fetch_status(&token, "nowhere"), 404);
 
     // A gateway with a tampered token: a clear error, nothing served.
     let mut forged = token.clone();
     let flip = if forged.ends_with("A==") { "B==" } else { "A==" };
     forged.replace_range(forged.len() - 3.., flip); // a well-formed token with a wrong signature
-    let gw_bad = gateway(cp.addr, &forged, None);
+    let gw_bad = gateway(&cp, &forged, None);
     wait_until("the refusal in /status", Duration::from_secs(5), || {
         gw_bad.status()["endpointError"].as_str().is_some_and(|e| e.contains("401")).then_some(())
     });
@@ -220,20 +162,26 @@ fn tokens_are_checked_and_a_restart_keeps_everything() {
     drop(cp);
     let cp = start_cp(&data, &addr.to_string());
     assert_eq!(cp.key, admin);
-    assert_eq!(get(cp.addr, &token, "west"), 200, "tokens stay valid across a restart");
+    assert_eq!(cp.fetch_status(&token, "west"), 200, "tokens stay valid across a restart");
     assert_eq!(cp.call("GET", "/admin/document", &Value::Null, None).json(), master(&backend, false));
 
     // A gateway keeps serving while the control plane is down, from its backup after a restart.
     let backup = tempfile::tempdir().expect("backup dir");
-    let gw = gateway(cp.addr, &token, Some(backup.path()));
+    let gw = gateway(&cp, &token, Some(backup.path()));
     gw.wait_applied();
     assert_eq!(gw.code("/orders/x"), 200);
     let addr = cp.addr;
+    let ca = cp.ca_file();
     drop(cp);
     std::thread::sleep(Duration::from_millis(1000)); // three poll intervals with the endpoint gone
     assert_eq!(gw.code("/orders/x"), 200);
     drop(gw);
-    let gw = gateway(addr, &token, Some(backup.path()));
+    let sets = [
+        format!("config.service.endpoint.ca-file={}", ca.display()),
+        format!("config.backup.path={}", backup.path().display()),
+    ];
+    let (proc, http, admin) = managed_gateway(&format!("https://127.0.0.1:{}", addr.port()), &token, &sets);
+    let gw = Gw { proc, http, admin };
     gw.wait_applied();
     assert_eq!(gw.status()["source"], "backup");
     assert_eq!(gw.code("/orders/x"), 200);
@@ -243,5 +191,5 @@ fn tokens_are_checked_and_a_restart_keeps_everything() {
     let cp = start_cp(&data, &addr.to_string());
     let r = cp.call("POST", "/admin/gateways/west/keys/regenerate", &json!({"keyType": "primary"}), None);
     assert_eq!(r.status, 204);
-    assert_eq!(get(cp.addr, &token, "west"), 401);
+    assert_eq!(cp.fetch_status(&token, "west"), 401);
 }

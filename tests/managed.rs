@@ -184,7 +184,12 @@ fn serve(mut s: TcpStream, state: &Arc<Mutex<State>>, stop: &AtomicBool) {
     }
 }
 
-const TOKEN: &str = "GatewayKey gw1&203001010000&c2lnbmF0dXJl";
+/// A well-formed token expiring in 20 days (within the 30-day maximum the gateway enforces);
+/// the fake endpoint does not check its signature.
+fn token() -> String {
+    let expiry = std::time::SystemTime::now() + Duration::from_secs(20 * 86_400);
+    format!("GatewayKey gw1&{}&c2lnbmF0dXJl", ringgate::timefmt::compact(expiry))
+}
 
 fn doc(rev: &str, backend: &Backend, api: &str) -> String {
     format!(
@@ -203,6 +208,7 @@ fn start_gateway(endpoint: SocketAddr, token: &str, extra: &[String]) -> Gw {
     let mut args: Vec<String> = vec!["run".into()];
     let mut sets = vec![
         format!("config.service.endpoint=http://{endpoint}"),
+        "config.service.endpoint.allow-plain-http=true".to_string(),
         format!("config.service.auth={token}"),
         "config.service.poll.interval=200ms".into(),
         "config.service.heartbeat.interval=200ms".into(),
@@ -248,7 +254,8 @@ impl Gw {
 fn polls_with_etags_and_applies_changes_within_a_poll() {
     let backend = Backend::normal();
     let ep = Endpoint::start(&doc("r1", &backend, "one"), "r1");
-    let gw = start_gateway(ep.addr, TOKEN, &[]);
+    let tok = token();
+    let gw = start_gateway(ep.addr, &tok, &[]);
     gw.wait_serving("r1");
     assert_eq!(gw.get("/one/x").status, 200);
     // Several polls later: still one download; the rest were 304s.
@@ -256,7 +263,7 @@ fn polls_with_etags_and_applies_changes_within_a_poll() {
         (ep.state.lock().expect("lock").not_modified.load(Ordering::SeqCst) >= 3).then_some(())
     });
     assert_eq!(ep.downloads(), 1, "unchanged documents must not be downloaded again");
-    assert!(ep.state.lock().expect("lock").auth_seen.lock().expect("lock").iter().all(|a| a == TOKEN));
+    assert!(ep.state.lock().expect("lock").auth_seen.lock().expect("lock").iter().all(|a| *a == tok));
     ep.set(|s| {
         s.document = doc("r2", &backend, "two");
         s.revision = "r2".into();
@@ -275,7 +282,7 @@ fn polls_with_etags_and_applies_changes_within_a_poll() {
 fn hostile_endpoint_changes_nothing() {
     let backend = Backend::normal();
     let ep = Endpoint::start(&doc("r1", &backend, "one"), "r1");
-    let gw = start_gateway(ep.addr, TOKEN, &["config.service.max-document-bytes=4096".into()]);
+    let gw = start_gateway(ep.addr, &token(), &["config.service.max-document-bytes=4096".into()]);
     gw.wait_serving("r1");
     let modes = [
         Mode::Status(500),
@@ -322,7 +329,7 @@ fn hostile_endpoint_changes_nothing() {
 fn endpoint_gone_for_a_while_then_caught_up() {
     let backend = Backend::normal();
     let ep = Endpoint::start(&doc("r1", &backend, "one"), "r1");
-    let gw = start_gateway(ep.addr, TOKEN, &[]);
+    let gw = start_gateway(ep.addr, &token(), &[]);
     gw.wait_serving("r1");
     let (addr, state) = ep.kill();
     for _ in 0..10 {
@@ -351,12 +358,12 @@ fn starts_from_backup_while_the_endpoint_is_down() {
     let backup = format!("config.backup.path={}", dir.path().display());
     let ep = Endpoint::start(&doc("r1", &backend, "one"), "r1");
     {
-        let gw = start_gateway(ep.addr, TOKEN, std::slice::from_ref(&backup));
+        let gw = start_gateway(ep.addr, &token(), std::slice::from_ref(&backup));
         gw.wait_serving("r1");
         wait_until("the backup written", Duration::from_secs(5), || backup_file(dir.path()).exists().then_some(()));
     }
     let (addr, state) = ep.kill();
-    let gw = start_gateway(addr, TOKEN, std::slice::from_ref(&backup));
+    let gw = start_gateway(addr, &token(), std::slice::from_ref(&backup));
     gw.wait_serving("r1");
     assert_eq!(gw.status()["source"], "backup");
     assert!(gw.proc.log_text().contains("starting from the configuration backup"));
@@ -380,7 +387,7 @@ fn corrupt_backup_is_refused_and_the_gateway_waits_at_503() {
     let backup = format!("config.backup.path={}", dir.path().display());
     let ep = Endpoint::start(&doc("r1", &backend, "one"), "r1");
     {
-        let gw = start_gateway(ep.addr, TOKEN, std::slice::from_ref(&backup));
+        let gw = start_gateway(ep.addr, &token(), std::slice::from_ref(&backup));
         gw.wait_serving("r1");
         wait_until("the backup written", Duration::from_secs(5), || backup_file(dir.path()).exists().then_some(()));
     }
@@ -389,7 +396,7 @@ fn corrupt_backup_is_refused_and_the_gateway_waits_at_503() {
     let last = raw.len() - 3;
     raw[last] ^= 0x20;
     std::fs::write(backup_file(dir.path()), &raw).expect("corrupt it");
-    let gw = start_gateway(addr, TOKEN, std::slice::from_ref(&backup));
+    let gw = start_gateway(addr, &token(), std::slice::from_ref(&backup));
     wait_until("the refusal logged", Duration::from_secs(5), || {
         gw.proc.log_text().contains("configuration backup is refused").then_some(())
     });
@@ -423,4 +430,30 @@ fn refused_or_expired_token_is_a_clear_error() {
         .and_then(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .expect("token expiry gauge");
     assert!(expiry < 0.0, "expired token shows a negative expiry: {expiry}");
+}
+
+/// A secret named value in a document the gateway rejects: the heartbeat's `lastSyncError`
+/// names the problem, never the value (the endpoint would store and show it).
+#[test]
+fn heartbeats_never_carry_named_values() {
+    const SECRET: &str = "hb-s3cr3t-9Xw2";
+    let backend = Backend::normal();
+    let ep = Endpoint::start(&doc("r1", &backend, "one"), "r1");
+    let gw = start_gateway(ep.addr, &token(), &[]);
+    gw.wait_serving("r1");
+    let leaky = format!(
+        r#"{{"revision":"r2","namedValues":{{"k":"{SECRET}"}},"apis":[{{"id":"one","path":"one","serviceUrl":"ftp://{{{{k}}}}/x","subscriptionRequired":false}}]}}"#
+    );
+    ep.set(|s| {
+        s.document = leaky;
+        s.revision = "r2".into();
+    });
+    let hb = wait_until("a heartbeat reporting the rejection", Duration::from_secs(10), || {
+        let st = ep.state.lock().expect("lock");
+        let hbs = st.heartbeats.lock().expect("lock");
+        hbs.iter().rev().find(|h| h["lastSyncError"].as_str().is_some_and(|e| e.contains("serviceUrl"))).cloned()
+    });
+    assert!(!hb.to_string().contains(SECRET), "{hb}");
+    assert!(!gw.proc.log_text().contains(SECRET), "{}", gw.proc.log_text());
+    assert_eq!(gw.get("/one/x").status, 200, "r1 still serves");
 }

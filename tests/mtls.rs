@@ -238,3 +238,126 @@ fn revocation_checks_are_refused_at_load() {
     assert_eq!(code, 1, "{out}{err}");
     assert!(format!("{out}{err}").contains("validate-revocation"), "{out}{err}");
 }
+
+/// Runs a command to completion, panicking with its output when it fails.
+fn run(cmd: &str, args: &[&str], dir: &std::path::Path) -> String {
+    let out = std::process::Command::new(cmd)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd} is needed for this test (apt-get install {cmd}): {e}"));
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{cmd} {args:?} failed:\n{text}");
+    text
+}
+
+/// An X.509 v1 client certificate as the openssl command line makes it by default
+/// (`openssl req` + `openssl x509 -req`, no extensions), signed by an openssl-made CA named `ca`.
+fn openssl_v1_client(dir: &std::path::Path, ca: &str, cn: &str) {
+    run(
+        "openssl",
+        &["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+            .into_iter()
+            .chain(["-keyout", &format!("{ca}.key"), "-out", &format!("{ca}.pem"), "-subj", &format!("/CN={ca}")])
+            .chain(["-days", "30"])
+            .collect::<Vec<_>>(),
+        dir,
+    );
+    run(
+        "openssl",
+        &["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+            .into_iter()
+            .chain(["-keyout", &format!("{cn}.key"), "-out", &format!("{cn}.csr"), "-subj", &format!("/CN={cn}")])
+            .collect::<Vec<_>>(),
+        dir,
+    );
+    run(
+        "openssl",
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &format!("{cn}.csr"),
+            "-CA",
+            &format!("{ca}.pem"),
+            "-CAkey",
+            &format!("{ca}.key"),
+            "-CAcreateserial",
+            "-out",
+            &format!("{cn}.pem"),
+            "-days",
+            "30",
+        ],
+        dir,
+    );
+    let text = run("openssl", &["x509", "-in", &format!("{cn}.pem"), "-noout", "-text"], dir);
+    assert!(text.contains("Version: 1 (0x0)"), "openssl made a certificate that is not v1:\n{text}");
+}
+
+/// curl presenting `cn`'s certificate: (status, the backend's echo or the error reason).
+fn curl(dir: &std::path::Path, addr: SocketAddr, cn: &str, path: &str, tls12: bool) -> (u16, String, String) {
+    let url = format!("https://{HOST}:{}{path}", addr.port());
+    let resolve = format!("{HOST}:{}:127.0.0.1", addr.port());
+    let (cert, key) = (format!("{cn}.pem"), format!("{cn}.key"));
+    let mut args = vec!["-sS", "--max-time", "10", "--cacert", "server-ca.pem", "--cert", &cert, "--key", &key];
+    args.extend(["--resolve", &resolve, "-D", "headers.txt", "-o", "body.txt", &url]);
+    if tls12 {
+        args.push("--tls-max");
+        args.push("1.2");
+    }
+    run("curl", &args, dir);
+    let head = std::fs::read_to_string(dir.join("headers.txt")).unwrap();
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let reason = head
+        .lines()
+        .find_map(|l| {
+            l.split_once(':').filter(|(n, _)| n.eq_ignore_ascii_case("x-reason")).map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_default();
+    (status, std::fs::read_to_string(dir.join("body.txt")).unwrap(), reason)
+}
+
+#[test]
+fn an_openssl_v1_client_certificate_reaches_the_policy_over_curl() {
+    let b = Backend::normal();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    openssl_v1_client(d, "v1-ca", "client-v1");
+    openssl_v1_client(d, "rogue-ca", "rogue-client");
+    let server_ca = Ca::new("mtls server CA");
+    let server = server_ca.leaf(&[HOST]);
+    std::fs::write(d.join("server-ca.pem"), server_ca.pem()).unwrap();
+    let v1_ca = std::fs::read_to_string(d.join("v1-ca.pem")).unwrap();
+    let policy = format!(
+        r#"<policies><inbound>
+          <validate-client-certificate validate-revocation="false" validate-trust="true" validate-not-before="true" validate-not-after="true" ignore-error="false">
+            <identities><identity common-name="client-v1"/></identities>
+          </validate-client-certificate>
+          <set-header name="X-Thumb" exists-action="override"><value>@(context.Request.Certificate.Thumbprint)</value></set-header>
+          <set-header name="X-Subject" exists-action="override"><value>@(context.Request.Certificate.SubjectName.Name)</value></set-header>
+          <set-header name="X-Verified" exists-action="override"><value>@(context.Request.Certificate.Verify().ToString())</value></set-header>
+        </inbound><backend><forward-request/></backend>{ON_ERROR}</policies>"#
+    );
+    let doc = json!({
+        "revision": "v1",
+        "gateway": {"hostnames": [{"hostname": HOST, "certificateId": "server", "negotiateClientCertificate": true}]},
+        "certificates": [
+            {"id": "server", "pem": server.chain_pem, "key": server.key_pem},
+            {"id": "v1-ca", "pem": v1_ca, "isTrusted": true}],
+        "apis": [{"id": "v1", "path": "v1", "serviceUrl": b.url(), "subscriptionRequired": false, "policy": policy}]
+    });
+    let gw = Gateway::start(&doc.to_string(), &[]);
+    let pem = std::fs::read(d.join("client-v1.pem")).unwrap();
+    let der = rustls_pemfile::certs(&mut pem.as_slice()).next().unwrap().unwrap().to_vec();
+    for tls12 in [false, true] {
+        let (status, body, reason) = curl(d, gw.https_addr(), "client-v1", "/v1/echo", tls12);
+        assert_eq!(status, 200, "TLS 1.2 only: {tls12}; reason {reason:?}; {body}");
+        let echo: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(echoed_headers(&echo, "x-thumb"), vec![thumbprint(&der)]);
+        assert_eq!(echoed_headers(&echo, "x-subject"), vec!["CN=client-v1".to_string()]);
+        assert_eq!(echoed_headers(&echo, "x-verified"), vec!["True".to_string()]);
+    }
+    // The handshake took the untrusted v1 certificate too: the policy refuses it, with its reason.
+    let (status, _, reason) = curl(d, gw.https_addr(), "rogue-client", "/v1/echo", false);
+    assert_eq!((status, reason.as_str()), (401, "ClientCertificateNotTrusted"));
+}

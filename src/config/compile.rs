@@ -59,9 +59,22 @@ impl Compiler<'_> {
     }
 
     fn url(&mut self, raw: Option<&str>, path: &str) -> Option<BackendUrl> {
-        let s = self.subst(raw?, path);
+        let raw = raw?;
+        let s = self.subst(raw, path);
         match parse_backend_url(&s) {
             Ok(u) => Some(u),
+            // The parser quotes what it could not read, which may be a piece of a secret named
+            // value: name the URL as written instead.
+            Err(_) if s != raw => {
+                self.ctx.problem(
+                    path,
+                    format!(
+                        "'{raw}' is not an absolute http:// or https:// URL once its named values are \
+                         substituted (their values are not shown)"
+                    ),
+                );
+                None
+            }
             Err(e) => {
                 self.ctx.problem(path, e);
                 None

@@ -12,6 +12,7 @@
 //! snapshot (plus warnings) or every problem found.
 
 mod compile;
+mod duplicates;
 mod error;
 mod hosts;
 mod json;
@@ -19,6 +20,7 @@ mod load;
 mod model;
 mod named_values;
 mod policy_check;
+mod redact;
 mod route;
 mod snapshot;
 mod subscriptions;
@@ -45,18 +47,29 @@ pub struct Loaded {
 /// just the first), each with its JSON path. Never panics, whatever the input.
 pub fn load_document(bytes: &mut [u8]) -> Result<Loaded, LoadError> {
     let revision_fallback = compile::content_revision(bytes);
+    let repeated = duplicates::find(bytes);
     let mut ctx = json::Ctx::default();
     let Some(value) = load::parse(bytes, &mut ctx) else {
         return Err(LoadError { problems: ctx.problems });
     };
+    ctx.problems.extend(repeated);
     let doc = load::walk(&value, &mut ctx);
     drop(value);
+    let values: Vec<(String, String)> = doc.named_values.clone();
     let snapshot = compile::compile(doc, revision_fallback, &mut ctx);
     if ctx.problems.is_empty() {
         Ok(Loaded { snapshot, warnings: ctx.warnings })
     } else {
-        Err(LoadError { problems: ctx.problems })
+        let mut problems = ctx.problems;
+        redact::named_values(&mut problems, &values);
+        Err(LoadError { problems })
     }
+}
+
+/// Every member of an object that appears more than once anywhere in `bytes`, with its path,
+/// line and column (for documents parsed by another parser, e.g. the control plane's master).
+pub fn duplicate_members(bytes: &[u8]) -> Vec<Problem> {
+    duplicates::find(bytes)
 }
 
 #[cfg(test)]

@@ -86,6 +86,24 @@ pub fn parse_template(t: &str) -> Result<Parsed, String> {
 }
 
 impl Template {
+    /// The requests this template matches, as text: two templates with the same shape match
+    /// exactly the same paths (parameter names do not matter, nor one trailing slash).
+    pub fn shape(&self) -> String {
+        let mut s = String::new();
+        for seg in &self.segs {
+            s.push('/');
+            match seg {
+                Seg::Lit(l) => s.push_str(l),
+                // Literal segments cannot hold braces, so this cannot collide with one.
+                Seg::Param => s.push_str("{}"),
+            }
+        }
+        if self.wildcard {
+            s.push_str("/*");
+        }
+        s
+    }
+
     /// Whether this template matches `rest` (the path after the API, may be "").
     /// Returns the normalized segment count on success (for ranking), without allocating.
     pub fn matches(&self, rest: &str) -> Option<usize> {
@@ -161,6 +179,13 @@ mod tests {
         assert_eq!(par.specificity(&wild, 2), Ordering::Greater);
         assert_eq!(t("/users").specificity(&wild, 1), Ordering::Greater);
         assert_eq!(t("/a/*").specificity(&t("/*"), 2), Ordering::Greater);
+    }
+
+    #[test]
+    fn shapes_ignore_parameter_names_and_a_trailing_slash() {
+        assert_eq!(t("/users/{id}").shape(), t("/users/{name}/").shape());
+        assert_ne!(t("/users/{id}").shape(), t("/users/me").shape());
+        assert_ne!(t("/files/*").shape(), t("/files").shape());
     }
 
     #[test]

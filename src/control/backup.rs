@@ -34,7 +34,7 @@ pub fn write(dir: &Path, document: &[u8], revision: &str) -> Result<(), BackupEr
     let revision: String = revision.chars().filter(|c| !c.is_whitespace()).collect();
     let mut bytes = format!("{MAGIC} sha256={digest} bytes={} revision={revision}\n", document.len()).into_bytes();
     bytes.extend_from_slice(document);
-    crate::fsutil::write_atomic(&target, &bytes).map_err(|error| BackupError::Io { path: target.clone(), error })
+    crate::fsutil::write_private(&target, &bytes).map_err(|error| BackupError::Io { path: target.clone(), error })
 }
 
 /// The backed-up document, checked against its header.

@@ -25,6 +25,21 @@ pub trait Source: Send {
     fn poll(&mut self) -> Option<Result<Vec<u8>, String>>;
     /// What became of the last document `poll` returned: its revision, or why it was rejected.
     fn outcome(&mut self, _result: Result<&str, &str>) {}
+    /// SIGHUP: the document to reload now (re-read whatever the file's stamp says), or `None`
+    /// when the source has nothing to reload (it logs why).
+    fn reload(&mut self) -> Option<Result<Vec<u8>, String>> {
+        tracing::info!(source = self.name(), "SIGHUP: this configuration source has nothing to reload");
+        None
+    }
+}
+
+/// What the main thread tells the control thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ControlMsg {
+    /// SIGHUP: reload the configuration now.
+    Reload,
+    /// Shutting down: return.
+    Stop,
 }
 
 const POLL: Duration = Duration::from_millis(100);
@@ -116,14 +131,16 @@ impl Control {
         Some(snap)
     }
 
-    /// Runs until `stop` fires: polls the source and broadcasts each accepted snapshot.
-    pub fn run(mut self, mut source: Box<dyn Source>, workers: Vec<Sender<WorkerMsg>>, stop: Receiver<()>) {
+    /// Runs until told to stop: polls the source and broadcasts each accepted snapshot; a
+    /// reload request goes through the same load → validate → compile path as a poll.
+    pub fn run(mut self, mut source: Box<dyn Source>, workers: Vec<Sender<WorkerMsg>>, msgs: Receiver<ControlMsg>) {
         loop {
-            match stop.recv_timeout(POLL) {
-                Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
-                Err(RecvTimeoutError::Timeout) => {}
-            }
-            match source.poll() {
+            let next = match msgs.recv_timeout(POLL) {
+                Ok(ControlMsg::Stop) | Err(RecvTimeoutError::Disconnected) => return,
+                Ok(ControlMsg::Reload) => source.reload(),
+                Err(RecvTimeoutError::Timeout) => source.poll(),
+            };
+            match next {
                 None => {}
                 Some(Err(e)) => {
                     tracing::error!(source = source.name(), "configuration source failed: {e}");

@@ -45,6 +45,32 @@ impl Response {
     }
 }
 
+/// Decides from the head alone whether the request is authenticated and where it goes, and
+/// how large a body it may then send. `Err` is the answer (the body is never read).
+pub fn authorize(
+    store: &Store,
+    admin_key: &str,
+    req: &Request,
+    limits: &super::server::Limits,
+) -> Result<u64, Response> {
+    let parts: Vec<&str> = req.path.trim_matches('/').split('/').collect();
+    match (req.method.as_str(), parts.as_slice()) {
+        ("GET", ["gateways", id, "configuration"]) | ("POST", ["gateways", id, "heartbeat"]) => {
+            match gateway_auth(store, id, req) {
+                None => Ok(limits.max_small_body),
+                Some(refusal) => Err(refusal),
+            }
+        }
+        (method, ["admin", rest @ ..]) => {
+            if !admin_ok(admin_key, req) {
+                return Err(Response::error(401, "a valid admin key is required (Authorization: Bearer <admin key>)"));
+            }
+            Ok(if method == "PUT" && rest == ["document"] { limits.max_document_bytes } else { limits.max_small_body })
+        }
+        _ => Err(Response::error(404, "Resource not found")),
+    }
+}
+
 pub fn handle(store: &Store, admin_key: &str, req: &Request) -> Response {
     let parts: Vec<&str> = req.path.trim_matches('/').split('/').collect();
     match (req.method.as_str(), parts.as_slice()) {

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::cut::{self, GatewayEntry};
-use crate::fsutil::{random_secret, write_atomic};
+use crate::fsutil::{private_dir, random_secret, write_private};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -27,6 +27,9 @@ pub struct Keys {
     pub primary: String,
     pub secondary: String,
 }
+
+/// Instances remembered per gateway.
+const MAX_INSTANCES: usize = 64;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Heartbeat {
@@ -70,7 +73,7 @@ pub fn now_secs() -> u64 {
 
 impl Store {
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|error| StoreError::Io { path: dir.into(), error })?;
+        private_dir(dir).map_err(|error| StoreError::Io { path: dir.into(), error })?;
         let mut inner = Inner {
             keys: read_json(&dir.join("keys.json"))?,
             heartbeats: read_json(&dir.join("heartbeats.json"))?,
@@ -89,6 +92,29 @@ impl Store {
         Ok(Store { dir: dir.into(), inner: Mutex::new(inner) })
     }
 
+    /// SIGHUP: re-reads `master.json` and `keys.json` (edited or restored by an operator). A
+    /// master that does not load is refused whole and the running one stays. Returns a summary
+    /// of what now runs, `None` when there is no master file.
+    pub fn reload_master(&self) -> Result<Option<String>, StoreError> {
+        let keys: BTreeMap<String, Keys> = read_json(&self.dir.join("keys.json"))?;
+        let path = self.dir.join("master.json");
+        let master = match std::fs::read(&path) {
+            Ok(bytes) => Some(
+                prepare(bytes)
+                    .map_err(|errors| StoreError::Corrupt { path: path.clone(), error: errors.join("; ") })?,
+            ),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(error) => return Err(StoreError::Io { path, error }),
+        };
+        let mut inner = self.lock();
+        inner.keys = keys;
+        let Some(master) = master else { return Ok(None) };
+        let summary = master.gateways.iter().map(|g| g.id.as_str()).collect::<Vec<_>>().join(", ");
+        let summary = format!("gateways: {summary}");
+        inner.master = Some(master);
+        Ok(Some(summary))
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A panic while holding the lock cannot leave the state half-written (writes go to disk
         // first), so a poisoned lock is still usable.
@@ -99,7 +125,7 @@ impl Store {
         let path = self.dir.join(name);
         let bytes = serde_json::to_vec_pretty(value)
             .map_err(|e| StoreError::Corrupt { path: path.clone(), error: e.to_string() })?;
-        write_atomic(&path, &bytes).map_err(|error| StoreError::Io { path, error })
+        write_private(&path, &bytes).map_err(|error| StoreError::Io { path, error })
     }
 
     pub fn master(&self) -> Option<Vec<u8>> {
@@ -110,7 +136,7 @@ impl Store {
     pub fn put_master(&self, bytes: Vec<u8>) -> Result<(), Result<Vec<String>, StoreError>> {
         let master = prepare(bytes).map_err(Ok)?;
         let mut inner = self.lock();
-        write_atomic(&self.dir.join("master.json"), &master.bytes)
+        write_private(&self.dir.join("master.json"), &master.bytes)
             .map_err(|error| Err(StoreError::Io { path: self.dir.join("master.json"), error }))?;
         let mut changed_keys = false;
         for g in &master.gateways {
@@ -154,12 +180,19 @@ impl Store {
 
     pub fn record_heartbeat(&self, gateway: &str, body: Value) -> Result<(), StoreError> {
         let mut inner = self.lock();
-        let instance = body.get("instanceId").and_then(Value::as_str).unwrap_or("unknown").to_string();
-        inner
-            .heartbeats
-            .entry(gateway.to_string())
-            .or_default()
-            .insert(instance, Heartbeat { body, received: now_secs() });
+        let instance: String =
+            body.get("instanceId").and_then(Value::as_str).unwrap_or("unknown").chars().take(128).collect();
+        let instances = inner.heartbeats.entry(gateway.to_string()).or_default();
+        instances.insert(instance, Heartbeat { body, received: now_secs() });
+        // Bounded: a gateway restarting in a loop (a new instance id each time) keeps the most
+        // recent ones only.
+        while instances.len() > MAX_INSTANCES {
+            let oldest = instances.iter().min_by_key(|(_, hb)| hb.received).map(|(id, _)| id.clone());
+            match oldest {
+                Some(id) => instances.remove(&id),
+                None => break,
+            };
+        }
         self.save("heartbeats.json", &inner.heartbeats)
     }
 
@@ -210,8 +243,12 @@ impl Store {
 /// gateway's own loader. Problems carry the path they were found at.
 fn prepare(bytes: Vec<u8>) -> Result<Master, Vec<String>> {
     let value: Value = serde_json::from_slice(&bytes).map_err(|e| vec![format!("$: invalid JSON: {e}")])?;
+    // serde keeps the last of repeated members silently, and the re-serialised copy the loader
+    // checks has none left: look at the bytes as put.
+    let repeated: Vec<String> = crate::config::duplicate_members(&bytes).iter().map(|p| p.to_string()).collect();
+
     let gateways = cut::gateways(&value).map_err(|es| es.iter().map(|e| e.to_string()).collect::<Vec<_>>())?;
-    let mut problems = Vec::new();
+    let mut problems = repeated;
     let mut whole = value.clone();
     if let Some(o) = whole.as_object_mut() {
         o.remove("gateways");

@@ -35,6 +35,11 @@ pub const KEYS: &[Key] = &[
     key("config.service.endpoint", None, Kind::Text),
     Key { name: "config.service.auth", default: None, kind: Kind::Text, secret: true },
     key("config.service.endpoint.disableCertificateValidation", Some("false"), Kind::Bool),
+    // own: PEM CA certificates the endpoint's certificate is verified against (default: the
+    // system's web roots), e.g. a control plane's DATA/tls/cert.pem.
+    key("config.service.endpoint.ca-file", None, Kind::Text),
+    // own: send the gateway token to an http:// endpoint (development only; warned about).
+    key("config.service.endpoint.allow-plain-http", Some("false"), Kind::Bool),
     key("config.service.integration.timeout", Some("00:01:40"), Kind::Duration),
     key("config.service.poll.interval", Some("10s"), Kind::Duration),
     key("config.service.heartbeat.interval", Some("60s"), Kind::Duration),

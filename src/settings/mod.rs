@@ -98,7 +98,16 @@ impl RawSettings {
     pub fn check(&self) -> Result<(), SettingsError> {
         for k in KEYS {
             if let Some(v) = self.get(k.name) {
-                check_value(k.name, k.kind, v)?;
+                check_value(k.name, k.kind, v).map_err(|e| match e {
+                    // The error is printed: a secret's value is not.
+                    SettingsError::Invalid { key, expected, .. } if k.secret || secret_name(k.name) => {
+                        SettingsError::Invalid { key, value: mask(v), expected }
+                    }
+                    SettingsError::Invalid { key, value, expected } => {
+                        SettingsError::Invalid { key, value: mask_url_password(&value), expected }
+                    }
+                    other => other,
+                })?;
             }
         }
         Ok(())
@@ -109,8 +118,8 @@ impl RawSettings {
         let mut out = String::new();
         for k in KEYS {
             let (value, source) = match self.values.get(k.name) {
-                Some((v, s)) if k.secret => (mask(v), s.as_str()),
-                Some((v, s)) => (v.clone(), s.as_str()),
+                Some((v, s)) if k.secret || secret_name(k.name) => (mask(v), s.as_str()),
+                Some((v, s)) => (mask_url_password(v), s.as_str()),
                 None => ("(unset)".to_string(), Source::Default.as_str()),
             };
             out.push_str(&format!("{:<52} {:<40} # {}\n", k.name, value, source));
@@ -125,6 +134,29 @@ fn mask(v: &str) -> String {
     } else {
         "****".to_string()
     }
+}
+
+/// A setting whose name says it holds a secret, whether or not the table marks it.
+fn secret_name(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    ["token", "secret", "password", "passwd", "auth", "credential"].iter().any(|w| n.contains(w))
+        || n.split(['.', '-', '_']).any(|part| part == "key" || part.ends_with("key"))
+}
+
+/// `scheme://user:password@host…` with the password (or a lone userinfo, which Redis reads as
+/// the password) replaced by `****`; anything else unchanged.
+pub fn mask_url_password(v: &str) -> String {
+    let Some(scheme_end) = v.find("://") else { return v.to_string() };
+    let rest = &v[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else { return v.to_string() };
+    let userinfo = &rest[..at];
+    let masked = match userinfo.split_once(':') {
+        Some((user, _)) => format!("{user}:****"),
+        None if userinfo.is_empty() => return v.to_string(),
+        None => "****".to_string(),
+    };
+    format!("{}://{masked}{}", &v[..scheme_end], &rest[at..])
 }
 
 fn put(
@@ -208,6 +240,8 @@ pub struct Settings {
     pub service_auth: Option<String>,
     pub endpoint_insecure: bool,
     pub endpoint_ca_file: Option<PathBuf>,
+    /// `config.service.endpoint.allow-plain-http`: the token may go to an `http://` endpoint.
+    pub endpoint_plain_http: bool,
     pub integration_timeout: Duration,
     pub poll_interval: Duration,
     pub heartbeat_interval: Duration,
@@ -300,6 +334,7 @@ impl Settings {
             service_auth: text("config.service.auth"),
             endpoint_insecure: flag("config.service.endpoint.disableCertificateValidation"),
             endpoint_ca_file: text("config.service.endpoint.ca-file").map(PathBuf::from),
+            endpoint_plain_http: flag("config.service.endpoint.allow-plain-http"),
             integration_timeout: dur("config.service.integration.timeout"),
             poll_interval: dur("config.service.poll.interval").max(Duration::from_millis(100)),
             heartbeat_interval: dur("config.service.heartbeat.interval").max(Duration::from_millis(100)),
@@ -403,6 +438,23 @@ mod tests {
             "telemetry.metrics.local.statsd.endpoint=127.0.0.1:8125",
         ];
         assert!(gather(&statsd).is_err());
+    }
+
+    #[test]
+    fn url_passwords_and_secret_names_are_masked() {
+        assert_eq!(mask_url_password("redis://:pw@h:6379/0"), "redis://:****@h:6379/0");
+        assert_eq!(mask_url_password("rediss://u:p%40ss@h"), "rediss://u:****@h");
+        assert_eq!(mask_url_password("redis://tok@h"), "redis://****@h");
+        assert_eq!(mask_url_password("redis://h:6379/0?x=a@b"), "redis://h:6379/0?x=a@b");
+        assert_eq!(mask_url_password("http://h/p"), "http://h/p");
+        assert!(secret_name("config.service.auth") && secret_name("x.api-key") && secret_name("a.password"));
+        assert!(!secret_name("net.server.http.port") && !secret_name("telemetry.logs.std"));
+        let raw =
+            RawSettings::gather(&["policy.counters.redis=redis://:hunter2@127.0.0.1:6379".to_string()], vec![], None)
+                .expect("gather");
+        let out = raw.describe();
+        assert!(!out.contains("hunter2"), "{out}");
+        assert!(out.contains("redis://:****@127.0.0.1:6379"), "{out}");
     }
 
     #[test]

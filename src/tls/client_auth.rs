@@ -58,7 +58,20 @@ impl ClientCertVerifier for AnyClientCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        let key = PublicKey::of(cert)?;
+        let algs = &self.provider.signature_verification_algorithms;
+        let candidates = algs.mapping.iter().find(|(scheme, _)| *scheme == dss.scheme).map(|(_, a)| *a);
+        let Some(candidates) = candidates else {
+            return Err(rustls::Error::PeerMisbehaved(
+                rustls::PeerMisbehaved::SignedHandshakeWithUnadvertisedSigScheme,
+            ));
+        };
+        for alg in candidates.iter().filter(|a| a.public_key_alg_id().as_ref() == key.alg_id) {
+            if alg.verify_signature(key.bits, message, dss.signature()).is_ok() {
+                return Ok(HandshakeSignatureValid::assertion());
+            }
+        }
+        Err(bad_signature())
     }
 
     fn verify_tls13_signature(
@@ -67,12 +80,72 @@ impl ClientCertVerifier for AnyClientCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        let key = PublicKey::of(cert)?;
+        rustls::crypto::verify_tls13_signature_with_raw_key(
+            message,
+            &rustls::pki_types::SubjectPublicKeyInfoDer::from(key.spki),
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.provider.signature_verification_algorithms.supported_schemes()
     }
+}
+
+fn bad_signature() -> rustls::Error {
+    rustls::Error::InvalidCertificate(rustls::CertificateError::BadSignature)
+}
+
+/// A client certificate's public key, read with x509-parser, which takes every X.509 version:
+/// webpki (behind rustls' own signature checks) refuses certificates that are not v3, and
+/// whether a v1 certificate is acceptable is the policy's call, not the handshake's.
+struct PublicKey<'a> {
+    /// The whole SubjectPublicKeyInfo, DER.
+    spki: &'a [u8],
+    /// The contents of its AlgorithmIdentifier (what `public_key_alg_id` returns).
+    alg_id: &'a [u8],
+    /// The subjectPublicKey bits.
+    bits: &'a [u8],
+}
+
+impl<'a> PublicKey<'a> {
+    fn of(cert: &'a CertificateDer<'_>) -> Result<PublicKey<'a>, rustls::Error> {
+        use x509_parser::prelude::FromDer;
+        let bad = || rustls::Error::InvalidCertificate(rustls::CertificateError::BadEncoding);
+        let (_, parsed) = x509_parser::certificate::X509Certificate::from_der(cert.as_ref()).map_err(|_| bad())?;
+        let spki: &'a [u8] = parsed.tbs_certificate.subject_pki.raw;
+        // SubjectPublicKeyInfo ::= SEQUENCE { algorithm AlgorithmIdentifier, subjectPublicKey BIT STRING }
+        let (body, _) = der_element(spki, 0x30).ok_or_else(bad)?;
+        let (alg_id, rest) = der_element(body, 0x30).ok_or_else(bad)?;
+        let (bits, _) = der_element(rest, 0x03).ok_or_else(bad)?;
+        let (unused, bits) = bits.split_first().ok_or_else(bad)?;
+        if *unused != 0 {
+            return Err(bad());
+        }
+        Ok(PublicKey { spki, alg_id, bits })
+    }
+}
+
+/// One DER element with tag `tag` at the start of `input`: (its contents, what follows).
+fn der_element(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
+    let (&t, rest) = input.split_first()?;
+    if t != tag {
+        return None;
+    }
+    let (&first, rest) = rest.split_first()?;
+    let (len, rest) = if first < 0x80 {
+        (usize::from(first), rest)
+    } else {
+        let n = usize::from(first & 0x7f);
+        if n == 0 || n > 4 || rest.len() < n {
+            return None;
+        }
+        let len = rest[..n].iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+        (len, &rest[n..])
+    };
+    (rest.len() >= len).then(|| rest.split_at(len))
 }
 
 /// A certificate of the document (its first PEM block), for `certificate-id` and
@@ -92,6 +165,8 @@ pub struct ClientTrust {
     /// Certificates without `isTrusted`: intermediates for path building (APIM uploads
     /// intermediates as untrusted CA certificates).
     intermediates: Vec<CertificateDer<'static>>,
+    /// The `isTrusted` certificates, for v1 leaves (which webpki does not take).
+    anchors: Vec<CertificateDer<'static>>,
     pub certificates: Vec<DocCert>,
     hints: Vec<DistinguishedName>,
 }
@@ -131,6 +206,7 @@ impl ClientTrust {
             t.certificates.push(DocCert { id: c.id.clone(), der: first.clone() });
             if c.is_trusted {
                 for d in ders {
+                    t.anchors.push(d.clone());
                     roots.add(d).map_err(|e| bad(format!("not usable as a trusted CA: {e}")))?;
                 }
             } else if c.key.is_none() {
@@ -157,8 +233,16 @@ impl ClientTrust {
         };
         let mut intermediates: Vec<CertificateDer<'_>> = rest.to_vec();
         intermediates.extend(self.intermediates.iter().cloned());
-        let at = UnixTime::since_unix_epoch(Duration::from_secs(at.max(0) as u64));
-        v.verify_client_cert(leaf, &intermediates, at).map(|_| ()).map_err(|e| ChainError::Untrusted(e.to_string()))
+        let when = UnixTime::since_unix_epoch(Duration::from_secs(at.max(0) as u64));
+        match v.verify_client_cert(leaf, &intermediates, when) {
+            Ok(_) => Ok(()),
+            Err(_) if super::v1_chain::is_v1(leaf) => {
+                let pool: Vec<&[u8]> = intermediates.iter().map(|c| c.as_ref()).collect();
+                let anchors: Vec<&[u8]> = self.anchors.iter().map(|c| c.as_ref()).collect();
+                super::v1_chain::verify(leaf, &pool, &anchors, at).map_err(ChainError::Untrusted)
+            }
+            Err(e) => Err(ChainError::Untrusted(e.to_string())),
+        }
     }
 
     /// A document certificate by id.

@@ -7,6 +7,7 @@ pub mod client;
 pub mod client_auth;
 pub mod handshake;
 pub mod server;
+pub mod v1_chain;
 pub mod x509;
 
 pub use server::{ServerTls, TlsSetupError};

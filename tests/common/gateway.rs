@@ -376,3 +376,153 @@ pub fn metric_value(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f
     }
     None
 }
+
+/// `ringgate control-plane` as a child process, serving HTTPS with the certificate it
+/// generates into `DATA/tls/cert.pem` (or plain HTTP with `--plain-http` in `extra`).
+pub struct ControlPlane {
+    pub proc: Proc,
+    pub addr: SocketAddr,
+    pub key: String,
+    pub data: PathBuf,
+    /// `https` or `http`.
+    pub scheme: &'static str,
+    agent: ureq::Agent,
+}
+
+/// A control-plane answer.
+#[derive(Debug)]
+pub struct CpResponse {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+impl CpResponse {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// A ureq agent trusting exactly the PEM certificates in `ca_file` (none: plain HTTP only).
+pub fn agent_trusting(ca_file: Option<&Path>) -> ureq::Agent {
+    let mut tls = ureq::tls::TlsConfig::builder();
+    if let Some(file) = ca_file {
+        let pem = std::fs::read(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let certs: Vec<_> = ureq::tls::parse_pem(&pem)
+            .filter_map(|i| match i {
+                Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                _ => None,
+            })
+            .collect();
+        tls = tls.root_certs(ureq::tls::RootCerts::new_with_certs(&certs));
+    }
+    ureq::Agent::config_builder()
+        .tls_config(tls.build())
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .into()
+}
+
+impl ControlPlane {
+    pub fn start(data: &Path, listen: &str, extra: &[&str]) -> ControlPlane {
+        let mut args: Vec<String> = ["control-plane", "--data", &data.display().to_string(), "--listen", listen]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let mut proc = Proc::spawn(&args);
+        let line = proc.wait_line("control plane listening", Duration::from_secs(20), |l| {
+            l.contains("control plane listening on ")
+        });
+        let (scheme, addr) = line.rsplit_once(' ').and_then(|(_, url)| url.split_once("://")).expect("url");
+        let scheme = if scheme == "https" { "https" } else { "http" };
+        let addr = addr.trim().parse().expect("address");
+        let key = std::fs::read_to_string(data.join("admin.key")).expect("admin key").trim().to_string();
+        let ca = data.join("tls").join("cert.pem");
+        let agent = agent_trusting((scheme == "https").then_some(ca.as_path()));
+        ControlPlane { proc, addr, key, data: data.to_path_buf(), scheme, agent }
+    }
+
+    /// The certificate gateways verify the control plane with.
+    pub fn ca_file(&self) -> PathBuf {
+        self.data.join("tls").join("cert.pem")
+    }
+
+    /// `https://localhost:PORT` (the generated certificate names localhost and 127.0.0.1).
+    pub fn url(&self) -> String {
+        format!("{}://127.0.0.1:{}", self.scheme, self.addr.port())
+    }
+
+    /// A call with the given `Authorization` header value (or none), body sent as is.
+    pub fn raw(&self, method: &str, path: &str, authorization: Option<&str>, body: &[u8]) -> CpResponse {
+        let url = format!("{}{path}", self.url());
+        let mut req = ureq::http::Request::builder().method(method).uri(&url);
+        if let Some(a) = authorization {
+            req = req.header("Authorization", a);
+        }
+        let req = req.body(body.to_vec()).expect("request");
+        match self.agent.run(req) {
+            Ok(mut resp) => {
+                let status = resp.status().as_u16();
+                let body = resp.body_mut().with_config().limit(64 << 20).read_to_vec().unwrap_or_default();
+                CpResponse { status, body }
+            }
+            Err(e) => panic!("{method} {url}: {e}"),
+        }
+    }
+
+    /// An admin call (the admin key unless `auth` names another bearer value).
+    pub fn call(&self, method: &str, path: &str, body: &serde_json::Value, auth: Option<&str>) -> CpResponse {
+        let bearer = format!("Bearer {}", auth.unwrap_or(&self.key));
+        let bytes = if body.is_null() { Vec::new() } else { serde_json::to_vec(body).expect("json") };
+        self.raw(method, path, Some(&bearer), &bytes)
+    }
+
+    /// A 7-day token for gateway `gw`, as `GatewayKey …`.
+    pub fn token(&self, gw: &str) -> String {
+        let r = self.call(
+            "POST",
+            &format!("/admin/gateways/{gw}/token"),
+            &serde_json::json!({"keyType": "primary", "expiry": "7d"}),
+            None,
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        format!("GatewayKey {}", r.json()["value"].as_str().expect("value"))
+    }
+
+    /// `GET /gateways/{gw}/configuration` with a token: the status.
+    pub fn fetch_status(&self, token: &str, gw: &str) -> u16 {
+        self.raw("GET", &format!("/gateways/{gw}/configuration"), Some(token), b"").status
+    }
+}
+
+/// A gateway in managed mode against `endpoint` (an `https://` URL unless told to allow plain
+/// http), waiting for its `listening` line. `extra` are further `key=value` settings.
+pub fn managed_gateway(endpoint: &str, token: &str, extra: &[String]) -> (Proc, SocketAddr, SocketAddr) {
+    let mut sets = vec![
+        format!("config.service.endpoint={endpoint}"),
+        format!("config.service.auth={token}"),
+        "config.service.poll.interval=300ms".to_string(),
+        "config.service.heartbeat.interval=300ms".to_string(),
+        "config.service.integration.timeout=2s".to_string(),
+        "net.server.bind=127.0.0.1".into(),
+        "net.server.http.port=0".into(),
+        "net.server.https.port=0".into(),
+        "net.server.admin.port=0".into(),
+        "runtime.workers=2".into(),
+        "telemetry.logs.std=json".into(),
+    ];
+    sets.extend(extra.iter().cloned());
+    let mut args = vec!["run".to_string()];
+    for s in sets {
+        args.push("--set".into());
+        args.push(s);
+    }
+    let mut proc = Proc::spawn(&args);
+    let line = proc.wait_line("listening", Duration::from_secs(20), |l| listening_addrs(l).is_some());
+    let (http, admin) = listening_addrs(&line).expect("addresses");
+    (proc, http, admin)
+}

@@ -106,12 +106,33 @@ impl Router {
 
 fn compile_ops(api: &Api, at: &str, ctx: &mut Ctx) -> Vec<CompiledOp> {
     let mut out = Vec::with_capacity(api.operations.len());
+    // (method or "*", shape) → the first operation with it: a second one could never be
+    // chosen by anything but document order, which no operator means.
+    let mut shapes: std::collections::HashMap<(String, String), usize> = std::collections::HashMap::new();
     for (j, op) in api.operations.iter().enumerate() {
         let path = format!("{at}.operations[{j}].urlTemplate");
         match parse_template(&op.url_template) {
             Ok(p) => {
                 if let Some(w) = p.warning {
-                    ctx.warn(path, w);
+                    ctx.warn(path.clone(), w);
+                }
+                let method = op.method.clone().unwrap_or_else(|| "*".into());
+                match shapes.entry((method.clone(), p.template.shape())) {
+                    std::collections::hash_map::Entry::Occupied(first) => {
+                        let i = *first.get();
+                        let other = &api.operations[i];
+                        ctx.problem(
+                            path,
+                            format!(
+                                "{method} '{}' matches the same requests as {at}.operations[{i}] ({method} '{}', id '{}'): \
+                                 ambiguous operation templates; remove one or make them differ by a literal segment",
+                                op.url_template, other.url_template, other.id
+                            ),
+                        );
+                    }
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(j);
+                    }
                 }
                 out.push(CompiledOp { method: op.method.as_deref().map(Into::into), template: p.template });
             }

@@ -36,6 +36,19 @@ pub struct Client {
 impl Client {
     pub fn new(settings: &Settings, endpoint: &str, auth: &str) -> Result<Client, CallError> {
         let base = normalize(endpoint);
+        if base.starts_with("http://") {
+            if !settings.endpoint_plain_http {
+                return Err(CallError::Setup(format!(
+                    "config.service.endpoint {base} is plain http: the gateway token would travel in the clear; \
+                     use https (config.service.endpoint.ca-file for a private CA), or set \
+                     config.service.endpoint.allow-plain-http=true for development"
+                )));
+            }
+            tracing::warn!(
+                endpoint = %base,
+                "config.service.endpoint.allow-plain-http: the gateway token and documents travel in the clear"
+            );
+        }
         let roots = match &settings.endpoint_ca_file {
             None => ureq::tls::RootCerts::WebPki,
             Some(file) => {
@@ -52,6 +65,12 @@ impl Client {
                 ureq::tls::RootCerts::new_with_certs(&certs)
             }
         };
+        if settings.endpoint_insecure {
+            tracing::warn!(
+                "config.service.endpoint.disableCertificateValidation=true: the endpoint's certificate is not \
+                 verified, so anyone on the path can take the gateway token; use config.service.endpoint.ca-file"
+            );
+        }
         let tls =
             ureq::tls::TlsConfig::builder().root_certs(roots).disable_verification(settings.endpoint_insecure).build();
         let agent = ureq::Agent::config_builder()

@@ -54,6 +54,9 @@ impl EndpointSource {
         let endpoint = settings.service_endpoint.as_deref().unwrap_or_default();
         let auth = settings.service_auth.as_deref().ok_or(EndpointError::NoToken)?;
         let token = crate::token::parse(auth).map_err(|e| EndpointError::BadToken(e.to_string()))?;
+        // Not sent at all: a token that lives longer than the maximum is refused by the
+        // endpoint anyway, and sending it would only spread a credential that should not exist.
+        crate::token::check_lifetime(&token, SystemTime::now()).map_err(|e| EndpointError::BadToken(e.to_string()))?;
         let gateway = settings.gateway_name.clone().unwrap_or_else(|| token.gateway_id.clone());
         let client = Client::new(settings, endpoint, auth)?;
         let now = Instant::now();
@@ -208,6 +211,15 @@ impl Source for EndpointSource {
         if now < self.next_poll {
             return None;
         }
+        self.poll_once()
+    }
+
+    /// SIGHUP in managed mode: the endpoint is polled anyway; poll it now rather than wait.
+    fn reload(&mut self) -> Option<Result<Vec<u8>, String>> {
+        tracing::info!(
+            gateway = %self.gateway,
+            "SIGHUP: managed mode polls the configuration endpoint anyway; polling it now"
+        );
         self.poll_once()
     }
 
