@@ -83,7 +83,7 @@ pub struct DocProblem {
 #[derive(Clone, Debug, Default)]
 pub struct Sources {
     docs: HashMap<String, (String, Document)>,
-    fragments: HashMap<String, (String, Vec<document::Stmt>)>,
+    fragments: HashMap<String, (String, Document)>,
 }
 
 impl Sources {
@@ -93,15 +93,21 @@ impl Sources {
     }
 
     pub fn add_fragment(&mut self, id: &str, text: &str, doc: Document) {
-        self.fragments.insert(id.to_string(), (text.to_string(), doc.fragment));
+        self.fragments.insert(id.to_string(), (text.to_string(), doc));
     }
 
+    /// A problem at `offset` of the document at `path`, its message cleaned of that
+    /// document's named values.
     fn problem(&self, path: &str, offset: usize, message: String) -> DocProblem {
-        let text = match path.strip_prefix("policyFragments.") {
-            Some(id) => self.fragments.get(id).map(|f| f.0.as_str()),
-            None => self.docs.get(path).map(|d| d.0.as_str()),
+        let found = match path.strip_prefix("policyFragments.") {
+            Some(id) => self.fragments.get(id),
+            None => self.docs.get(path),
         };
-        let (line, column) = xml::line_col(text.unwrap_or(""), offset);
+        let (line, column) = xml::line_col(found.map_or("", |d| d.0.as_str()), offset);
+        let message = match found {
+            Some((_, doc)) => doc.secrets.scrub(message),
+            None => message,
+        };
         DocProblem { path: path.to_string(), line, column, message }
     }
 }
@@ -115,14 +121,19 @@ fn plan_of(levels: &[(Scope, Option<&Document>)], default: &[document::Stmt], op
 /// unknown fragments, fragments in the wrong section) come back with positions.
 pub fn build_plans(src: &Sources, apis: &[Api], products: &[Product]) -> (Plans, Vec<DocProblem>) {
     let raw: HashMap<String, Vec<document::Stmt>> =
-        src.fragments.iter().map(|(k, v)| (k.clone(), v.1.clone())).collect();
-    let mut frags = Fragments::new(&raw);
+        src.fragments.iter().map(|(k, v)| (k.clone(), v.1.fragment.clone())).collect();
+    let own: HashMap<String, usize> = src.fragments.iter().map(|(k, v)| (k.clone(), v.1.expanded_len)).collect();
+    let mut frags = Fragments::new(&raw, &own);
     let mut resolved: HashMap<&str, Document> = HashMap::new();
     let mut scope_problems = Vec::new();
     let mut paths: Vec<&String> = src.docs.keys().collect();
     paths.sort();
     for path in paths {
         let Some((_, doc)) = src.docs.get(path) else { continue };
+        let sections: Vec<&[document::Stmt]> = doc.sections.iter().flatten().map(Vec::as_slice).collect();
+        if !frags.check_document(path, doc.expanded_len, &sections) {
+            continue;
+        }
         let mut d = Document::default();
         for s in Section::ALL {
             d.sections[s.index()] = doc.sections[s.index()].clone().map(|stmts| frags.apply(stmts, path, s));
