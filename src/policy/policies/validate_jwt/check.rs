@@ -87,7 +87,15 @@ fn object(part: &str) -> Option<Map<String, Json>> {
     }
 }
 
+/// Longest token decoded. A header-borne token is bounded by the head size, but `token-value`
+/// may come from a body; decoding and parsing a larger one would cost memory in proportion
+/// (serde's JSON model is several times the text).
+pub const MAX_TOKEN: usize = 64 * 1024;
+
 pub(super) fn validate(p: &ValidateJwt, token: &str, now: u64) -> std::result::Result<(), Reject> {
+    if token.len() > MAX_TOKEN {
+        return reject("JwtInvalid", format!("token of {} bytes, over {MAX_TOKEN}", token.len()));
+    }
     let parts: Vec<&str> = token.split('.').collect();
     if parts.len() == 5 {
         return reject("JwtInvalid", "encrypted tokens (JWE) are not supported");

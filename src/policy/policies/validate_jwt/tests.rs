@@ -351,3 +351,12 @@ fn critical_header_extensions_are_refused() {
         assert_eq!(reason(&p, &token, now()), "JwtInvalid", "crit {crit}");
     }
 }
+
+/// A token past the size cap is refused before it is decoded.
+#[test]
+fn oversized_tokens_are_refused_before_decoding() {
+    let p = hs_op("");
+    let claims = json!({"exp": now() + 60, "pad": "x".repeat(super::check::MAX_TOKEN)});
+    let token = hs(Algorithm::HS256, None, claims, &secret());
+    assert_eq!(reason(&p, &token, now()), "JwtInvalid");
+}
