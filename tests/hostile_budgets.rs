@@ -132,6 +132,11 @@ fn document(b: &Backend) -> String {
         api("j", r#"<json-to-xml apply="always" consider-accept-header="false"/>"#),
         api("x", r#"<xml-to-json kind="direct" apply="always" consider-accept-header="false"/>"#),
         api("f", &format!(r#"<find-and-replace from="a" to="{}"/>"#, "b".repeat(10_000))),
+        // A response body (here set by the policy itself) is refused with 502.
+        json!({"id": "o", "path": "o", "serviceUrl": b.url(), "subscriptionRequired": false,
+               "policy": format!("<policies><inbound/><backend><forward-request/></backend><outbound><set-body>{}</set-body>\
+                                  <json-to-xml apply=\"always\" consider-accept-header=\"false\"/></outbound></policies>",
+                                 "[".repeat(100_000))}),
     ]})
     .to_string()
 }
@@ -166,6 +171,8 @@ fn hostile_bodies_are_refused_with_413_and_the_gateway_keeps_serving() {
     assert_eq!(r.status, 200, "{r:?}");
     let r = c.request("POST", "/x/echo", &[("Content-Type", "text/xml")], b"<a><b>1</b></a>");
     assert_eq!(r.status, 200, "{r:?}");
+    let r = Conn::connect(gw.http_addr()).request("GET", "/o/echo", &[], b"");
+    assert_eq!(r.status, 502, "{r:?}");
     let lines = wait_until("the refusals in the access log", Duration::from_secs(5), || {
         let n = gw
             .logs()
