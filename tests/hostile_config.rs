@@ -162,3 +162,25 @@ fn fragment_cycles_and_deep_chains_are_refused_with_their_path() {
     assert_ne!(code, 0, "{out}");
     assert!(out.contains("policyFragments.c39") && out.contains("deeper than 16"), "{out}");
 }
+
+/// The global policy is repeated in every operation's plan: a large one times many
+/// operations is refused at load instead of multiplying in memory.
+#[test]
+fn plans_multiplying_a_large_global_policy_are_refused() {
+    let stmts = "<set-header name=\"x\" exists-action=\"override\"><value>1</value></set-header>".repeat(4000);
+    let global = format!("<policies><inbound>{stmts}</inbound><backend><forward-request/></backend></policies>");
+    let ops: Vec<Value> =
+        (0..600).map(|i| json!({"id": format!("o{i}"), "method": "GET", "urlTemplate": format!("/o{i}")})).collect();
+    let api_policy = "<policies><inbound><base/></inbound><backend><base/></backend></policies>";
+    let doc = json!({"revision": "m", "policy": global,
+        "apis": [{"id": "a", "path": "a", "serviceUrl": "http://127.0.0.1:9", "subscriptionRequired": false,
+                  "policy": api_policy, "operations": ops}]});
+    let (code, out) = validate(&doc);
+    assert_ne!(code, 0, "{out}");
+    assert!(out.contains("policy:1:1") && out.contains("more than 2000000 steps"), "{out}");
+    // The same global policy with 20 operations is fine.
+    let mut small = doc.clone();
+    small["apis"][0]["operations"] = json!(ops[..20]);
+    let (code, out) = validate(&small);
+    assert_eq!(code, 0, "{out}");
+}
