@@ -335,7 +335,8 @@ pub fn convert(xml: &[u8], always_array: bool) -> Conv<String> {
 
 /// [`convert`] with another inline cap (tests drive the parser past the default cap).
 pub fn convert_within(xml: &[u8], always_array: bool, max_inline: usize) -> Conv<String> {
-    if xml.len() > max_inline {
+    // Node offsets are u32: no cap may let a larger body in.
+    if xml.len() > max_inline.min(u32::MAX as usize - 1) {
         return Err(Stop::Budget(Exceeded::TooLarge(xml.len())));
     }
     let text = std::str::from_utf8(xml).map_err(|_| Stop::NotXml)?;
