@@ -1,6 +1,8 @@
 //! `<json-to-xml apply="always|content-type-json" consider-accept-header="true|false"/>`:
 //! converts a JSON body to XML (root `<Document>`, arrays as repeated elements).
 
+use std::rc::Rc;
+
 use super::budget::{self, Exceeded};
 use super::{no_children, Attrs, Cx, Outcome, Result};
 use crate::policy::runtime::{PolicyContext, Section};
@@ -67,9 +69,11 @@ pub enum Stop {
 
 /// An open array or object: the tag its items are written with, and for objects whether a
 /// member key has been read (the next value is that member's).
+/// Tags are shared, not copied: an array of 100,000 empty arrays under a long key must not
+/// copy the key 100,000 times.
 enum Open {
-    Array { tag: String },
-    Object { tag: String, key: Option<String> },
+    Array { tag: Rc<str> },
+    Object { tag: Rc<str>, key: Option<Rc<str>> },
 }
 
 /// A one-pass JSON reader writing XML as it goes: no model is built, the stack holds at most
@@ -209,7 +213,7 @@ impl Writer<'_> {
     }
 
     /// One value at the cursor, written with `tag`; containers are pushed on `stack`.
-    fn value(&mut self, tag: String, stack: &mut Vec<Open>) -> std::result::Result<(), Stop> {
+    fn value(&mut self, tag: Rc<str>, stack: &mut Vec<Open>) -> std::result::Result<(), Stop> {
         self.ws();
         match self.b.get(self.i) {
             Some(b'{') => {
@@ -326,7 +330,7 @@ impl Writer<'_> {
                         return Err(Stop::NotJson);
                     }
                     self.i += 1;
-                    let k = name(&self.text);
+                    let k: Rc<str> = name(&self.text).into();
                     if let Some(Open::Object { key, .. }) = stack.last_mut() {
                         *key = Some(k);
                     }
@@ -372,7 +376,7 @@ pub fn convert_within(json: &[u8], max_inline: usize) -> std::result::Result<Str
     if !object {
         w.out.push_str("<Document>");
     }
-    w.value(if object { "Document".into() } else { "Array".into() }, &mut stack)?;
+    w.value(Rc::from(if object { "Document" } else { "Array" }), &mut stack)?;
     w.run(&mut stack)?;
     w.ws();
     if w.i != w.b.len() {
@@ -473,5 +477,14 @@ mod tests {
         assert_eq!(convert(json.as_bytes()), Err(Stop::Budget(Exceeded::TooBig)));
         let big = vec![b' '; budget::MAX_INLINE + 1];
         assert_eq!(convert(&big), Err(Stop::Budget(Exceeded::TooLarge(big.len()))));
+    }
+
+    #[test]
+    fn a_long_key_over_many_silent_items_is_not_copied_per_item() {
+        // Empty arrays write nothing, so only sharing the tag keeps this linear.
+        let json = format!("{{\"{}\":[{}[]]}}", "k".repeat(100_000), "[],".repeat(50_000));
+        let started = std::time::Instant::now();
+        assert!(convert(json.as_bytes()).is_ok());
+        assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
     }
 }
