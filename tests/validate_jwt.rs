@@ -386,3 +386,40 @@ fn the_policy_example_guards_its_api() {
     );
     assert_eq!(r.json()["message"], "Unauthorized: a valid access token is required");
 }
+
+/// RFC 7515 4.1.11: a validly signed token whose header lists a critical extension the
+/// gateway does not understand (or an empty or malformed `crit`) is refused; the same token
+/// without `crit` passes, so it is `crit` alone that refuses it.
+#[test]
+fn a_critical_header_extension_it_does_not_understand_is_refused() {
+    let b = Backend::normal();
+    let policy = format!(
+        r#"<policies><inbound><validate-jwt header-name="Authorization" require-scheme="Bearer">
+          <issuer-signing-keys><key>{hs}</key></issuer-signing-keys>
+        </validate-jwt></inbound><backend><forward-request/></backend>{ON_ERROR}</policies>"#,
+        hs = {
+            use base64::Engine;
+            let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(A1_K).unwrap();
+            base64::engine::general_purpose::STANDARD.encode(raw)
+        },
+    );
+    let gw = Gateway::start(&doc(&b, vec![json!({"id": "crit", "path": "crit", "policy": policy})], json!({})), &[]);
+    let hs = json!({"kty": "oct", "k": A1_K});
+    let claims = json!({"exp": now() + 300});
+    let cases: Vec<(&str, Value, u16, &str)> = vec![
+        ("no crit", json!(null), 200, ""),
+        ("unknown extension", json!({"crit": ["x-tenant"], "x-tenant": "a"}), 401, "JwtInvalid"),
+        ("b64 (RFC 7797, not implemented)", json!({"crit": ["b64"], "b64": true}), 401, "JwtInvalid"),
+        ("listed but absent", json!({"crit": ["x-missing"]}), 401, "JwtInvalid"),
+        ("empty list", json!({"crit": []}), 401, "JwtInvalid"),
+        ("a string", json!({"crit": "x-tenant"}), 401, "JwtInvalid"),
+        ("not strings", json!({"crit": [1, 2]}), 401, "JwtInvalid"),
+        ("null", json!({"crit": null}), 401, "JwtInvalid"),
+    ];
+    let specs: Vec<Value> =
+        cases.iter().map(|c| json!({"alg": "HS256", "key": hs, "claims": claims, "headers": c.1})).collect();
+    for ((name, _, status, reason), token) in cases.iter().zip(pyjwt(&specs)) {
+        let (s, r) = call(&gw, "/crit/echo", &token);
+        assert_eq!((s, r.as_str()), (*status, *reason), "{name}: {token}");
+    }
+}

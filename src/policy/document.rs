@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use super::expr::Dyn;
 use super::policies::{self, registry, Attrs, Cx, Op};
 use super::runtime::Section;
-use super::xml::{self, Element, Node};
+use super::xml::{self, Element, Node, Secrets};
 
 /// What kind of document is compiled.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +45,10 @@ pub struct Document {
     pub sections: [Option<Vec<Stmt>>; 4],
     /// For fragments: the statements of `<fragment>`.
     pub fragment: Vec<Stmt>,
+    /// The named values substituted in the text, kept out of later problems.
+    pub secrets: Secrets,
+    /// Bytes of the text once named values are substituted (fragment budgets count these).
+    pub expanded_len: usize,
 }
 
 /// A problem at a byte offset of the document text.
@@ -167,15 +171,17 @@ pub fn compile_document(
     values: &HashMap<String, String>,
     backend_ids: Option<&[String]>,
 ) -> Result<Document, Problems> {
-    let root = xml::read(text, values).map_err(|e| vec![(e.offset, e.message)])?;
+    let read = xml::read(text, values);
+    let root = read.root.map_err(|e| vec![(e.offset, e.message)])?;
     let mut cx = Cx { problems: Vec::new(), section: Section::Inbound, backend_ids };
-    let mut doc = Document::default();
+    let mut doc = Document { secrets: read.secrets, expanded_len: read.expanded_len, ..Document::default() };
     let want = match kind {
         DocKind::Policies => "policies",
         DocKind::Fragment => "fragment",
     };
     if root.name != want {
-        return Err(vec![(root.pos, format!("root element must be <{want}>, found <{}>", root.name))]);
+        let m = doc.secrets.scrub(format!("root element must be <{want}>, found <{}>", root.name));
+        return Err(vec![(root.pos, m)]);
     }
     Attrs::new(&root).finish(&mut cx);
     match kind {
@@ -215,6 +221,6 @@ pub fn compile_document(
     if cx.problems.is_empty() {
         Ok(doc)
     } else {
-        Err(cx.problems)
+        Err(cx.problems.into_iter().map(|(at, m)| (at, doc.secrets.scrub(m))).collect())
     }
 }

@@ -83,7 +83,7 @@ pub struct DocProblem {
 #[derive(Clone, Debug, Default)]
 pub struct Sources {
     docs: HashMap<String, (String, Document)>,
-    fragments: HashMap<String, (String, Vec<document::Stmt>)>,
+    fragments: HashMap<String, (String, Document)>,
 }
 
 impl Sources {
@@ -93,17 +93,47 @@ impl Sources {
     }
 
     pub fn add_fragment(&mut self, id: &str, text: &str, doc: Document) {
-        self.fragments.insert(id.to_string(), (text.to_string(), doc.fragment));
+        self.fragments.insert(id.to_string(), (text.to_string(), doc));
     }
 
+    /// A problem at `offset` of the document at `path`, its message cleaned of that
+    /// document's named values.
     fn problem(&self, path: &str, offset: usize, message: String) -> DocProblem {
-        let text = match path.strip_prefix("policyFragments.") {
-            Some(id) => self.fragments.get(id).map(|f| f.0.as_str()),
-            None => self.docs.get(path).map(|d| d.0.as_str()),
+        let found = match path.strip_prefix("policyFragments.") {
+            Some(id) => self.fragments.get(id),
+            None => self.docs.get(path),
         };
-        let (line, column) = xml::line_col(text.unwrap_or(""), offset);
+        let (line, column) = xml::line_col(found.map_or("", |d| d.0.as_str()), offset);
+        let message = match found {
+            Some((_, doc)) => doc.secrets.scrub(message),
+            None => message,
+        };
         DocProblem { path: path.to_string(), line, column, message }
     }
+}
+
+/// Steps all plans of one configuration may hold together. Every plan repeats the documents
+/// above it (the global policy in each operation's plan, a product's in each of its APIs'),
+/// so a large global document times many operations would multiply at load: refused instead.
+pub const MAX_PLAN_STEPS: usize = 2_000_000;
+
+/// Statements of a document, nested ones included (about the steps it adds to a plan).
+fn weight(doc: Option<&Document>) -> usize {
+    fn count(stmts: &[document::Stmt]) -> usize {
+        stmts
+            .iter()
+            .map(|s| {
+                1 + match &s.kind {
+                    document::StmtKind::Choose { whens, otherwise } => {
+                        whens.iter().map(|w| 1 + count(&w.1)).sum::<usize>() + otherwise.as_deref().map_or(0, count)
+                    }
+                    document::StmtKind::Retry(_, b) | document::StmtKind::LimitConcurrency(_, b) => 1 + count(b),
+                    _ => 0,
+                }
+            })
+            .sum()
+    }
+    doc.map_or(0, |d| d.sections.iter().flatten().map(|s| count(s)).sum())
 }
 
 fn plan_of(levels: &[(Scope, Option<&Document>)], default: &[document::Stmt], options_op: bool) -> Plan {
@@ -115,14 +145,19 @@ fn plan_of(levels: &[(Scope, Option<&Document>)], default: &[document::Stmt], op
 /// unknown fragments, fragments in the wrong section) come back with positions.
 pub fn build_plans(src: &Sources, apis: &[Api], products: &[Product]) -> (Plans, Vec<DocProblem>) {
     let raw: HashMap<String, Vec<document::Stmt>> =
-        src.fragments.iter().map(|(k, v)| (k.clone(), v.1.clone())).collect();
-    let mut frags = Fragments::new(&raw);
+        src.fragments.iter().map(|(k, v)| (k.clone(), v.1.fragment.clone())).collect();
+    let own: HashMap<String, usize> = src.fragments.iter().map(|(k, v)| (k.clone(), v.1.expanded_len)).collect();
+    let mut frags = Fragments::new(&raw, &own);
     let mut resolved: HashMap<&str, Document> = HashMap::new();
     let mut scope_problems = Vec::new();
     let mut paths: Vec<&String> = src.docs.keys().collect();
     paths.sort();
     for path in paths {
         let Some((_, doc)) = src.docs.get(path) else { continue };
+        let sections: Vec<&[document::Stmt]> = doc.sections.iter().flatten().map(Vec::as_slice).collect();
+        if !frags.check_document(path, doc.expanded_len, &sections) {
+            continue;
+        }
         let mut d = Document::default();
         for s in Section::ALL {
             d.sections[s.index()] = doc.sections[s.index()].clone().map(|stmts| frags.apply(stmts, path, s));
@@ -137,45 +172,85 @@ pub fn build_plans(src: &Sources, apis: &[Api], products: &[Product]) -> (Plans,
     let global = resolved.get("policy");
     let mut plans =
         Plans { global: plan_of(&[(Scope::Global, global)], &default, false), apis: Vec::with_capacity(apis.len()) };
-    for (i, api) in apis.iter().enumerate() {
-        let api_doc = resolved.get(format!("apis[{i}].policy").as_str());
-        let api_idx = u32::try_from(i).unwrap_or(u32::MAX);
-        let prods: Vec<(u32, &Document)> = products
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| p.published && p.contains(api_idx))
-            .filter_map(|(j, _)| {
-                Some((u32::try_from(j).ok()?, resolved.get(format!("products[{j}].policy").as_str())?))
-            })
-            .collect();
-        let mut ops = Vec::new();
-        let op_count = api.operations.len().max(1);
-        for j in 0..op_count {
-            let op = api.operations.get(j);
-            let op_doc = op.and_then(|_| resolved.get(format!("apis[{i}].operations[{j}].policy").as_str()));
-            let options_op = op.is_some_and(|o| o.method.as_deref() == Some("OPTIONS"));
-            let params = op.map(|o| template_params(&o.url_template)).unwrap_or_default();
-            let mut levels = vec![(Scope::Global, global), (Scope::Api, api_doc)];
-            if op.is_some() {
-                levels.push((Scope::Operation, op_doc));
-            }
-            let plain =
-                (api_doc.is_some() || op_doc.is_some() || options_op).then(|| plan_of(&levels, &default, options_op));
-            let by_product = prods
+    // Weighed once per document, looked up by address for every plan.
+    let weights: HashMap<*const Document, usize> =
+        resolved.values().map(|d| (d as *const Document, weight(Some(d)))).collect();
+    let of = |d: &Document| weights.get(&(d as *const Document)).copied().unwrap_or(0);
+    let weigh = |levels: &[(Scope, Option<&Document>)]| -> usize {
+        levels.iter().map(|l| l.1.map_or(0, of)).sum::<usize>() + Section::ALL.len()
+    };
+    let mut steps = weigh(&[(Scope::Global, global)]);
+    let mut too_many: Option<String> = None;
+    // Two walks over the same loop: the first only counts steps (nothing is built when the
+    // total is over budget), the second builds.
+    for build in [false, true] {
+        if build && too_many.is_some() {
+            break;
+        }
+        plans.apis.clear();
+        'apis: for (i, api) in apis.iter().enumerate() {
+            let api_doc = resolved.get(format!("apis[{i}].policy").as_str());
+            let api_idx = u32::try_from(i).unwrap_or(u32::MAX);
+            let prods: Vec<(u32, &Document)> = products
                 .iter()
-                .map(|(pj, pdoc)| {
-                    let mut lv = levels.clone();
-                    lv.insert(1, (Scope::Product, Some(*pdoc)));
-                    (*pj, plan_of(&lv, &default, options_op))
+                .enumerate()
+                .filter(|(_, p)| p.published && p.contains(api_idx))
+                .filter_map(|(j, _)| {
+                    Some((u32::try_from(j).ok()?, resolved.get(format!("products[{j}].policy").as_str())?))
                 })
                 .collect();
-            ops.push(OpPlans { params, plain, by_product });
+            let mut ops = Vec::new();
+            let op_count = api.operations.len().max(1);
+            for j in 0..op_count {
+                let op = api.operations.get(j);
+                let op_doc = op.and_then(|_| resolved.get(format!("apis[{i}].operations[{j}].policy").as_str()));
+                let options_op = op.is_some_and(|o| o.method.as_deref() == Some("OPTIONS"));
+                let params = op.map(|o| template_params(&o.url_template)).unwrap_or_default();
+                let mut levels = vec![(Scope::Global, global), (Scope::Api, api_doc)];
+                if op.is_some() {
+                    levels.push((Scope::Operation, op_doc));
+                }
+                let has_plain = api_doc.is_some() || op_doc.is_some() || options_op;
+                if !build {
+                    if has_plain {
+                        steps = steps.saturating_add(weigh(&levels));
+                    }
+                    for (_, pdoc) in &prods {
+                        steps = steps.saturating_add(weigh(&levels) + of(pdoc));
+                    }
+                    if steps > MAX_PLAN_STEPS {
+                        too_many = Some(format!("apis[{i}]"));
+                        break 'apis;
+                    }
+                    continue;
+                }
+                let plain = has_plain.then(|| plan_of(&levels, &default, options_op));
+                let by_product = prods
+                    .iter()
+                    .map(|(pj, pdoc)| {
+                        let mut lv = levels.clone();
+                        lv.insert(1, (Scope::Product, Some(*pdoc)));
+                        (*pj, plan_of(&lv, &default, options_op))
+                    })
+                    .collect();
+                ops.push(OpPlans { params, plain, by_product });
+            }
+            if build {
+                plans.apis.push(ops);
+            }
         }
-        plans.apis.push(ops);
     }
     let mut problems: Vec<DocProblem> =
         frags.problems.iter().map(|(p, off, m)| src.problem(p, *off, m.clone())).collect();
     problems.extend(scope_problems);
+    if let Some(at) = too_many {
+        let path = if global.is_some() { "policy" } else { at.as_str() };
+        let message = format!(
+            "the policy documents, repeated in the plan of every operation and product they apply to, \
+             would make more than {MAX_PLAN_STEPS} steps (reached at {at})"
+        );
+        problems.push(src.problem(path, 0, message));
+    }
     (plans, problems)
 }
 

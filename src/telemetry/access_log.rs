@@ -104,8 +104,8 @@ pub fn writer() -> std::io::Result<LogSink> {
 }
 
 /// Writes the request-line part of a log line (`"method":…,"url":…`) into `s`, while the head is
-/// still in the buffer. The subscription key query parameter (`key_query`, and APIM's default
-/// name) is cut.
+/// still in the buffer. Subscription key parameters (`key_query`, APIM's default name, in any
+/// case or percent-encoding: [`super::mask`]) are cut.
 pub fn prefix(s: &mut Vec<u8>, head: &RequestHead, buf: &[u8], scheme: Scheme, key_query: Option<&str>) {
     s.clear();
     s.extend_from_slice(b"\"method\":\"");
@@ -114,17 +114,7 @@ pub fn prefix(s: &mut Vec<u8>, head: &RequestHead, buf: &[u8], scheme: Scheme, k
     s.extend_from_slice(if scheme == Scheme::Https { b"https://" } else { b"http://" });
     push_json(s, head.host.map(|h| h.get(buf)).unwrap_or(b""));
     push_json(s, head.path.get(buf));
-    let query = head.query.get(buf);
-    let mut first = true;
-    for pair in query.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
-        let name = pair.split(|b| *b == b'=').next().unwrap_or(b"");
-        if name == b"subscription-key" || key_query.is_some_and(|k| k.as_bytes() == name) {
-            continue;
-        }
-        s.push(if first { b'?' } else { b'&' });
-        first = false;
-        push_json(s, pair);
-    }
+    super::mask::push_query(s, head.query.get(buf), key_query, push_json);
     s.push(b'"');
 }
 
@@ -186,7 +176,15 @@ pub fn append(out: &mut Vec<u8>, rec: &Record, durations: &[Duration; 4], cx: &L
     out.extend_from_slice(b",\"callerIpAddress\":\"");
     push_ip(out, cx.client_ip);
     out.push(b'"');
-    field(out, b",\"backendUrl\":", rec.backend_url.as_deref());
+    match rec.backend_url.as_deref() {
+        Some(url) => {
+            // The backend's URL goes through the same mask as the client's.
+            out.extend_from_slice(b",\"backendUrl\":\"");
+            super::mask::push_target(out, url, api.map(|a| a.key_query.as_str()), push_json);
+            out.push(b'"');
+        }
+        None => out.extend_from_slice(b",\"backendUrl\":null"),
+    }
     match rec.backend_status {
         Some(code) => number(out, b",\"backendResponseCode\":", u64::from(code)),
         None => out.extend_from_slice(b",\"backendResponseCode\":null"),

@@ -6,6 +6,7 @@ pub mod access_log;
 pub mod fxhash;
 pub mod histograms;
 pub mod logfmt;
+pub mod mask;
 pub mod otlp;
 pub mod record;
 pub mod statsd;

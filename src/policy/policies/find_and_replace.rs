@@ -1,6 +1,7 @@
 //! `<find-and-replace from="…" to="…"/>`: literal replacement in the body (request body in
 //! inbound/backend, response body in outbound/on-error). Needs the buffered body.
 
+use super::budget::{self, Exceeded};
 use super::{no_children, union, Attrs, Cx, Failure, Outcome, Result};
 use crate::policy::expr::{Dyn, Uses};
 use crate::policy::runtime::{PolicyContext, Section};
@@ -38,9 +39,20 @@ impl FindAndReplace {
         let to = self.to.text(ctx)?;
         let response = matches!(section, Section::Outbound | Section::OnError);
         let current = if response { ctx.current_response_body() } else { ctx.current_request_body() };
-        let text = String::from_utf8_lossy(current.unwrap_or(&[])).into_owned();
-        if !text.contains(&from) {
+        let current = current.unwrap_or(&[]);
+        if current.len() > budget::MAX_INLINE {
+            return Err(Exceeded::TooLarge(current.len()).failure("find-and-replace", section));
+        }
+        let text = String::from_utf8_lossy(current).into_owned();
+        let hits = text.matches(from.as_str()).count();
+        if hits == 0 {
             return Ok(Outcome::Continue);
+        }
+        // A short `from` and a long `to` multiply the body: the result has the same budget
+        // as a conversion's output.
+        let grown = text.len().saturating_sub(hits * from.len()).saturating_add(hits.saturating_mul(to.len()));
+        if grown > budget::bytes_for(text.len()) {
+            return Err(Exceeded::TooBig.failure("find-and-replace", section));
         }
         let out = text.replace(&from, &to).into_bytes();
         if response {

@@ -102,6 +102,71 @@ impl From<EvalError> for Failure {
 
 pub type Result<T> = std::result::Result<T, Failure>;
 
+/// Budgets for a body a policy parses outside expressions (json-to-xml, xml-to-json,
+/// find-and-replace): the conversions are linear, streaming or on a compact model, and refuse
+/// rather than balloon.
+pub mod budget {
+    use super::Failure;
+    use crate::policy::runtime::Section;
+
+    /// Deepest nesting of a parsed body (JSON arrays/objects, XML elements).
+    pub const MAX_DEPTH: usize = 64;
+
+    /// Largest body parsed inline on a worker. A conversion runs between two I/O waits
+    /// without yielding, so this size bounds how long the worker's other connections wait.
+    /// Measured at this cap on an optimised build (the converters compiled alone, best of
+    /// 20): json-to-xml 5.7 ms for an array of one-digit numbers (its worst shape: 8 times
+    /// the body in output), 1.1 ms for strings; xml-to-json 2.5 to 3.5 ms for small
+    /// elements, empty elements, attributes and SOAP-like rows. A dev build is about ten
+    /// times slower.
+    pub const MAX_INLINE: usize = 256 * 1024;
+
+    /// Size a conversion's model plus its output may reach: this multiple of the body…
+    pub const MULTIPLE: usize = 12;
+    /// …plus this much, so a tiny body still has room for the XML declaration and root.
+    pub const SLACK: usize = 64 * 1024;
+
+    /// APIM-style reason of every budget refusal (the access log's `lastErrorReason`).
+    pub const REASON: &str = "BodyParseBudgetExceeded";
+
+    /// Bytes of model and output a conversion of `input` bytes may hold.
+    pub fn bytes_for(input: usize) -> usize {
+        input.saturating_mul(MULTIPLE).saturating_add(SLACK)
+    }
+
+    /// Peak heap of a conversion, as `tests/hostile_budgets.rs` measures it: buffers grow
+    /// with their capacity kept within [`bytes_for`], and transient lists (an element's
+    /// attributes, its children sorted by name) are covered by the same budget.
+    pub fn peak_for(input: usize) -> usize {
+        bytes_for(input)
+    }
+
+    /// Why a body was refused.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub enum Exceeded {
+        TooLarge(usize),
+        TooDeep,
+        TooBig,
+    }
+
+    impl Exceeded {
+        /// The failure: 413 for a client's body (inbound, backend), 502 for a backend's
+        /// (outbound, on-error). The message names the limit, never the content.
+        pub fn failure(&self, policy: &str, section: Section) -> Failure {
+            let what = match self {
+                Exceeded::TooLarge(n) => format!("a body of {n} bytes, over the {MAX_INLINE} bytes it parses"),
+                Exceeded::TooDeep => format!("a body nested deeper than {MAX_DEPTH} levels"),
+                Exceeded::TooBig => format!("a body whose conversion needs more than {MULTIPLE} times its size"),
+            };
+            let status = match section {
+                Section::Inbound | Section::Backend => 413,
+                Section::Outbound | Section::OnError => 502,
+            };
+            Failure::new(REASON, format!("{policy} refused {what}"), status)
+        }
+    }
+}
+
 pub fn run_op<'p>(op: &'p Op, ctx: &mut PolicyContext<'_>, section: Section) -> Result<Outcome<'p>> {
     match op {
         Op::SetVariable(p) => p.run(ctx),

@@ -42,6 +42,9 @@ impl Section {
     }
 }
 
+/// 500 reasons whose messages are the gateway's own fixed text, safe to show.
+pub const FIXED_MESSAGE_REASONS: [&str; 1] = ["LimitsUnavailable"];
+
 /// `context.LastError`, plus the status the gateway answers with when on-error does not
 /// shape the response.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -76,12 +79,18 @@ impl LastError {
         }
     }
 
-    /// The gateway's JSON error (`{"statusCode":…,"message":…}`) for this error.
+    /// The gateway's JSON error (`{"statusCode":…,"message":…}`) for this error. A 500 says
+    /// only "Internal server error", as APIM's does: its message (an evaluation failure, a
+    /// computed URL) may quote policy text, expression values or named values, which stay
+    /// in `context.LastError.Message` for on-error to use deliberately. Reasons whose
+    /// message is fixed text ([`FIXED_MESSAGE_REASONS`]) keep it.
     pub fn default_response(&self) -> Response {
         let mut body = String::from("{\"statusCode\":");
         body.push_str(&self.status.to_string());
         body.push_str(",\"message\":\"");
-        crate::http::write::json_escape_into(&mut body, &self.message);
+        let fixed = FIXED_MESSAGE_REASONS.contains(&self.reason.as_str());
+        let message = if self.status == 500 && !fixed { "Internal server error" } else { &self.message };
+        crate::http::write::json_escape_into(&mut body, message);
         body.push_str("\"}");
         Response {
             status: self.status,

@@ -2,19 +2,39 @@
 //! ([`prepass`]), then quick-xml into a positioned element tree ([`tree`]).
 
 pub mod prepass;
+pub mod secrets;
 pub mod tree;
 
 use std::collections::HashMap;
 
+pub use secrets::Secrets;
 pub use tree::{Attr, Element, Node, Src, XmlError};
 
+/// A document read: its tree (or the first problem), the named values it used and its size
+/// after substitution (what fragment budgets count).
+pub struct Read {
+    pub root: Result<Element, XmlError>,
+    pub secrets: Secrets,
+    pub expanded_len: usize,
+}
+
 /// Reads a policy document as written (APIM's raw form or well-formed XML), substituting
-/// known named values. Offsets in the tree and in errors refer to `text` as written.
-pub fn read(text: &str, values: &HashMap<String, String>) -> Result<Element, XmlError> {
-    let (subst, outer) = prepass::substitute(text, values);
-    let (xml, map) =
-        prepass::prepass(&subst).map_err(|e| XmlError { offset: outer.orig(e.offset), message: e.message })?;
-    tree::parse_tree(&xml, &map, &outer)
+/// known named values. Offsets in the tree and in errors refer to `text` as written; error
+/// messages never carry a substituted value ([`Secrets::scrub`]).
+pub fn read(text: &str, values: &HashMap<String, String>) -> Read {
+    let sub = match prepass::substitute(text, values) {
+        Ok(s) => s,
+        Err(e) => {
+            let root = Err(XmlError { offset: e.offset, message: e.message });
+            return Read { root, secrets: Secrets::default(), expanded_len: text.len() };
+        }
+    };
+    let outer = &sub.map;
+    let root = prepass::prepass(&sub.text)
+        .map_err(|e| XmlError { offset: outer.orig(e.offset), message: e.message })
+        .and_then(|(xml, map)| tree::parse_tree(&xml, &map, outer))
+        .map_err(|e| XmlError { offset: e.offset, message: sub.secrets.scrub(e.message) });
+    Read { root, expanded_len: sub.text.len(), secrets: sub.secrets }
 }
 
 /// Converts a byte offset into 1-based line and column (column counted in characters).

@@ -14,6 +14,8 @@
 
 use std::collections::HashMap;
 
+use super::secrets::Secrets;
+
 /// Maps offsets in a rewritten text back to offsets in the original.
 ///
 /// Breakpoints `(out, orig)`: from `out` on, output offsets advance with original offsets
@@ -62,13 +64,28 @@ fn is_name_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_')
 }
 
+/// Largest size a document may reach once its named values are substituted: a value used many
+/// times (`{{big}}` a thousand times) must not multiply a small document into a huge one.
+pub const MAX_EXPANDED: usize = 1024 * 1024;
+
+/// A document with its named values substituted.
+pub struct Substituted {
+    pub text: String,
+    /// Output offsets back to the text as written.
+    pub map: OffsetMap,
+    /// The values used, to keep them out of problem messages.
+    pub secrets: Secrets,
+}
+
 /// Substitutes known `{{name}}` placeholders (unknown ones are left as written: the config
-/// compiler reports them). Returns the text and the map back to the original.
-pub fn substitute(text: &str, values: &HashMap<String, String>) -> (String, OffsetMap) {
+/// compiler reports them). Refuses (at the placeholder that crossed it) a document that would
+/// grow beyond [`MAX_EXPANDED`].
+pub fn substitute(text: &str, values: &HashMap<String, String>) -> Result<Substituted, PrepassError> {
     let mut map = OffsetMap::default();
     map.linear(0, 0);
+    let mut secrets = Secrets::default();
     if !text.contains("{{") || values.is_empty() {
-        return (text.to_string(), map);
+        return Ok(Substituted { text: text.to_string(), map, secrets });
     }
     let b = text.as_bytes();
     let mut out = String::with_capacity(text.len());
@@ -82,10 +99,23 @@ pub fn substitute(text: &str, values: &HashMap<String, String>) -> (String, Offs
         let closed = text.get(after + len..).is_some_and(|r| r.starts_with("}}"));
         match values.get(name) {
             Some(v) if len > 0 && closed => {
+                let end = after + len + 2;
+                let grown = out.len() + (start - copied) + v.len() + (text.len() - end);
+                if grown > MAX_EXPANDED {
+                    return Err(PrepassError {
+                        offset: start,
+                        message: format!(
+                            "named values expand this document beyond {MAX_EXPANDED} bytes (written: {} bytes; \
+                             {{{{{name}}}}} is {} bytes)",
+                            text.len(),
+                            v.len()
+                        ),
+                    });
+                }
+                secrets.add(name, v);
                 out.push_str(text.get(copied..start).unwrap_or(""));
                 map.fixed(out.len(), start);
                 out.push_str(v);
-                let end = after + len + 2;
                 map.linear(out.len(), end);
                 copied = end;
                 i = end;
@@ -94,7 +124,7 @@ pub fn substitute(text: &str, values: &HashMap<String, String>) -> (String, Offs
         }
     }
     out.push_str(text.get(copied..).unwrap_or(""));
-    (out, map)
+    Ok(Substituted { text: out, map, secrets })
 }
 
 struct Pass<'a> {
@@ -482,7 +512,7 @@ mod tests {
     #[test]
     fn named_values_map_back() {
         let vals: HashMap<String, String> = [("n".to_string(), "LONG-VALUE".to_string())].into_iter().collect();
-        let (out, map) = substitute("<a x=\"{{n}}\"/><b/>", &vals);
+        let Substituted { text: out, map, .. } = substitute("<a x=\"{{n}}\"/><b/>", &vals).unwrap();
         assert_eq!(out, "<a x=\"LONG-VALUE\"/><b/>");
         assert_eq!(map.orig(out.find("<b").unwrap()), "<a x=\"{{n}}\"/>".len());
         assert_eq!(map.orig(8), 6);

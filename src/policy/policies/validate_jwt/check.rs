@@ -87,7 +87,15 @@ fn object(part: &str) -> Option<Map<String, Json>> {
     }
 }
 
+/// Longest token decoded. A header-borne token is bounded by the head size, but `token-value`
+/// may come from a body; decoding and parsing a larger one would cost memory in proportion
+/// (serde's JSON model is several times the text).
+pub const MAX_TOKEN: usize = 64 * 1024;
+
 pub(super) fn validate(p: &ValidateJwt, token: &str, now: u64) -> std::result::Result<(), Reject> {
+    if token.len() > MAX_TOKEN {
+        return reject("JwtInvalid", format!("token of {} bytes, over {MAX_TOKEN}", token.len()));
+    }
     let parts: Vec<&str> = token.split('.').collect();
     if parts.len() == 5 {
         return reject("JwtInvalid", "encrypted tokens (JWE) are not supported");
@@ -96,6 +104,7 @@ pub(super) fn validate(p: &ValidateJwt, token: &str, now: u64) -> std::result::R
     let (Some(header), Some(claims)) = (object(h), object(c)) else {
         return reject("JwtInvalid", "header or payload is not base64url JSON");
     };
+    critical(&header)?;
     signature(p, &header, &token[..h.len() + 1 + c.len()], sig)?;
     lifetime(p, &claims, now)?;
     if !p.audiences.is_empty() {
@@ -113,6 +122,21 @@ pub(super) fn validate(p: &ValidateJwt, token: &str, now: u64) -> std::result::R
         }
     }
     p.claims.iter().try_for_each(|cl| claim(cl, &claims))
+}
+
+/// RFC 7515 4.1.11: `crit` names header extensions the recipient must understand or refuse
+/// the token. This validator implements none (not even RFC 7797's `b64`), so a `crit` naming
+/// anything is refused, and so is an empty or malformed one ("MUST NOT be used" / "MUST
+/// reject"), before the signature is looked at.
+fn critical(header: &Map<String, Json>) -> std::result::Result<(), Reject> {
+    match header.get("crit") {
+        None => Ok(()),
+        Some(Json::Array(names)) if !names.is_empty() && names.iter().all(Json::is_string) => {
+            let names: Vec<&str> = names.iter().filter_map(Json::as_str).collect();
+            reject("JwtInvalid", format!("critical header extensions {names:?} are not understood"))
+        }
+        Some(_) => reject("JwtInvalid", "'crit' must be a non-empty array of extension names"),
+    }
 }
 
 fn signature(p: &ValidateJwt, header: &Map<String, Json>, message: &str, sig: &str) -> std::result::Result<(), Reject> {

@@ -332,3 +332,31 @@ fn runs_in_the_pipeline_with_status_message_and_output_variable() {
     assert_eq!(r.error.as_ref().unwrap().reason, "TokenExpired");
     assert_eq!(r.status(), 403);
 }
+
+/// A header with `crit` (RFC 7515 4.1.11) is refused whatever it lists, signed correctly or not.
+#[test]
+fn critical_header_extensions_are_refused() {
+    use base64::Engine;
+    let p = hs_op("");
+    let b64 = |v: serde_json::Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    let sign = |header: serde_json::Value| {
+        let msg = format!("{}.{}", b64(header), b64(json!({"exp": now() + 60})));
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &secret());
+        let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(ring::hmac::sign(&key, msg.as_bytes()));
+        format!("{msg}.{sig}")
+    };
+    assert_eq!(reason(&p, &sign(json!({"alg": "HS256"})), now()), "ok");
+    for crit in [json!(["x-ext"]), json!(["b64"]), json!([]), json!("x-ext"), json!([1]), json!(null), json!({})] {
+        let token = sign(json!({"alg": "HS256", "crit": crit, "x-ext": 1, "b64": true}));
+        assert_eq!(reason(&p, &token, now()), "JwtInvalid", "crit {crit}");
+    }
+}
+
+/// A token past the size cap is refused before it is decoded.
+#[test]
+fn oversized_tokens_are_refused_before_decoding() {
+    let p = hs_op("");
+    let claims = json!({"exp": now() + 60, "pad": "x".repeat(super::check::MAX_TOKEN)});
+    let token = hs(Algorithm::HS256, None, claims, &secret());
+    assert_eq!(reason(&p, &token, now()), "JwtInvalid");
+}
