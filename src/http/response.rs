@@ -34,6 +34,10 @@ impl ResponseHead {
         let (Some(status), Some(minor)) = (res.code, res.version) else {
             return Err(BadResponse("incomplete status line"));
         };
+        if !(100..=999).contains(&status) {
+            // RFC 9110 §15: a status code is three digits, 1xx to 5xx in use; `099` is not one.
+            return Err(BadResponse("invalid status code"));
+        }
         self.len = len;
         self.status = status;
         self.minor_version = minor;
