@@ -269,7 +269,7 @@ class Soak:
             ("reload", self.reloader),
             ("restart", self.restarter),
         ] + [(f"slow-{i}", self.slow_client) for i in range(4)]
-        t0 = time.time()
+        t0 = self.t0 = time.time()
         sampler = threading.Thread(target=self.sampler, args=(t0,), daemon=True)
         sampler.start()
         running = [threading.Thread(target=f, name=n, daemon=True) for n, f in threads]
@@ -295,7 +295,7 @@ class Soak:
 
 def flat(values, small_abs=None):
     """(first-tenth median, last-tenth median, relative change, within bound)."""
-    n = max(1, len(values) // 10)
+    n = max(3, len(values) // 10)
     a, b = statistics.median(values[:n]), statistics.median(values[-n:])
     rel = abs(b - a) / a if a else (0.0 if b == 0 else float("inf"))
     ok = rel <= 0.05 or (small_abs is not None and max(a, b) < 40 and abs(b - a) <= small_abs)
@@ -373,7 +373,7 @@ def main():
                      f"{'yes' if f['flat'] else 'NO'} |")
     if real:
         lines += ["", "Errors outside the fault windows (first 10):", ""]
-        lines += [f"- t={e[0] - soak.samples[0]['t'] if False else round(e[0], 1)} {e[1]}: {e[2]}" for e in real[:10]]
+        lines += [f"- t={e[0] - soak.t0:.1f} s {e[1]}: {e[2]}" for e in real[:10]]
     lines += ["", "Samples (one row per 30 s; every sample is in the JSON):", "",
               "| t (s) | RSS (KiB) | fds | backend conns | requests | errors | in a restart |",
               "| --- | --- | --- | --- | --- | --- | --- |"]
