@@ -21,6 +21,9 @@ flags=(--release --debug-assertions --sanitizer "$sanitizer" --fuzz-dir fuzz)
 
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(cargo fuzz list --fuzz-dir fuzz)
+# Fuzz the dependency versions the gateway ships: the fuzz crate's lock file starts as a copy of
+# the gateway's (cargo then adds only libfuzzer-sys and its few dependencies).
+cp Cargo.lock fuzz/Cargo.lock
 cargo fuzz build "${flags[@]}"
 
 failed=()
