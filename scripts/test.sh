@@ -8,6 +8,8 @@ need=()
 command -v ss >/dev/null 2>&1 || need+=(iproute2)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+# tests/chaos.rs: loss and partitions as nftables rules inside network namespaces.
+command -v nft >/dev/null 2>&1 || need+=(nftables)
 python3 -m pip --version >/dev/null 2>&1 || need+=(python3-pip)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
@@ -26,6 +28,7 @@ python3 -c "import jwt, cryptography" 2>/dev/null || python3 -m pip install --qu
   || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages pyjwt cryptography
 
 cargo fmt --check
+cargo fmt --manifest-path fuzz/Cargo.toml --check
 cargo clippy --all-targets --quiet -- -D warnings
 log=$(mktemp)
 set +e
@@ -39,6 +42,10 @@ if cargo fmt --manifest-path "$tools" --check && cargo clippy --manifest-path "$
 else
   status=1
 fi
+# The fuzz targets (fuzz/, cargo-fuzz + libFuzzer), a short fixed time each; fails on any crash.
+fuzz_start=$(date +%s)
+bash scripts/fuzz.sh || status=1
+echo "fuzz: $(( $(date +%s) - fuzz_start )) s"
 set -e
 # One closing line for the whole run (cargo prints one per test binary, the last often "0 passed").
 passed=$(awk '/^test result:/ { for (i = 1; i < NF; i++) if ($(i + 1) ~ /^passed/) n += $i } END { print n + 0 }' "$log")

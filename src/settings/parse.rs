@@ -16,7 +16,9 @@ pub fn duration(s: &str) -> Option<Duration> {
         if m >= 60 || !(0.0..60.0).contains(&sec) {
             return None;
         }
-        return Some(Duration::from_secs(h * 3600 + m * 60) + Duration::from_secs_f64(sec));
+        // Checked: a huge hour count is refused, not an overflow (found by fuzz/settings).
+        let whole = h.checked_mul(3600)?.checked_add(m * 60)?;
+        return Duration::from_secs(whole).checked_add(Duration::try_from_secs_f64(sec).ok()?);
     }
     let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
@@ -31,7 +33,8 @@ pub fn duration(s: &str) -> Option<Duration> {
         "h" => n * 3600.0,
         _ => return None,
     };
-    Some(Duration::from_secs_f64(secs))
+    // `try_`: a number too large for a Duration is refused, not a panic (found by fuzz/settings).
+    Duration::try_from_secs_f64(secs).ok()
 }
 
 /// `65536`, `64KiB`, `64MiB`, `1GiB`, `10KB`, `10MB` (decimal units are powers of 1000).
@@ -75,6 +78,14 @@ mod tests {
         assert_eq!(duration("abc"), None);
         assert_eq!(duration("1:99:00"), None);
         assert_eq!(duration("-1s"), None);
+    }
+
+    #[test]
+    fn durations_too_large_are_refused_not_a_panic() {
+        // fuzz/regressions/settings/huge-duration: from_secs_f64 panicked on these.
+        assert_eq!(duration(&"5".repeat(40)), None);
+        assert_eq!(duration(&format!("{}h", "9".repeat(30))), None);
+        assert_eq!(duration(&format!("{}:00:00", u64::MAX)), None);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 pub mod backend;
 pub mod client;
 pub mod gateway;
+pub mod netns;
 pub mod redis;
 pub mod tls;
 
