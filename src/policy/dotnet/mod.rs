@@ -8,5 +8,6 @@
 
 pub mod datetime;
 pub mod error;
+pub mod number;
 
 pub use error::{DnResult, DotnetError, ExceptionKind};
