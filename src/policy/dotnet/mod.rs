@@ -8,6 +8,7 @@
 
 pub mod datetime;
 pub mod error;
+pub mod json;
 pub mod number;
 
 pub use error::{DnResult, DotnetError, ExceptionKind};
