@@ -7,6 +7,7 @@
 //! clock: callers pass the current time in.
 
 pub mod datetime;
+pub mod encoding;
 pub mod error;
 pub mod json;
 pub mod number;
