@@ -11,5 +11,6 @@ pub mod encoding;
 pub mod error;
 pub mod json;
 pub mod number;
+pub mod text;
 
 pub use error::{DnResult, DotnetError, ExceptionKind};
