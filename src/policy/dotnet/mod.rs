@@ -11,6 +11,7 @@ pub mod encoding;
 pub mod error;
 pub mod json;
 pub mod number;
+pub mod regex;
 pub mod text;
 
 pub use error::{DnResult, DotnetError, ExceptionKind};
