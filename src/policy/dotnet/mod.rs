@@ -6,6 +6,7 @@
 //! so the expression language can honour `try`/`catch`. Nothing here does I/O or reads the
 //! clock: callers pass the current time in.
 
+pub mod crypto;
 pub mod datetime;
 pub mod encoding;
 pub mod error;
