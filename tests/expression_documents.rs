@@ -346,3 +346,50 @@ fn runaway_expressions_fail_alone() {
     assert_eq!(bad, 0, "the concurrent load saw errors ({ok} ok)");
     assert!(ok > 0, "the concurrent load made progress");
 }
+
+/// Documents that use the .NET libraries: an HMAC signature computed for the backend, an id
+/// extracted from the path with a regex, date-based routing and an ISO timestamp header.
+#[test]
+fn library_documents() {
+    use hmac::Mac;
+    let b = Backend::normal();
+    let sign = api(
+        "sign",
+        r#"<set-header name="X-Signature" exists-action="override"><value>@{
+            var key = Encoding.UTF8.GetBytes("s3cret");
+            var payload = context.Request.Method + "\n" + context.Request.Url.Path + "\n" + context.Request.Headers.GetValueOrDefault("X-Date", "");
+            var hmac = new System.Security.Cryptography.HMACSHA256(key);
+            return Convert.ToBase64String(hmac.ComputeHash(Encoding.UTF8.GetBytes(payload)));
+        }</value></set-header>"#,
+        "",
+    );
+    let extract = api(
+        "cust",
+        r#"<set-header name="X-Customer" exists-action="override"><value>@{
+            var m = Regex.Match(context.Request.Url.Path, @"/customers/(?<id>\d+)(/|$)");
+            return m.Success ? m.Groups["id"].Value : "unknown";
+        }</value></set-header>
+        <set-header name="X-Era" exists-action="override"><value>@(DateTime.UtcNow >= new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc) ? "current" : "legacy")</value></set-header>
+        <set-header name="X-Stamp" exists-action="override"><value>@(DateTime.UtcNow.ToString("o"))</value></set-header>
+        <set-header name="X-Ttl" exists-action="override"><value>@(TimeSpan.FromMinutes(90).TotalSeconds.ToString())</value></set-header>"#,
+        "",
+    );
+    let gw = Gateway::start(&doc(&b, vec![sign, extract]), &[]);
+
+    let e = gw.get("/sign/echo/x", &[("X-Date", "2026-01-01")]).json();
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"s3cret").expect("key");
+    mac.update(b"GET\n/sign/echo/x\n2026-01-01");
+    use base64::Engine;
+    let want = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    assert_eq!(one(&e, "x-signature").as_deref(), Some(want.as_str()), "{e}");
+
+    let e = gw.get("/cust/customers/4711/orders", &[]).json();
+    assert_eq!(one(&e, "x-customer").as_deref(), Some("4711"));
+    assert_eq!(one(&e, "x-era").as_deref(), Some("current"));
+    assert_eq!(one(&e, "x-ttl").as_deref(), Some("5400"));
+    let stamp = one(&e, "x-stamp").expect("stamp");
+    assert_eq!(stamp.len(), 28, "round-trip format yyyy-MM-ddTHH:mm:ss.fffffffZ: {stamp}");
+    assert!(stamp.ends_with('Z') && stamp.as_bytes()[10] == b'T', "{stamp}");
+    let e = gw.get("/cust/other", &[]).json();
+    assert_eq!(one(&e, "x-customer").as_deref(), Some("unknown"));
+}

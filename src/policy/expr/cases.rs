@@ -525,3 +525,51 @@ fn context_model() {
         ("@(context.Request.Url.Query[\"q\"])", "ERR context.Request.Url.Query[…] is not yet supported by ringgate"),
     ]);
 }
+
+/// Rows bound to the dotnet library module: dates, spans, regular expressions, hashes.
+#[test]
+fn library_bindings() {
+    run(&[
+        ("@(new DateTime(2024, 1, 2, 3, 4, 5).ToString(\"yyyy-MM-ddTHH:mm:ss\"))", "2024-01-02T03:04:05"),
+        ("@(new DateTime(2024, 1, 2, 3, 4, 5, DateTimeKind.Utc).ToString(\"o\"))", "2024-01-02T03:04:05.0000000Z"),
+        ("@(new DateTime(2024, 1, 2, 3, 4, 5).ToString(\"o\"))", "2024-01-02T03:04:05.0000000"),
+        ("@(new DateTime(2024, 1, 31).AddDays(30).Month)", "3"),
+        ("@(new DateTime(2024, 1, 31).AddMonths(1).Day)", "29"), // clamps to the month's last day (leap year)
+        ("@((new DateTime(2024, 3, 1) - new DateTime(2024, 2, 1)).TotalDays)", "29"),
+        ("@(new DateTime(2024, 1, 1).DayOfWeek.ToString())", "Monday"),
+        ("@(new DateTime(2024, 2, 30))", "ERR"),
+        ("@(new DateTime(2024, 5, 6) > new DateTime(2024, 5, 5))", "True"),
+        ("@(DateTime.UtcNow > new DateTime(2020, 1, 1))", "True"),
+        ("@(DateTime.UtcNow.Year >= 2024)", "True"),
+        ("@(System.DateTime.UtcNow.AddHours(1) > DateTime.UtcNow)", "True"),
+        ("@(DateTime.Parse(\"2024-05-06T07:08:09Z\").ToUniversalTime().ToString(\"yyyy-MM-dd HH:mm\"))", "2024-05-06 07:08"),
+        ("@(DateTime.Parse(\"not a date\"))", "ERR"),
+        ("@(TimeSpan.FromMinutes(90).TotalHours)", "1.5"),
+        ("@(TimeSpan.FromSeconds(3661).ToString())", "01:01:01"),
+        ("@((TimeSpan.FromHours(1) + TimeSpan.FromMinutes(30)).TotalMinutes)", "90"),
+        ("@(new TimeSpan(1, 2, 3).TotalSeconds)", "3723"),
+        ("@(new DateTime(2024, 1, 1, 10, 0, 0).Add(TimeSpan.FromMinutes(5)).ToString(\"HH:mm\"))", "10:05"),
+        ("@(DateTime.UtcNow.ToString(\"dddd\").Length > 5)", "True"),
+        ("@{ var d = new DateTime(2024, 6, 1); switch (d.DayOfWeek.ToString()) { case \"Saturday\": case \"Sunday\": return \"weekend\"; default: return \"weekday\"; } }", "weekend"),
+        ("@(Regex.Match(\"/orders/123/items\", @\"/orders/(\\d+)\").Groups[1].Value)", "123"),
+        ("@(Regex.Match(\"key=val\", @\"(?<k>\\w+)=(?<v>\\w+)\").Groups[\"v\"].Value)", "val"),
+        ("@(Regex.Match(\"x\", \"(?<n>y)\").Success)", "False"),
+        ("@(Regex.Match(\"x\", \"(?<n>y)\").Groups[\"n\"]?.Value ?? \"none\")", ""), // Group is never null; its Value is ""
+        ("@(Regex.IsMatch(\"ABC\", \"^abc$\", RegexOptions.IgnoreCase))", "True"),
+        ("@(Regex.IsMatch(\"ABC\", \"^abc$\"))", "False"),
+        ("@(Regex.IsMatch(\"Ab\", \"ab\", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant))", "True"),
+        ("@(Regex.Replace(\"a1b22\", @\"\\d+\", \"#\"))", "a#b#"),
+        ("@(Regex.Replace(\"John Smith\", @\"(\\w+) (\\w+)\", \"$2, $1\"))", "Smith, John"),
+        ("@(new Regex(@\"^\\d{3}$\").IsMatch(\"123\"))", "True"),
+        ("@(new Regex(\"b+\").Match(\"abbbc\").Index)", "1"),
+        ("@(Regex.Match(\"abbbc\", \"b+\").Length)", "3"),
+        ("@(Regex.IsMatch(\"aa\", @\"(a)\\1\"))", "ERR Regex pattern"), // backreferences: not on a linear-time engine
+        ("@(Regex.IsMatch(\"ab\", \"a(?=b)\"))", "ERR Regex pattern"),
+        ("@(Regex.Escape(\"a.b\"))", "ERR not allowed in APIM policy expressions"), // Escape is not in APIM's list
+        ("@(Convert.ToBase64String(new HMACSHA256(Encoding.UTF8.GetBytes(\"Jefe\")).ComputeHash(Encoding.UTF8.GetBytes(\"what do ya want for nothing?\"))))", "W9zBRr9gdU5qBCQmCJV1x1oAPwidJzmDnexYuWTsOEM="), // RFC 4231 case 2
+        ("@(Convert.ToBase64String(new System.Security.Cryptography.HMACSHA1(Encoding.UTF8.GetBytes(\"key\")).ComputeHash(Encoding.UTF8.GetBytes(\"The quick brown fox jumps over the lazy dog\"))))", "3nybhbi3iqa8ino29wqQcBydtNk="),
+        ("@(Convert.ToBase64String(SHA256.Create().ComputeHash(Encoding.UTF8.GetBytes(\"abc\"))))", "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0="), // FIPS 180-2
+        ("@(Convert.ToBase64String(MD5.Create().ComputeHash(Encoding.UTF8.GetBytes(\"abc\"))))", "kAFQmDzST7DWlj99KOF/cg=="), // RFC 1321
+        ("@{ using (var h = new HMACSHA256(new byte[] { 1 })) { return 1; } }", "ERR not allowed in APIM"),
+    ]);
+}

@@ -236,7 +236,7 @@ impl Compiler {
         // A static member: `Type.Member(…)` where `Type` is not a local.
         if let Some(d) = dotted(recv) {
             let root = d.split('.').next().unwrap_or("");
-            if root != "context" && self.lookup(root).is_none() {
+            if root != "context" && self.lookup(root).is_none() && !statics::member_of_static(&d) {
                 return self.static_call(&d, name, generic, args, pos);
             }
         }
@@ -276,6 +276,11 @@ impl Compiler {
         let res: Resolved = types::resolve(t)?;
         let (exprs, _, tys) = self.call_args(args, Ty::Any, "new")?;
         let kind = statics::check_new(t, res, &tys, pos)?;
+        if kind == "Regex" {
+            if let Some(Arg { value: Ast { kind: AstKind::Lit(Lit::Str(p)), pos: ppos }, .. }) = args.first() {
+                super::bind::check_pattern(p).map_err(|m| ExprError::new(*ppos, format!("Regex pattern: {m}")))?;
+            }
+        }
         let init = match init {
             None => NewInit::None,
             Some(Init::Collection(items)) => {
@@ -364,7 +369,7 @@ impl Compiler {
                 }
                 if let Some(d) = dotted(recv) {
                     let root = d.split('.').next().unwrap_or("");
-                    if root != "context" && self.lookup(root).is_none() {
+                    if root != "context" && self.lookup(root).is_none() && !statics::member_of_static(&d) {
                         let canon = statics::canonical_type(&d).ok_or_else(|| statics::unknown_type(&d, name, pos))?;
                         let (id, ty) = statics::check_prop(canon, name, pos)?;
                         return Ok(match statics::constant(id) {
@@ -604,6 +609,7 @@ impl Compiler {
                 Ty::Char
             }
             Ty::Claims => Ty::Array,
+            Ty::RxGroups => Ty::RxGroup,
             Ty::Json => Ty::Json,
             Ty::Dict | Ty::Any | Ty::Group => Ty::Any,
             t => return err(pos, format!("cannot apply indexing with [] to an expression of type {}", t.name())),
@@ -700,6 +706,43 @@ impl Compiler {
         }
         let (a, b) = (Box::new(a), Box::new(b));
         let known = |t: Ty| !matches!(t, Ty::Any | Ty::Json | Ty::Null);
+        let time = |t: Ty| matches!(t, Ty::DateTime | Ty::TimeSpan);
+        if time(at) || time(bt) {
+            let (o, ty) = match (op, at, bt) {
+                ("-", Ty::DateTime, Ty::DateTime) => (BinOp::Sub, Ty::TimeSpan),
+                ("+" | "-", Ty::DateTime, Ty::TimeSpan) => {
+                    (if op == "+" { BinOp::Add } else { BinOp::Sub }, Ty::DateTime)
+                }
+                ("+" | "-", Ty::TimeSpan, Ty::TimeSpan) => {
+                    (if op == "+" { BinOp::Add } else { BinOp::Sub }, Ty::TimeSpan)
+                }
+                ("<" | "<=" | ">" | ">=" | "==" | "!=", x, y) if x == y => (
+                    match op {
+                        "<" => BinOp::Lt,
+                        "<=" => BinOp::Le,
+                        ">" => BinOp::Gt,
+                        ">=" => BinOp::Ge,
+                        "==" => BinOp::Eq,
+                        _ => BinOp::Ne,
+                    },
+                    Ty::Bool,
+                ),
+                ("==" | "!=", _, Ty::Null | Ty::Any) | ("==" | "!=", Ty::Null | Ty::Any, _) => {
+                    (if op == "==" { BinOp::Eq } else { BinOp::Ne }, Ty::Bool)
+                }
+                _ => {
+                    return err(
+                        pos,
+                        format!(
+                            "operator '{op}' cannot be applied to operands of type {} and {}",
+                            at.name(),
+                            bt.name()
+                        ),
+                    )
+                }
+            };
+            return Ok((Expr::Binary(o, a, b), ty));
+        }
         let bad = |what: &str| {
             err(
                 pos,
@@ -727,6 +770,8 @@ impl Compiler {
                     Ty::Bool
                 } else if at.integral() && bt.integral() {
                     numeric_result(at, bt)
+                } else if at == Ty::Enum && bt == Ty::Enum && op == "|" {
+                    Ty::Any
                 } else if at == Ty::Enum && bt == Ty::Enum {
                     return err(pos, format!("combining enum flags with '{op}' is not yet supported by ringgate"));
                 } else if known(at) && known(bt) {

@@ -917,6 +917,9 @@ fn json_scalar_eq(a: &JRef, b: &JRef) -> bool {
 
 fn binary(op: BinOp, x: Value, y: Value) -> Result<Value, EvalError> {
     use BinOp::*;
+    if let Some(r) = super::bind::binary(op, &x, &y) {
+        return r;
+    }
     match op {
         Eq | Ne => {
             // JToken == string: C# compares references (false); JToken == null is a null test.

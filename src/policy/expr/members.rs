@@ -116,6 +116,63 @@ static PROPS: &[Row] = &[
     row("InnerException", &[Ty::Exception], 0, 0, Ty::Exception),
 ];
 
+/// Member names of the bound library types (so a value of unknown type may use them).
+const BOUND_NAMES: &[&str] = &[
+    "Year",
+    "Month",
+    "Day",
+    "Hour",
+    "Minute",
+    "Second",
+    "Millisecond",
+    "Ticks",
+    "DayOfYear",
+    "DayOfWeek",
+    "Date",
+    "TimeOfDay",
+    "TotalDays",
+    "TotalHours",
+    "TotalMinutes",
+    "TotalSeconds",
+    "TotalMilliseconds",
+    "Days",
+    "Hours",
+    "Minutes",
+    "Seconds",
+    "Milliseconds",
+    "Success",
+    "Value",
+    "Index",
+    "Length",
+    "Groups",
+    "Name",
+    "Count",
+    "AddDays",
+    "AddHours",
+    "AddMinutes",
+    "AddSeconds",
+    "AddMilliseconds",
+    "AddMonths",
+    "AddYears",
+    "AddTicks",
+    "Subtract",
+    "ToUniversalTime",
+    "ToLocalTime",
+    "IsMatch",
+    "Match",
+    "ComputeHash",
+];
+
+/// The static id of a bound member name.
+fn leak_name(name: &str) -> &'static str {
+    BOUND_NAMES.iter().find(|n| **n == name).copied().unwrap_or(match name {
+        "ToString" => "ToString",
+        "Add" => "Add",
+        "Replace" => "Replace",
+        _ => "?",
+    })
+}
+
 /// The element type of an enumerable's static type (`foreach`, lambda parameters).
 pub fn elem_ty(t: Ty) -> Ty {
     match t {
@@ -178,6 +235,12 @@ pub fn check_call(
     if on == Ty::Null {
         return err(pos, format!("cannot call {name}() on null"));
     }
+    if let Some((min, max, ret)) = super::bind::method_ty(on, name) {
+        if n < min || n > max {
+            return err(pos, format!("no overload of {}.{name} takes {n} argument(s)", on.name()));
+        }
+        return Ok((leak_name(name), ret));
+    }
     let rows = found(METHODS, on, name);
     if let Some(r) = rows.iter().find(|r| n >= r.min && n <= r.max) {
         strings::check_args(on, r.name, tys, pos)?;
@@ -227,8 +290,12 @@ pub fn check_prop(on: Ty, name: &str, pos: usize) -> Result<(&'static str, Ty), 
     if on == Ty::Null {
         return err(pos, format!("cannot read {name} of null"));
     }
+    if let Some(t) = super::bind::prop_ty(on, name) {
+        return Ok((leak_name(name), t));
+    }
     match found(PROPS, on, name).first() {
         Some(r) => Ok((r.name, if on == Ty::Any { Ty::Any } else { ret_of(r, on) })),
+        None if on == Ty::Any && BOUND_NAMES.contains(&name) => Ok((leak_name(name), Ty::Any)),
         None => err(pos, refusal(on, name, false)),
     }
 }
@@ -315,6 +382,9 @@ pub fn invoke(
     args: Vec<Value>,
     targ: Option<Ty>,
 ) -> Result<Value, EvalError> {
+    if let Some(r) = super::bind::invoke(name, &recv, &args) {
+        return r;
+    }
     match name {
         "ToString" if !matches!(recv, Value::StringBuilder(_)) || args.is_empty() => return to_string(&recv, &args),
         "Equals" if !matches!(recv, Value::Str(_)) => {
@@ -375,6 +445,9 @@ fn to_string(v: &Value, args: &[Value]) -> Result<Value, EvalError> {
 
 /// `recv.name` at runtime.
 pub fn get(name: &str, recv: &Value) -> Result<Value, EvalError> {
+    if let Some(r) = super::bind::get(name, recv) {
+        return r;
+    }
     let count = |n: usize| Value::Int(i64::try_from(n).unwrap_or(i64::MAX));
     Ok(match (name, recv) {
         ("Length" | "Count", Value::Str(s)) => count(strings::utf16_len(s)),
@@ -781,6 +854,9 @@ fn dict_method(
 
 /// `recv[index]` for collections and JSON.
 pub fn index(recv: &Value, i: &Value) -> Result<Value, EvalError> {
+    if let Some(r) = super::bind::index(recv, i) {
+        return r;
+    }
     let oob = |n: i64, len: usize| {
         EvalError::of(
             "IndexOutOfRangeException",

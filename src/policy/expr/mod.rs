@@ -6,6 +6,7 @@
 //! [`eval`] runs: no parsing, no host access (files, processes, environment, network are not
 //! reachable from any node), and every failure is an [`EvalError`], never a panic.
 
+pub mod bind;
 pub mod budget;
 pub mod compile;
 pub mod compile_stmt;

@@ -47,6 +47,16 @@ pub fn canonical_type(dotted: &str) -> Option<&'static str> {
         "StringComparer" => "StringComparer",
         "Formatting" => "Formatting",
         "JTokenType" => "JTokenType",
+        "DateTime" => "DateTime",
+        "TimeSpan" => "TimeSpan",
+        "Regex" => "Regex",
+        "RegexOptions" => "RegexOptions",
+        "DateTimeKind" => "DateTimeKind",
+        "SHA256" | "SHA256Managed" => "SHA256",
+        "SHA1" | "SHA1Managed" => "SHA1",
+        "SHA384" | "SHA384Managed" => "SHA384",
+        "SHA512" | "SHA512Managed" => "SHA512",
+        "MD5" => "MD5",
         s if types::apim_allows(s) => {
             // A type APIM allows but ringgate has no statics for: keep its name for the refusal.
             return TYPES_NAMED.iter().find(|t| **t == s).copied().or(Some("<allowed>"));
@@ -131,6 +141,25 @@ fn apim_restricted(ty: &str, member: &str) -> Option<bool> {
     Some(allowed.contains(&member))
 }
 
+/// `DateTime.UtcNow` in `DateTime.UtcNow.Year`: the chain is a static property of a type
+/// followed by members of its value, not a type name.
+pub fn member_of_static(dotted: &str) -> bool {
+    if canonical_type(dotted).is_some() {
+        return false;
+    }
+    let mut at = 0;
+    while let Some(i) = dotted[at..].find('.') {
+        let prefix = &dotted[..at + i];
+        if let Some(t) = canonical_type(prefix) {
+            let rest = &dotted[at + i + 1..];
+            let prop = rest.split('.').next().unwrap_or("");
+            return t != "<allowed>" && PROPS.iter().any(|p| p.0.split_once('.') == Some((t, prop)));
+        }
+        at += i + 1;
+    }
+    false
+}
+
 pub fn unknown_type(dotted: &str, member: &str, pos: usize) -> ExprError {
     let root = dotted.split('.').next().unwrap_or(dotted);
     if dotted.contains('.') && types::strip_namespace(dotted).is_none() {
@@ -212,6 +241,23 @@ static METHODS: &[(&str, usize, usize, Ty)] = &[
     ("Encoding.ASCII.GetBytes", 1, 1, Ty::Bytes),
     ("Encoding.ASCII.GetString", 1, 1, Ty::Str),
     ("context.Trace", 1, 2, Ty::Null),
+    ("DateTime.Parse", 1, 1, Ty::DateTime),
+    ("DateTime.ParseExact", 3, 3, Ty::DateTime),
+    ("DateTime.TryParse", 2, 2, Ty::Bool),
+    ("TimeSpan.FromDays", 1, 1, Ty::TimeSpan),
+    ("TimeSpan.FromHours", 1, 1, Ty::TimeSpan),
+    ("TimeSpan.FromMinutes", 1, 1, Ty::TimeSpan),
+    ("TimeSpan.FromSeconds", 1, 1, Ty::TimeSpan),
+    ("TimeSpan.FromMilliseconds", 1, 1, Ty::TimeSpan),
+    ("TimeSpan.Parse", 1, 1, Ty::TimeSpan),
+    ("Regex.IsMatch", 2, 3, Ty::Bool),
+    ("Regex.Match", 2, 3, Ty::RxMatch),
+    ("Regex.Replace", 3, 4, Ty::Str),
+    ("SHA256.Create", 0, 0, Ty::Hasher),
+    ("SHA1.Create", 0, 0, Ty::Hasher),
+    ("SHA384.Create", 0, 0, Ty::Hasher),
+    ("SHA512.Create", 0, 0, Ty::Hasher),
+    ("MD5.Create", 0, 0, Ty::Hasher),
 ];
 
 /// Static properties and constants.
@@ -247,6 +293,18 @@ static PROPS: &[(&str, Ty)] = &[
     ("JTokenType.Float", Ty::Enum),
     ("JTokenType.Boolean", Ty::Enum),
     ("JTokenType.Null", Ty::Enum),
+    ("DateTime.UtcNow", Ty::DateTime),
+    ("DateTime.Now", Ty::DateTime),
+    ("DateTime.Today", Ty::DateTime),
+    ("DateTimeKind.Utc", Ty::Enum),
+    ("RegexOptions.None", Ty::Enum),
+    ("RegexOptions.IgnoreCase", Ty::Enum),
+    ("RegexOptions.Multiline", Ty::Enum),
+    ("RegexOptions.Singleline", Ty::Enum),
+    ("RegexOptions.ExplicitCapture", Ty::Enum),
+    ("RegexOptions.Compiled", Ty::Enum),
+    ("RegexOptions.CultureInvariant", Ty::Enum),
+    ("RegexOptions.IgnorePatternWhitespace", Ty::Enum),
 ];
 
 pub fn check(
@@ -269,6 +327,15 @@ pub fn check(
     let n = tys.len();
     if n < min || n > max {
         return err(pos, format!("no overload of {key} takes {n} argument(s) (ringgate runs {min} to {max})"));
+    }
+    if id.starts_with("Regex.") {
+        if let Some(Arg {
+            value: super::parser::Ast { kind: super::parser::AstKind::Lit(super::parser::Lit::Str(p)), pos: ppos },
+            ..
+        }) = args.get(1)
+        {
+            super::bind::check_pattern(p).map_err(|m| ExprError::new(*ppos, format!("Regex pattern: {m}")))?;
+        }
     }
     if targ.is_some() && id != "JsonConvert.DeserializeObject" {
         return err(pos, format!("{key}<T> is not yet supported by ringgate"));
@@ -310,6 +377,7 @@ pub fn constant(id: &'static str) -> Option<Value> {
         "Math.PI" => Value::Double(std::f64::consts::PI),
         "Math.E" => Value::Double(std::f64::consts::E),
         _ => {
+            PROPS.iter().find(|p| p.0 == id).filter(|p| p.1 == Ty::Enum)?;
             let (t, m) = id.split_once('.')?;
             Value::Enum(t, m)
         }
@@ -331,6 +399,16 @@ pub fn check_new(t: &TypeRef, res: Resolved, tys: &[Ty], pos: usize) -> Result<&
         "StringBuilder" if n <= 1 => "StringBuilder",
         "string" if n == 2 && tys[0] == Ty::Char => "String",
         "string" if n == 1 => "String",
+        "Regex" if (1..=2).contains(&n) => "Regex",
+        "HMAC" if n == 1 => match types::strip_namespace(&t.name).unwrap_or("") {
+            "HMACSHA256" => "HMACSHA256",
+            "HMACSHA1" => "HMACSHA1",
+            "HMACSHA384" => "HMACSHA384",
+            "HMACSHA512" => "HMACSHA512",
+            _ => "HMACMD5",
+        },
+        "TimeSpan" if matches!(n, 1 | 3 | 4 | 5) => "TimeSpan",
+        "DateTime" if (3..=8).contains(&n) => "DateTime",
         "Exception" if n <= 2 => {
             types::exception_type(types::strip_namespace(&t.name).unwrap_or("")).unwrap_or("Exception")
         }
@@ -493,6 +571,14 @@ pub fn call(ev: &mut Eval<'_, '_>, id: &str, args: Vec<Value>, targ: Option<Ty>)
             .as_f64()
             .ok_or_else(|| EvalError::new(format!("a number is needed, found {}", v.type_name())))
     };
+    if matches!(
+        id.split('.').next(),
+        Some("DateTime" | "TimeSpan" | "Regex" | "SHA256" | "SHA1" | "SHA384" | "SHA512" | "MD5")
+    ) {
+        if let Some(r) = super::bind::static_call(id, &args) {
+            return r;
+        }
+    }
     Ok(match id {
         "String.IsNullOrEmpty" => Value::Bool(a0.is_null() || a0.to_text().is_empty()),
         "String.IsNullOrWhiteSpace" => Value::Bool(a0.is_null() || a0.to_text().trim().is_empty()),
@@ -751,6 +837,11 @@ pub fn round_half_even(x: f64) -> f64 {
 
 /// `new T(args)` at runtime, before its initializer.
 pub fn construct(ev: &mut Eval<'_, '_>, kind: &str, elem: &'static str, args: Vec<Value>) -> Result<Value, EvalError> {
+    if matches!(kind, "Regex" | "TimeSpan" | "DateTime") || kind.starts_with("HMAC") {
+        if let Some(r) = super::bind::construct(kind, &args) {
+            return r;
+        }
+    }
     let a0 = args.first().cloned().unwrap_or(Value::Null);
     Ok(match kind {
         "JObject" => {

@@ -321,6 +321,15 @@ pub fn resolve(t: &TypeRef) -> Result<Resolved, ExprError> {
         "Dictionary" | "IDictionary" | "IReadOnlyDictionary" if generic_ok(2) => r(Ty::Dict, "Dictionary"),
         "KeyValuePair" if generic_ok(2) => r(Ty::Pair, "KeyValuePair"),
         "Func" | "Action" => r(Ty::Func, "Func"),
+        "DateTime" => r(Ty::DateTime, "DateTime"),
+        "TimeSpan" => r(Ty::TimeSpan, "TimeSpan"),
+        "Regex" => r(Ty::Regex, "Regex"),
+        "Match" => r(Ty::RxMatch, "Match"),
+        "Group" => r(Ty::RxGroup, "Group"),
+        "HMACSHA256" | "HMACSHA1" | "HMACSHA384" | "HMACSHA512" | "HMACMD5" => r(Ty::Hasher, "HMAC"),
+        "HashAlgorithm" | "HMAC" | "KeyedHashAlgorithm" | "SHA256" | "SHA1" | "SHA384" | "SHA512" | "MD5" => {
+            r(Ty::Hasher, "HashAlgorithm")
+        }
         s if exception_type(s).is_some() => r(Ty::Exception, "Exception"),
         _ => return Err(refuse_type(t, "type")),
     };

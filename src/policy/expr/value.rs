@@ -92,6 +92,15 @@ pub enum Value {
     /// `jwt.Claims` (a dictionary of claim name → string values).
     Claims(Arc<Jwt>),
     Basic(Arc<Basic>),
+    DateTime(crate::policy::dotnet::datetime::DateTime),
+    TimeSpan(crate::policy::dotnet::datetime::TimeSpan),
+    Regex(Arc<crate::policy::dotnet::regex::Regex>),
+    RxMatch(Arc<crate::policy::dotnet::regex::Match>),
+    /// `match.Groups` (indexable by number or name).
+    RxGroups(Arc<crate::policy::dotnet::regex::Match>),
+    RxGroup(Arc<crate::policy::dotnet::regex::Group>),
+    /// A hash or HMAC object (`SHA256.Create()`, `new HMACSHA256(key)`): algorithm and key.
+    Hasher(Arc<(crate::policy::dotnet::crypto::HashAlgorithm, Option<Arc<[u8]>>)>),
 }
 
 /// Static types, as far as they are known at load time (`Any` defers the check to runtime).
@@ -119,6 +128,13 @@ pub enum Ty {
     Jwt,
     Claims,
     Basic,
+    DateTime,
+    TimeSpan,
+    Regex,
+    RxMatch,
+    RxGroups,
+    RxGroup,
+    Hasher,
 }
 
 impl Ty {
@@ -146,6 +162,13 @@ impl Ty {
             Ty::Jwt => "Jwt",
             Ty::Claims => "claims",
             Ty::Basic => "BasicAuthCredentials",
+            Ty::DateTime => "DateTime",
+            Ty::TimeSpan => "TimeSpan",
+            Ty::Regex => "Regex",
+            Ty::RxMatch => "Match",
+            Ty::RxGroups => "GroupCollection",
+            Ty::RxGroup => "Group",
+            Ty::Hasher => "HashAlgorithm",
         }
     }
     /// The .NET type name (`Int32`), as Newtonsoft's conversion messages write it.
@@ -206,6 +229,13 @@ impl Value {
             Value::Jwt(_) => Ty::Jwt,
             Value::Claims(_) => Ty::Claims,
             Value::Basic(_) => Ty::Basic,
+            Value::DateTime(_) => Ty::DateTime,
+            Value::TimeSpan(_) => Ty::TimeSpan,
+            Value::Regex(_) => Ty::Regex,
+            Value::RxMatch(_) => Ty::RxMatch,
+            Value::RxGroups(_) => Ty::RxGroups,
+            Value::RxGroup(_) => Ty::RxGroup,
+            Value::Hasher(_) => Ty::Hasher,
         }
     }
 
@@ -280,6 +310,13 @@ impl Value {
             Value::Jwt(_) => out.push_str("Jwt"),
             Value::Claims(_) => out.push_str("Claims"),
             Value::Basic(_) => out.push_str("BasicAuthCredentials"),
+            Value::DateTime(d) => out.push_str(&d.to_dotnet_string()),
+            Value::TimeSpan(t) => out.push_str(&t.to_dotnet_string()),
+            Value::Regex(_) => out.push_str("System.Text.RegularExpressions.Regex"),
+            Value::RxMatch(m) => out.push_str(m.value()),
+            Value::RxGroups(_) => out.push_str("System.Text.RegularExpressions.GroupCollection"),
+            Value::RxGroup(g) => out.push_str(&g.value),
+            Value::Hasher(_) => out.push_str("System.Security.Cryptography.HashAlgorithm"),
         }
     }
 
