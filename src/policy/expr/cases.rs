@@ -522,6 +522,18 @@ fn context_model() {
         ("@(context.Trace(\"only message\"))", ""),
         ("@{ context.Variables[\"x\"] = 1; return 1; }", "ERR context is read-only"),
         ("@(context.Foo)", "ERR not a member of APIM's context"),
+        ("@(context.Api.ServiceUrl.Host)", "backend"),
+        ("@(context.Api.ServiceUrl.Port)", "8080"),
+        ("@(context.Api.ServiceUrl.AbsolutePath)", "/api"),
+        ("@(context.Api.ServiceUrl.Scheme)", "http"),
+        ("@(context.Timestamp.ToString(\"o\"))", "2024-01-01T00:00:00.0000000Z"),
+        ("@(context.Timestamp.Year)", "2024"),
+        ("@(context.Timestamp.AddMinutes(5).ToString(\"HH:mm\"))", "00:05"),
+        ("@(context.Elapsed.TotalMilliseconds >= 0)", "True"),
+        ("@(context.Elapsed < TimeSpan.FromMinutes(1))", "True"),
+        ("@(context.Tracing)", "False"),
+        ("@(context.Deployment.Gateway.InstanceId)", "gw"),
+        ("@(context.Deployment.Gateway.IsManaged)", "False"),
         ("@(context.Request.Url.Query[\"q\"])", "ERR context.Request.Url.Query[…] is not yet supported by ringgate"),
     ]);
 }

@@ -33,6 +33,7 @@ pub fn prop_of(path: &[&str]) -> Option<CtxProp> {
     let url = |p: &str| match p {
         "Scheme" => Some(UrlPart::Scheme),
         "Host" => Some(UrlPart::Host),
+        "AbsolutePath" => Some(UrlPart::Path),
         "Port" => Some(UrlPart::Port),
         "Path" => Some(UrlPart::Path),
         "QueryString" => Some(UrlPart::QueryString),
@@ -70,6 +71,11 @@ pub fn prop_of(path: &[&str]) -> Option<CtxProp> {
         ["Deployment", "Region"] => Region,
         ["Deployment", "ServiceName"] => ServiceName,
         ["RequestId"] => RequestId,
+        ["Elapsed"] => Elapsed,
+        ["Tracing"] => Tracing,
+        ["Deployment", "Gateway", "InstanceId"] => GatewayInstanceId,
+        ["Deployment", "Gateway", "IsManaged"] => GatewayIsManaged,
+        ["Api", "ServiceUrl", p] => ServiceUrlPart(url(p)?),
         ["Timestamp"] => Timestamp,
         ["Elapsed", "TotalMilliseconds"] => ElapsedMilliseconds,
         ["Elapsed", "TotalSeconds"] => ElapsedSeconds,
@@ -102,6 +108,10 @@ pub fn prop_ty(p: CtxProp) -> Ty {
         CtxProp::Certificate(CertPart::Whole) => Ty::Any,
         CtxProp::Certificate(CertPart::Raw) => Ty::Bytes,
         CtxProp::ElapsedMilliseconds | CtxProp::ElapsedSeconds => Ty::Double,
+        CtxProp::Elapsed => Ty::TimeSpan,
+        CtxProp::Timestamp => Ty::DateTime,
+        CtxProp::Tracing | CtxProp::GatewayIsManaged => Ty::Bool,
+        CtxProp::ServiceUrlPart(UrlPart::Port) => Ty::Int,
         _ => Ty::Str,
     }
 }

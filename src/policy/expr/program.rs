@@ -68,6 +68,13 @@ pub enum CtxProp {
     Timestamp,
     ElapsedMilliseconds,
     ElapsedSeconds,
+    /// `context.Elapsed` as a TimeSpan.
+    Elapsed,
+    Tracing,
+    GatewayInstanceId,
+    GatewayIsManaged,
+    /// A part of `context.Api.ServiceUrl` (an IUrl).
+    ServiceUrlPart(UrlPart),
     LastErrorSource,
     LastErrorReason,
     LastErrorMessage,
