@@ -14,5 +14,6 @@ pub mod json;
 pub mod number;
 pub mod regex;
 pub mod text;
+pub mod uri;
 
 pub use error::{DnResult, DotnetError, ExceptionKind};
