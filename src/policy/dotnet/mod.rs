@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod datetime;
 pub mod encoding;
 pub mod error;
+pub mod ip;
 pub mod json;
 pub mod number;
 pub mod regex;
