@@ -24,6 +24,7 @@ pub enum ExceptionKind {
     DivideByZero,
     /// Newtonsoft's `JsonException` (e.g. adding to a `JProperty`).
     Json,
+    TimeZoneNotFound,
     /// A ringgate budget (memory, depth) ran out: not a .NET exception, never catchable.
     Budget,
 }
@@ -48,6 +49,7 @@ impl ExceptionKind {
             Self::InvalidCast => "System.InvalidCastException",
             Self::DivideByZero => "System.DivideByZeroException",
             Self::Json => "Newtonsoft.Json.JsonException",
+            Self::TimeZoneNotFound => "System.TimeZoneNotFoundException",
             Self::Budget => "ringgate.BudgetExceeded",
         }
     }

@@ -10,9 +10,11 @@ pub mod crypto;
 pub mod datetime;
 pub mod encoding;
 pub mod error;
+pub mod ip;
 pub mod json;
 pub mod number;
 pub mod regex;
 pub mod text;
+pub mod uri;
 
 pub use error::{DnResult, DotnetError, ExceptionKind};

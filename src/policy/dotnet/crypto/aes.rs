@@ -76,7 +76,9 @@ pub fn aes_encrypt(data: &[u8], key: &[u8], iv: &[u8], mode: CipherMode, padding
     let mut buf = data.to_vec();
     let rem = 16 - data.len() % 16;
     match padding {
-        PaddingMode::None if !data.len().is_multiple_of(16) => return Err(crypto("The input data is not a complete block.")),
+        PaddingMode::None if !data.len().is_multiple_of(16) => {
+            return Err(crypto("The input data is not a complete block."))
+        }
         PaddingMode::None => {}
         PaddingMode::Zeros if data.len().is_multiple_of(16) => {}
         PaddingMode::Zeros => buf.resize(data.len() + rem, 0),

@@ -6,6 +6,7 @@ mod hash;
 mod rsa;
 #[cfg(test)]
 mod test_key;
+mod x509;
 
 #[cfg(test)]
 mod tests;
@@ -13,3 +14,4 @@ mod tests;
 pub use self::aes::{aes_decrypt, aes_encrypt, CipherMode, PaddingMode};
 pub use self::rsa::{RsaPublicKey, SignaturePadding};
 pub use hash::{compute_hash, compute_hmac, HashAlgorithm};
+pub use x509::{X509Certificate2, X509NameType};

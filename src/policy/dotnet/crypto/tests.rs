@@ -148,3 +148,35 @@ fn rsa_verification() {
     assert!(RsaPublicKey::from_parameters(&[1, 2, 3], &[1, 0, 1]).is_err());
     assert!(RsaPublicKey::from_certificate_der(b"junk").is_err());
 }
+
+#[test]
+fn x509_members() {
+    // Values as openssl reports them for the test certificate; .NET prints the subject with
+    // the last RDN first, as X509Certificate2.Subject does.
+    let c = X509Certificate2::from_der(&from_base64(CLIENT_CERT_B64).unwrap()).unwrap();
+    assert_eq!(c.thumbprint(), "6F8A06BCDD2F273A291803EB02BC6B8D297C25DC");
+    assert_eq!(c.subject, "CN=client.contoso.com, OU=API, O=Contoso Ltd, C=US");
+    assert_eq!(c.issuer, c.subject);
+    assert_eq!(c.serial_number, "0A1B2C3D4E5F");
+    assert_eq!(c.not_before.to_string_format("o").unwrap(), "2026-12-06T23:33:31.0000000+00:00");
+    assert_eq!(c.not_after.to_dotnet_string(), "12/06/2027 23:33:31");
+    assert_eq!(c.version, 3);
+    assert_eq!(c.get_name_info(X509NameType::SimpleName), "client.contoso.com");
+    assert_eq!(c.get_name_info(X509NameType::DnsName), "client.contoso.com");
+    assert_eq!(c.get_name_info(X509NameType::EmailName), "");
+    let inside = crate::policy::dotnet::datetime::DateTime::new(
+        2027,
+        1,
+        1,
+        0,
+        0,
+        0,
+        0,
+        crate::policy::dotnet::datetime::DateTimeKind::Utc,
+    )
+    .unwrap();
+    assert!(c.is_time_valid(inside));
+    assert!(!c.is_time_valid(crate::policy::dotnet::datetime::DateTime::ymd(2030, 1, 1).unwrap()));
+    assert_eq!(c.rsa_public_key().unwrap().key_size(), 2048);
+    assert_eq!(X509Certificate2::from_der(b"nope").unwrap_err().kind, ExceptionKind::Cryptographic);
+}

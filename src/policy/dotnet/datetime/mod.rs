@@ -9,6 +9,7 @@ mod calendar;
 mod format;
 mod parse;
 mod timespan;
+mod zones;
 
 #[cfg(test)]
 mod tests;
@@ -18,6 +19,7 @@ pub use format::{format_datetime, format_offset};
 pub use parse::{parse_datetime, parse_datetime_exact, parse_offset, parse_offset_exact, try_parse_datetime};
 pub use timespan::parse_timespan;
 pub use timespan::TimeSpan;
+pub use zones::TimeZoneInfo;
 
 use super::error::{DnResult, DotnetError};
 use std::time::{SystemTime, UNIX_EPOCH};

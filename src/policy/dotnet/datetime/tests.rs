@@ -307,3 +307,60 @@ proptest::proptest! {
         let _ = TimeSpan::from_ticks(123).to_string_format(&s);
     }
 }
+
+#[test]
+fn time_zones() {
+    // https://learn.microsoft.com/dotnet/api/system.timezoneinfo.converttimefromutc
+    let utc = |y, mo, d, h, mi| dt(y, mo, d, h, mi, 0, 0, DateTimeKind::Utc);
+    let cases = [
+        ("W. Europe Standard Time", utc(2024, 1, 15, 12, 0), "2024-01-15T13:00:00"),
+        ("W. Europe Standard Time", utc(2024, 7, 15, 12, 0), "2024-07-15T14:00:00"),
+        // EU switch: last Sunday of March (2024-03-31) at 01:00 UTC.
+        ("Europe/Berlin", utc(2024, 3, 31, 0, 59), "2024-03-31T01:59:00"),
+        ("Europe/Berlin", utc(2024, 3, 31, 1, 0), "2024-03-31T03:00:00"),
+        ("Europe/Berlin", utc(2024, 10, 27, 0, 59), "2024-10-27T02:59:00"),
+        ("Europe/Berlin", utc(2024, 10, 27, 1, 0), "2024-10-27T02:00:00"),
+        ("GMT Standard Time", utc(2024, 6, 1, 12, 0), "2024-06-01T13:00:00"),
+        // US switch: second Sunday of March (2024-03-10) 02:00 EST = 07:00 UTC.
+        ("Eastern Standard Time", utc(2024, 3, 10, 6, 59), "2024-03-10T01:59:00"),
+        ("Eastern Standard Time", utc(2024, 3, 10, 7, 0), "2024-03-10T03:00:00"),
+        ("Eastern Standard Time", utc(2024, 11, 3, 5, 59), "2024-11-03T01:59:00"),
+        ("Eastern Standard Time", utc(2024, 11, 3, 6, 0), "2024-11-03T01:00:00"),
+        ("Pacific Standard Time", utc(2024, 12, 1, 20, 0), "2024-12-01T12:00:00"),
+        ("US Mountain Standard Time", utc(2024, 7, 1, 12, 0), "2024-07-01T05:00:00"),
+        ("India Standard Time", utc(2024, 7, 1, 12, 0), "2024-07-01T17:30:00"),
+        ("Tokyo Standard Time", utc(2024, 12, 31, 20, 0), "2025-01-01T05:00:00"),
+        // Sydney: daylight from the first Sunday of October to the first Sunday of April.
+        ("AUS Eastern Standard Time", utc(2024, 1, 15, 0, 0), "2024-01-15T11:00:00"),
+        ("AUS Eastern Standard Time", utc(2024, 7, 15, 0, 0), "2024-07-15T10:00:00"),
+        ("New Zealand Standard Time", utc(2024, 1, 15, 0, 0), "2024-01-15T13:00:00"),
+        ("UTC", utc(2024, 1, 15, 0, 0), "2024-01-15T00:00:00Z"),
+    ];
+    for (id, when, want) in cases {
+        let z = TimeZoneInfo::find(id).unwrap();
+        let local = z.convert_from_utc(when).unwrap();
+        let f = if id == "UTC" { "yyyy-MM-ddTHH:mm:ssK" } else { "s" };
+        assert_eq!(local.to_string_format(f).unwrap(), want, "{id} {}", when.to_string_format("o").unwrap());
+        if id != "UTC" {
+            assert_eq!(local.kind(), DateTimeKind::Unspecified);
+        }
+    }
+    let ny = TimeZoneInfo::find("eastern standard time").unwrap();
+    assert!(ny.is_daylight_saving_time(utc(2024, 7, 1, 0, 0)));
+    assert_eq!(ny.utc_offset_at(utc(2024, 1, 1, 0, 0)).to_dotnet_string(), "-05:00:00");
+    assert_eq!(ny.base_utc_offset().to_dotnet_string(), "-05:00:00");
+    let back = ny.convert_to_utc(dt(2024, 7, 1, 8, 0, 0, 0, DateTimeKind::Unspecified)).unwrap();
+    assert_eq!(back.to_string_format("o").unwrap(), "2024-07-01T12:00:00.0000000Z");
+    // 02:30 on the spring-forward day does not exist; 01:30 on the fall-back day is standard.
+    assert_eq!(
+        ny.convert_to_utc(dt(2024, 3, 10, 2, 30, 0, 0, DateTimeKind::Unspecified)).unwrap_err().kind,
+        ExceptionKind::Argument
+    );
+    assert_eq!(ny.convert_to_utc(dt(2024, 11, 3, 1, 30, 0, 0, DateTimeKind::Unspecified)).unwrap().hour(), 6);
+    let e = TimeZoneInfo::find("Mars Standard Time").unwrap_err();
+    assert_eq!(
+        (e.kind, e.message.as_str()),
+        (ExceptionKind::TimeZoneNotFound, "The time zone ID 'Mars Standard Time' was not found on the local computer.")
+    );
+    assert!(!TimeZoneInfo::utc().supports_daylight_saving_time());
+}
