@@ -4,7 +4,9 @@
 
 use std::sync::Arc;
 
-use crate::policy::dotnet::crypto::{compute_hash, compute_hmac, HashAlgorithm};
+use crate::policy::dotnet::crypto::{
+    aes_decrypt, aes_encrypt, compute_hash, compute_hmac, CipherMode, HashAlgorithm, PaddingMode,
+};
 use crate::policy::dotnet::datetime::{self, DateTime, DateTimeKind, TimeSpan};
 use crate::policy::dotnet::regex::{Regex, RegexOptions};
 use crate::policy::dotnet::{DotnetError, ExceptionKind};
@@ -122,6 +124,9 @@ pub fn static_call(id: &str, args: &[Value]) -> Option<Result<Value, EvalError>>
             "Regex.Replace" => {
                 Value::str(&regex(a(1), args.get(3))?.replace(&text(a(0))?, &text(a(2))?, -1).map_err(dn)?)
             }
+            "BitConverter.ToString" => {
+                Value::str(&crate::policy::dotnet::encoding::bit_converter_to_string(&bytes(a(0))?))
+            }
             "SHA256.Create" | "SHA1.Create" | "SHA384.Create" | "SHA512.Create" | "MD5.Create" => {
                 let alg = hash_of(id.split('.').next().unwrap_or(""))
                     .ok_or_else(|| EvalError::new(format!("{id} is not yet supported by ringgate")))?;
@@ -231,6 +236,22 @@ pub fn invoke(name: &str, recv: &Value, args: &[Value]) -> Option<Result<Value, 
                     }
                     .into(),
                 )
+            }
+            (Value::Bytes(b), "Encrypt" | "Decrypt") => {
+                // APIM's extensions: `Encrypt(alg, key, iv)` with .NET's defaults (CBC, PKCS7).
+                let alg = text(a(0))?;
+                if !alg.eq_ignore_ascii_case("Aes") && !alg.eq_ignore_ascii_case("System.Security.Cryptography.Aes") {
+                    return Err(EvalError::new(format!(
+                        "{name}(\"{alg}\", …) is not yet supported by ringgate (Aes is)"
+                    )));
+                }
+                let (key, iv) = (bytes(a(1))?, bytes(a(2))?);
+                let out = if name == "Encrypt" {
+                    aes_encrypt(b, &key, &iv, CipherMode::Cbc, PaddingMode::Pkcs7)
+                } else {
+                    aes_decrypt(b, &key, &iv, CipherMode::Cbc, PaddingMode::Pkcs7)
+                };
+                Value::Bytes(out.map_err(dn)?.into())
             }
             (Value::RxMatch(m), "ToString") => Value::str(m.value()),
             (Value::RxGroup(g), "ToString") => Value::str(&g.value),
@@ -365,6 +386,7 @@ pub fn method_ty(on: Ty, name: &str) -> Option<(usize, usize, Ty)> {
         (Ty::Regex, "Match") => (1, 1, Ty::RxMatch),
         (Ty::Regex, "Replace") => (2, 2, Ty::Str),
         (Ty::Hasher, "ComputeHash") => (1, 1, Ty::Bytes),
+        (Ty::Bytes, "Encrypt" | "Decrypt") => (3, 3, Ty::Bytes),
         _ => return None,
     })
 }

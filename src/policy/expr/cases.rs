@@ -583,5 +583,11 @@ fn library_bindings() {
         ("@(Convert.ToBase64String(SHA256.Create().ComputeHash(Encoding.UTF8.GetBytes(\"abc\"))))", "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0="), // FIPS 180-2
         ("@(Convert.ToBase64String(MD5.Create().ComputeHash(Encoding.UTF8.GetBytes(\"abc\"))))", "kAFQmDzST7DWlj99KOF/cg=="), // RFC 1321
         ("@{ using (var h = new HMACSHA256(new byte[] { 1 })) { return 1; } }", "ERR not allowed in APIM"),
+        ("@(BitConverter.ToString(new byte[] { 1, 171, 255 }))", "01-AB-FF"),
+        ("@(BitConverter.ToString(SHA256.Create().ComputeHash(Encoding.UTF8.GetBytes(\"abc\"))).Replace(\"-\", \"\").ToLowerInvariant().Substring(0, 16))", "ba7816bf8f01cfea"),
+        ("@{ var key = Convert.FromBase64String(\"K34VFiiu0qar9xWICc9PPA==\"); var iv = new byte[16]; var enc = Encoding.UTF8.GetBytes(\"top secret\").Encrypt(\"Aes\", key, iv); return Encoding.UTF8.GetString(enc.Decrypt(\"Aes\", key, iv)) + \":\" + enc.Length; }", "top secret:16"),
+        ("@(Convert.ToBase64String(Convert.FromBase64String(\"a8G+4i5An5bpPX4Rc5MXKg==\").Encrypt(\"Aes\", Convert.FromBase64String(\"K34VFiiu0qar9xWICc9PPA==\"), Convert.FromBase64String(\"AAECAwQFBgcICQoLDA0ODw==\"))).Substring(0, 21))", "dkmrrIEZskbO6Y6bEukZf"), // NIST SP 800-38A F.2.1 first block 7649abac8119b246cee98e9b12e9197d
+        ("@(Encoding.UTF8.GetBytes(\"x\").Decrypt(\"Aes\", new byte[16], new byte[16]))", "ERR"),
+        ("@(Encoding.UTF8.GetBytes(\"x\").Encrypt(\"TripleDES\", new byte[16], new byte[16]))", "ERR Encrypt(\"TripleDES\", …) is not yet supported by ringgate"),
     ]);
 }

@@ -161,6 +161,8 @@ const BOUND_NAMES: &[&str] = &[
     "IsMatch",
     "Match",
     "ComputeHash",
+    "Encrypt",
+    "Decrypt",
 ];
 
 /// The static id of a bound member name.

@@ -57,6 +57,7 @@ pub fn canonical_type(dotted: &str) -> Option<&'static str> {
         "SHA384" | "SHA384Managed" => "SHA384",
         "SHA512" | "SHA512Managed" => "SHA512",
         "MD5" => "MD5",
+        "BitConverter" => "BitConverter",
         s if types::apim_allows(s) => {
             // A type APIM allows but ringgate has no statics for: keep its name for the refusal.
             return TYPES_NAMED.iter().find(|t| **t == s).copied().or(Some("<allowed>"));
@@ -258,6 +259,7 @@ static METHODS: &[(&str, usize, usize, Ty)] = &[
     ("SHA384.Create", 0, 0, Ty::Hasher),
     ("SHA512.Create", 0, 0, Ty::Hasher),
     ("MD5.Create", 0, 0, Ty::Hasher),
+    ("BitConverter.ToString", 1, 1, Ty::Str),
 ];
 
 /// Static properties and constants.
@@ -573,7 +575,7 @@ pub fn call(ev: &mut Eval<'_, '_>, id: &str, args: Vec<Value>, targ: Option<Ty>)
     };
     if matches!(
         id.split('.').next(),
-        Some("DateTime" | "TimeSpan" | "Regex" | "SHA256" | "SHA1" | "SHA384" | "SHA512" | "MD5")
+        Some("DateTime" | "TimeSpan" | "Regex" | "SHA256" | "SHA1" | "SHA384" | "SHA512" | "MD5" | "BitConverter")
     ) {
         if let Some(r) = super::bind::static_call(id, &args) {
             return r;
