@@ -393,3 +393,44 @@ fn library_documents() {
     let e = gw.get("/cust/other", &[]).json();
     assert_eq!(one(&e, "x-customer").as_deref(), Some("unknown"));
 }
+
+/// APIM's AES helper: a header encrypted by the caller (AES-128-CBC, PKCS7) is decrypted by
+/// the policy and forwarded in clear; a header that does not decrypt takes the catch branch.
+#[test]
+fn aes_decrypt_of_a_header() {
+    use aes::cipher::{BlockEncrypt, KeyInit};
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let key: [u8; 16] = *b"0123456789abcdef";
+    let iv: [u8; 16] = *b"fedcba9876543210";
+    // One CBC block: "user-42" padded with PKCS7 (nine 0x09 bytes), XORed with the IV.
+    let mut block = [9u8; 16];
+    block[..7].copy_from_slice(b"user-42");
+    for (x, v) in block.iter_mut().zip(iv) {
+        *x ^= v;
+    }
+    let mut ga = aes::cipher::generic_array::GenericArray::from(block);
+    aes::Aes128::new(&key.into()).encrypt_block(&mut ga);
+    let token = b64.encode(ga);
+
+    let b = Backend::normal();
+    let policy = format!(
+        r#"<set-header name="X-User" exists-action="override"><value>@{{
+            try {{
+                var key = Convert.FromBase64String("{}");
+                var iv = Convert.FromBase64String("{}");
+                var secret = Convert.FromBase64String(context.Request.Headers.GetValueOrDefault("X-Enc", ""));
+                return Encoding.UTF8.GetString(secret.Decrypt("Aes", key, iv));
+            }} catch (Exception) {{
+                return "undecryptable";
+            }}
+        }}</value></set-header>"#,
+        b64.encode(key),
+        b64.encode(iv)
+    );
+    let gw = Gateway::start(&doc(&b, vec![api("aes", &policy, "")]), &[]);
+    let e = gw.get("/aes/echo", &[("X-Enc", &token)]).json();
+    assert_eq!(one(&e, "x-user").as_deref(), Some("user-42"), "{e}");
+    let e = gw.get("/aes/echo", &[("X-Enc", "AAAAAAAAAAAAAAAAAAAAAA==")]).json();
+    assert_eq!(one(&e, "x-user").as_deref(), Some("undecryptable"), "{e}");
+}
