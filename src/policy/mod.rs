@@ -43,6 +43,7 @@
 //! pass-through path stays zero-copy.
 
 pub mod document;
+pub mod dotnet;
 pub mod expr;
 pub mod plan;
 pub mod policies;

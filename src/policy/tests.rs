@@ -74,7 +74,7 @@ fn positions_in_errors() {
     let p = bad("<policies><inbound><set-variable name=\"v\" value=\"@(new Random().Next())\"/></inbound></policies>");
     assert_eq!(
         p,
-        ["apis[0].operations[0].policy:1:52: policy expression: 'new' is not supported in policy expressions"]
+        ["apis[0].operations[0].policy:1:56: policy expression: type Random is not yet supported by ringgate"]
     );
     let p = bad("<policies><inbound><validate-content/></inbound></policies>");
     assert_eq!(p, ["apis[0].operations[0].policy:1:20: policy <validate-content> is not supported yet"]);

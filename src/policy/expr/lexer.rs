@@ -5,8 +5,9 @@ use super::ExprError;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Piece {
     Lit(String),
-    /// Source of an interpolation hole and its offset in the expression.
-    Hole(String, usize),
+    /// Source of an interpolation hole, its offset in the expression and its format
+    /// specifier (`{x:N2}`).
+    Hole(String, usize, Option<String>),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -27,11 +28,11 @@ pub struct Token {
     pub pos: usize,
 }
 
-const PUNCTS: [&str; 33] = [
-    "??=", "?.", "??", "==", "!=", "<=", ">=", "&&", "||", "=>", "++", "--", "+=", "-=", "(", ")", "{", "}", "[", "]",
-    ".", ",", ";", ":", "?", "+", "-", "*", "/", "%", "<", ">", "!",
+const PUNCTS: [&str; 38] = [
+    "??=", "?.", "??", "==", "!=", "<=", ">=", "&&", "||", "=>", "++", "--", "+=", "-=", "*=", "/=", "%=", "(", ")",
+    "{", "}", "[", "]", ".", ",", ";", ":", "?", "+", "-", "*", "/", "%", "<", ">", "!", "~", "=",
 ];
-const OTHER_PUNCTS: [&str; 4] = ["=", "&", "|", "^"];
+const OTHER_PUNCTS: [&str; 3] = ["&", "|", "^"];
 
 pub fn lex(src: &str, base: usize) -> Result<Vec<Token>, ExprError> {
     let b = src.as_bytes();
@@ -59,7 +60,16 @@ pub fn lex(src: &str, base: usize) -> Result<Vec<Token>, ExprError> {
             i += n;
             Tok::Ident(src[start..i].to_string())
         } else if c.is_ascii_digit() {
-            let (t, n) = number(&src[i..]).ok_or_else(|| err(i, "malformed number"))?;
+            let (t, n) = number(&src[i..]).ok_or_else(|| {
+                let decimal = src[i..]
+                    .find(|c: char| !c.is_ascii_alphanumeric() && c != '.')
+                    .map_or(&src[i..], |e| &src[i..i + e]);
+                if decimal.ends_with(['m', 'M']) {
+                    err(i, "decimal literals (System.Decimal) are not yet supported by ringgate")
+                } else {
+                    err(i, "malformed number")
+                }
+            })?;
             i += n;
             t
         } else if c == b'"' {
@@ -116,9 +126,8 @@ fn number(s: &str) -> Option<(Tok, usize)> {
     let text = &s[..n];
     let suffix = b.get(n).copied();
     let (tok, used) = match suffix {
-        Some(b'd') | Some(b'D') | Some(b'f') | Some(b'F') | Some(b'm') | Some(b'M') => {
-            (Tok::Double(text.parse().ok()?), n + 1)
-        }
+        Some(b'm') | Some(b'M') => return None,
+        Some(b'd') | Some(b'D') | Some(b'f') | Some(b'F') => (Tok::Double(text.parse().ok()?), n + 1),
         Some(b'L') | Some(b'l') if !is_double => (Tok::Int(text.parse().ok()?), n + 1),
         _ if is_double => (Tok::Double(text.parse().ok()?), n),
         _ => (Tok::Int(text.parse().ok()?), n),
@@ -208,13 +217,17 @@ fn interpolated(s: &str, verbatim: bool, base: usize) -> Option<InterpResult> {
                 }
                 let end = hole_end(&s[i + 1..])?;
                 let hole = &s[i + 1..i + 1 + end];
-                if hole_has_format(hole) {
+                let (expr, fmt) = match format_colon(hole) {
+                    Some(c) => (&hole[..c], Some(hole[c + 1..].to_string())),
+                    None => (hole, None),
+                };
+                if top_level_comma(expr) {
                     return Some(Err(ExprError::new(
                         base + i,
-                        "format specifiers in interpolation holes are not supported",
+                        "alignment in interpolation holes ({x,10}) is not yet supported by ringgate",
                     )));
                 }
-                pieces.push(Piece::Hole(hole.to_string(), base + i + 1));
+                pieces.push(Piece::Hole(expr.to_string(), base + i + 1, fmt));
                 i += end + 2;
             }
             '\\' if !verbatim => {
@@ -258,21 +271,29 @@ fn hole_end(s: &str) -> Option<usize> {
     None
 }
 
-fn hole_has_format(hole: &str) -> bool {
-    // A ':' at nesting level 0 that is not part of '?:' or '::' would be a format specifier;
-    // a conditional inside a hole must be parenthesised in C#, so any bare ':' counts.
+/// The offset of a format specifier's ':' in a hole. A conditional inside a hole must be
+/// parenthesised in C#, so any ':' at nesting level 0 starts the format.
+fn format_colon(hole: &str) -> Option<usize> {
+    level0(hole, ':')
+}
+
+fn top_level_comma(hole: &str) -> bool {
+    level0(hole, ',').is_some()
+}
+
+fn level0(hole: &str, want: char) -> Option<usize> {
     let mut depth = 0i32;
     let mut in_str = false;
-    for c in hole.chars() {
+    for (i, c) in hole.char_indices() {
         match c {
             '"' => in_str = !in_str,
-            '(' | '[' if !in_str => depth += 1,
-            ')' | ']' if !in_str => depth -= 1,
-            ':' if !in_str && depth == 0 => return true,
+            '(' | '[' | '{' if !in_str => depth += 1,
+            ')' | ']' | '}' if !in_str => depth -= 1,
+            c if c == want && !in_str && depth == 0 => return Some(i),
             _ => {}
         }
     }
-    false
+    None
 }
 
 fn char_lit(s: &str) -> Option<(char, usize)> {
@@ -318,9 +339,13 @@ mod tests {
         let t = toks(r#"$"x{a.B("}")}y{{z}}""#);
         assert_eq!(
             t[0],
-            Tok::Interp(vec![Piece::Lit("x".into()), Piece::Hole("a.B(\"}\")".into(), 4), Piece::Lit("y{z}".into())])
+            Tok::Interp(vec![
+                Piece::Lit("x".into()),
+                Piece::Hole("a.B(\"}\")".into(), 4, None),
+                Piece::Lit("y{z}".into())
+            ])
         );
-        assert!(lex("$\"{a:N2}\"", 0).is_err());
+        assert_eq!(toks("$\"{a:N2}\"")[0], Tok::Interp(vec![Piece::Hole("a".into(), 3, Some("N2".into()))]));
         assert!(lex("\"abc", 0).is_err());
         assert!(lex("a # b", 0).unwrap_err().message.contains('#'));
     }

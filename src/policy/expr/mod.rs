@@ -6,14 +6,26 @@
 //! [`eval`] runs: no parsing, no host access (files, processes, environment, network are not
 //! reachable from any node), and every failure is an [`EvalError`], never a panic.
 
+pub mod bind;
+pub mod budget;
 pub mod compile;
+pub mod compile_stmt;
+pub mod ctx;
 pub mod eval;
+pub mod format;
+pub mod json;
+pub mod jsonpath;
 pub mod jwt;
 pub mod lexer;
+pub mod linq;
+pub mod members;
 pub mod methods;
 pub mod parser;
 pub mod program;
 pub mod props;
+pub mod statics;
+pub mod strings;
+pub mod types;
 pub mod value;
 
 use std::sync::Arc;
@@ -38,10 +50,31 @@ impl ExprError {
     }
 }
 
-/// A runtime failure (becomes `ExpressionValueEvaluationFailure`).
+/// A runtime failure (becomes `ExpressionValueEvaluationFailure`): the message and the .NET
+/// exception type a `catch` clause matches it by.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[error("{0}")]
-pub struct EvalError(pub String);
+pub struct EvalError(pub String, pub &'static str);
+
+impl EvalError {
+    /// A failure of .NET type `Exception` (caught by `catch (Exception)`).
+    pub fn new(m: impl Into<String>) -> EvalError {
+        EvalError(m.into(), "Exception")
+    }
+    pub fn of(exception: &'static str, m: impl Into<String>) -> EvalError {
+        EvalError(m.into(), exception)
+    }
+    /// A budget ran out: no `catch` stops it, the evaluation ends.
+    pub fn budget(m: impl Into<String>) -> EvalError {
+        EvalError(m.into(), BUDGET)
+    }
+    pub fn is_budget(&self) -> bool {
+        self.1 == BUDGET
+    }
+}
+
+/// The exception type of budget failures (not a .NET type, so nothing catches it).
+pub const BUDGET: &str = "<budget>";
 
 /// A compiled expression with its static type and what it reads.
 #[derive(Clone, Debug)]
@@ -53,7 +86,7 @@ pub struct Program {
 
 impl Program {
     pub fn eval(&self, ctx: &PolicyContext<'_>) -> Result<Value, EvalError> {
-        eval::Eval::new(ctx).eval(&self.expr)
+        eval::Eval::new(ctx).run(&self.expr)
     }
 }
 
@@ -112,7 +145,7 @@ impl Dyn {
             Dyn::Lit(s) => match s.trim() {
                 t if t.eq_ignore_ascii_case("true") => Ok(true),
                 t if t.eq_ignore_ascii_case("false") => Ok(false),
-                t => Err(EvalError(format!("'{t}' is not a bool"))),
+                t => Err(EvalError::new(format!("'{t}' is not a bool"))),
             },
             Dyn::Expr(p) => eval::Eval::new(ctx).truth(&p.expr),
         }
@@ -159,5 +192,7 @@ pub fn compile_value(src: &Src) -> Result<Dyn, ExprError> {
     Ok(Dyn::Lit(Arc::from(text)))
 }
 
+#[cfg(test)]
+mod cases;
 #[cfg(test)]
 mod tests;

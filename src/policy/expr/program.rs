@@ -4,6 +4,8 @@
 //! "x","")` becomes one [`Expr::Header`] node with a lowercased constant name), so evaluating
 //! them is a direct lookup that allocates only the resulting string.
 
+use std::sync::Arc;
+
 use super::value::{Ty, Value};
 
 /// Which message a header or body lookup reads.
@@ -66,6 +68,13 @@ pub enum CtxProp {
     Timestamp,
     ElapsedMilliseconds,
     ElapsedSeconds,
+    /// `context.Elapsed` as a TimeSpan.
+    Elapsed,
+    Tracing,
+    GatewayInstanceId,
+    GatewayIsManaged,
+    /// A part of `context.Api.ServiceUrl` (an IUrl).
+    ServiceUrlPart(UrlPart),
     LastErrorSource,
     LastErrorReason,
     LastErrorMessage,
@@ -110,7 +119,9 @@ pub enum VarMode {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BodyAs {
     Str,
-    Json,
+    Bytes,
+    /// `JObject`, `JArray` or `JToken`: the kind the body must parse as.
+    Json(&'static str),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -132,35 +143,16 @@ pub enum BinOp {
     Le,
     Gt,
     Ge,
+    BitAnd,
+    BitOr,
+    Xor,
 }
 
-/// Instance methods and properties of values.
+/// Members of APIM's own types (`Jwt`, claims, `BasicAuthCredentials`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
-    ToLower,
-    ToUpper,
-    Trim,
-    TrimStart,
-    TrimEnd,
-    Contains,
-    StartsWith,
-    EndsWith,
-    Substring,
-    Replace,
-    Split,
-    IndexOf,
-    LastIndexOf,
-    ToString,
-    Equals,
-    Length,
-    First,
-    Last,
-    FirstOrDefault,
-    LastOrDefault,
     AsJwt,
-    TryParseJwt,
     AsBasic,
-    TryParseBasic,
     JwtSubject,
     JwtIssuer,
     JwtId,
@@ -175,32 +167,6 @@ pub enum Method {
     ClaimsContainsKey,
     BasicUserId,
     BasicPassword,
-    /// `JToken.Value<T>(name)`; the target type is in the call's `ty`.
-    JsonValue,
-    /// `JObject.ContainsKey(name)` / `JToken["x"] != null`.
-    JsonContainsKey,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StaticFn {
-    IsNullOrEmpty,
-    IsNullOrWhiteSpace,
-    Concat,
-    Format,
-    Join,
-    ParseInt,
-    ParseDouble,
-    ParseBool,
-    ToBase64,
-    FromBase64,
-    Utf8Bytes,
-    Utf8String,
-    ToInt,
-    ToStr,
-    NewGuid,
-    Min,
-    Max,
-    Abs,
 }
 
 #[derive(Clone, Debug)]
@@ -251,6 +217,8 @@ pub enum Expr {
         msg: Msg,
         as_: BodyAs,
         nullc: bool,
+        /// `preserveContent: true`: without it the read consumes the body (APIM's rule).
+        preserve: bool,
     },
     Unary(UnOp, Box<Expr>),
     Binary(BinOp, Box<Expr>, Box<Expr>),
@@ -271,10 +239,125 @@ pub enum Expr {
         index: Box<Expr>,
         nullc: bool,
     },
-    Static(StaticFn, Vec<Expr>),
     /// String interpolation: the parts' texts concatenated.
     Concat(Vec<Expr>),
     Block(Box<Block>),
+    /// An `int` result of `+ - * ++ --` wraps to 32 bits (C#'s default `unchecked`).
+    Wrap32(Box<Expr>),
+    Assign {
+        target: Target,
+        /// Compound assignment: the operator applied to the old value.
+        op: Option<AssignOp>,
+        value: Box<Expr>,
+        /// The value after the assignment (`x = y = 1`, `i++` is compiled as a pre/post form).
+        post: bool,
+        wrap32: bool,
+    },
+    Lambda(Arc<Lambda>),
+    /// A member of a value resolved by name at load time and dispatched on the value's
+    /// runtime type (`members.rs`).
+    Invoke {
+        recv: Box<Expr>,
+        name: &'static str,
+        args: Vec<Expr>,
+        nullc: bool,
+        targ: Option<Ty>,
+        /// `out` arguments: (argument index, local slot).
+        outs: Vec<(u8, u16)>,
+    },
+    /// A property read through `members.rs` (`x.Count`, `pair.Key`).
+    Get {
+        recv: Box<Expr>,
+        name: &'static str,
+        nullc: bool,
+    },
+    /// A static member: `Type.Member(args)` or a static property (`args` empty, `call` false).
+    StaticCall {
+        name: &'static str,
+        args: Vec<Expr>,
+        targ: Option<Ty>,
+        outs: Vec<(u8, u16)>,
+    },
+    /// `new T(args) { init }`.
+    New {
+        ty: &'static str,
+        elem: &'static str,
+        args: Vec<Expr>,
+        init: NewInit,
+    },
+    NewArray {
+        elem: &'static str,
+        size: Option<Box<Expr>>,
+        items: Vec<Expr>,
+    },
+    /// `e is T [name]`.
+    Is {
+        e: Box<Expr>,
+        ty: Ty,
+        json: Option<&'static str>,
+        bind: Option<u16>,
+    },
+    /// `e as T`.
+    As {
+        e: Box<Expr>,
+        ty: Ty,
+        json: Option<&'static str>,
+    },
+    /// A cast to a JSON type (`(JObject)x`): checks the token's kind.
+    JsonCast(&'static str, Box<Expr>),
+    /// An interpolation hole with a format specifier (`{x:N2}`).
+    Format(Box<Expr>, Arc<str>),
+    Throw(Box<Expr>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AssignOp {
+    Bin(BinOp),
+    Coalesce,
+}
+
+/// Where an assignment writes.
+#[derive(Clone, Debug)]
+pub enum Target {
+    Local(u16),
+    /// `recv[index] = v` (list, array, dictionary, JToken).
+    Index(Box<Expr>, Box<Expr>),
+    /// `recv.Name = v` (`JProperty.Value`, `StringBuilder.Length`…).
+    Member(Box<Expr>, &'static str),
+}
+
+#[derive(Clone, Debug)]
+pub enum NewInit {
+    None,
+    /// `{ a, b }` → `Add(a)`, `{ {k, v} }` → `Add(k, v)`.
+    Collection(Vec<Vec<Expr>>),
+    /// `{ ["k"] = v }`.
+    Keyed(Vec<(Expr, Expr)>),
+    /// `{ Name = v }`.
+    Object(Vec<(&'static str, Expr)>),
+}
+
+/// A lambda: parameters are local slots of the enclosing frame (closures see the
+/// enclosing locals by reference, as C#'s do).
+#[derive(Debug)]
+pub struct Lambda {
+    pub params: Vec<u16>,
+    pub body: LambdaBody,
+}
+
+#[derive(Debug)]
+pub enum LambdaBody {
+    Expr(Expr),
+    Block(Vec<BStmt>),
+}
+
+/// A `catch` clause: the exception type caught (`None`: all) and the local it binds.
+#[derive(Clone, Debug)]
+pub struct CatchC {
+    pub ty: Option<&'static str>,
+    pub slot: Option<u16>,
+    pub when: Option<Expr>,
+    pub body: Vec<BStmt>,
 }
 
 #[derive(Clone, Debug)]
@@ -286,8 +369,21 @@ pub struct Block {
 #[derive(Clone, Debug)]
 pub enum BStmt {
     Set(u16, Expr),
+    Expr(Expr),
     If(Expr, Vec<BStmt>, Vec<BStmt>),
     Return(Expr),
+    While(Expr, Vec<BStmt>),
+    Do(Vec<BStmt>, Expr),
+    For(Vec<BStmt>, Option<Expr>, Vec<Expr>, Vec<BStmt>),
+    Foreach(u16, Expr, Vec<BStmt>),
+    Break,
+    Continue,
+    Block(Vec<BStmt>),
+    Try(Vec<BStmt>, Vec<CatchC>, Option<Vec<BStmt>>),
+    /// `throw e;` or `throw;` (rethrow the caught exception in `slot`).
+    Throw(Option<Expr>),
+    /// Sections: their labels (`None`: default) and bodies.
+    Switch(Expr, Vec<(Vec<Option<Expr>>, Vec<BStmt>)>),
 }
 
 /// What a compiled expression reads, so a plan knows which bodies it needs.

@@ -34,6 +34,25 @@ fn url(ctx: &PolicyContext<'_>, part: UrlPart, original: bool) -> Value {
     }
 }
 
+/// A part of the API's service URL text (`http://host:port/path?query`).
+fn service_url_part(text: &str, part: UrlPart) -> Value {
+    let (scheme, rest) = text.split_once("://").unwrap_or(("http", text));
+    let (authority, tail) = rest.find(['/', '?']).map_or((rest, ""), |i| (&rest[..i], &rest[i..]));
+    let (path, query) = tail.split_once('?').map_or((tail, ""), |(p, q)| (p, q));
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) && !p.is_empty() => (h, p.parse().unwrap_or(0)),
+        _ => (authority, if scheme.eq_ignore_ascii_case("https") { 443 } else { 80 }),
+    };
+    match part {
+        UrlPart::Scheme => Value::str(scheme),
+        UrlPart::Host => Value::str(host),
+        UrlPart::Port => Value::Int(port),
+        UrlPart::Path => Value::str(if path.is_empty() { "/" } else { path }),
+        UrlPart::QueryString => Value::str(&if query.is_empty() { String::new() } else { format!("?{query}") }),
+        UrlPart::Whole => Value::str(text),
+    }
+}
+
 pub fn prop(ctx: &PolicyContext<'_>, p: CtxProp) -> Option<Value> {
     use CtxProp::*;
     let i = &ctx.info;
@@ -75,7 +94,20 @@ pub fn prop(ctx: &PolicyContext<'_>, p: CtxProp) -> Option<Value> {
         Region => s(i.region),
         ServiceName => s(i.service_name),
         RequestId => s(i.request_id),
-        Timestamp => s(i.timestamp),
+        // An ISO 8601 UTC text made by the gateway: it always parses.
+        Timestamp => Some(
+            crate::policy::dotnet::datetime::parse_datetime(i.timestamp)
+                .map(|d| Value::DateTime(d.to_universal_time()))
+                .unwrap_or_else(|_| Value::str(i.timestamp)),
+        ),
+        Elapsed => Some(Value::TimeSpan(crate::policy::dotnet::datetime::TimeSpan::from_ticks(
+            i64::try_from(ctx.started.elapsed().as_nanos() / 100).unwrap_or(i64::MAX),
+        ))),
+        // Tracing (APIM's request traces) is not a ringgate feature: always off.
+        Tracing => Some(Value::Bool(false)),
+        GatewayInstanceId => s(i.gateway_id),
+        GatewayIsManaged => Some(Value::Bool(false)),
+        ServiceUrlPart(part) => Some(service_url_part(i.api_service_url, part)),
         ElapsedMilliseconds => Some(Value::Double(ctx.started.elapsed().as_secs_f64() * 1000.0)),
         ElapsedSeconds => Some(Value::Double(ctx.started.elapsed().as_secs_f64())),
         LastErrorSource => err.map(|e| Value::str(&e.source)),

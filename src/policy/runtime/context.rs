@@ -7,7 +7,7 @@
 //! original bytes are never copied. Lookups made by expressions see the edits first.
 
 use std::borrow::Cow;
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -133,6 +133,28 @@ pub struct PolicyContext<'a> {
     pub client_trust: Option<&'a crate::tls::client_auth::ClientTrust>,
     /// The leaf, parsed on first use (`None` inside: not a certificate x509-parser reads).
     client_cert: OnceCell<Option<crate::tls::x509::CertInfo>>,
+    /// What expressions did with the request body (`[0]`) and response body (`[1]`).
+    bodies: RefCell<[BodyState; 2]>,
+}
+
+/// An expression's view of one body: whether a reader without `preserveContent` consumed
+/// it, and its JSON parse (made once, whatever the number of expressions that read it).
+#[derive(Default)]
+struct BodyState {
+    /// The body these facts are about (its address and length): `set-body` makes a new one.
+    id: (usize, usize),
+    consumed: bool,
+    parsed: Option<crate::policy::expr::json::JRef>,
+}
+
+impl BodyState {
+    fn for_body(&mut self, body: &[u8]) -> &mut BodyState {
+        let id = (body.as_ptr() as usize, body.len());
+        if self.id != id {
+            *self = BodyState { id, ..BodyState::default() };
+        }
+        self
+    }
 }
 
 fn lossy(b: &[u8]) -> Cow<'_, str> {
@@ -184,6 +206,7 @@ impl<'a> PolicyContext<'a> {
             client_chain: None,
             client_trust: None,
             client_cert: OnceCell::new(),
+            bodies: RefCell::new(Default::default()),
         }
     }
 
@@ -269,6 +292,30 @@ impl<'a> PolicyContext<'a> {
             Some(b) => Some(b.as_slice()),
             None => self.response.as_ref().and_then(|r| r.body.as_deref()),
         }
+    }
+
+    /// Records a `Body.As` read: `false` when an earlier read without `preserveContent`
+    /// consumed this body (APIM then throws).
+    pub fn read_body(&self, response: bool, body: &[u8], preserve: bool) -> bool {
+        let mut b = self.bodies.borrow_mut();
+        let st = b[usize::from(response)].for_body(body);
+        if st.consumed {
+            return false;
+        }
+        st.consumed = !preserve;
+        true
+    }
+
+    /// The body parsed as JSON, once per body per request.
+    pub fn parsed_body(&self, response: bool, body: &[u8]) -> Result<crate::policy::expr::json::JRef, String> {
+        let mut b = self.bodies.borrow_mut();
+        let st = b[usize::from(response)].for_body(body);
+        if let Some(j) = &st.parsed {
+            return Ok(j.clone());
+        }
+        let j = crate::policy::expr::json::JRef::parse(body)?;
+        st.parsed = Some(j.clone());
+        Ok(j)
     }
 
     pub fn response_status(&self) -> Option<u16> {
