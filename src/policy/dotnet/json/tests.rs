@@ -353,6 +353,11 @@ fn building_and_serializing() {
     assert_eq!(json_double(2.0), "2.0");
     assert_eq!(json_double(f64::NAN), "\"NaN\"");
     assert_eq!(o.add(JToken::null()).unwrap_err().kind, ExceptionKind::Argument);
+    // Adding a tree to itself adds a copy (Newtonsoft's EnsureParentToken), never a cycle.
+    let a = p("[1]");
+    a.add(a.clone()).unwrap();
+    a.get(Key::Index(1)).unwrap().unwrap().add(a.clone()).unwrap();
+    assert_eq!(a.to_json(Formatting::None), "[1,[1,[1,[1]]]]");
 }
 
 proptest::proptest! {

@@ -157,6 +157,16 @@ impl JToken {
         }
     }
 
+    /// `adopt` for a token added under `container`: the container's own root is cloned too
+    /// (Newtonsoft's EnsureParentToken), so a tree never contains itself.
+    fn adopt_into(self, container: &JToken) -> JToken {
+        if self.parent().is_some() || self.ptr_eq(&container.root()) {
+            self.deep_clone()
+        } else {
+            self
+        }
+    }
+
     pub fn token_type(&self) -> JTokenType {
         match &*self.0.data.borrow() {
             Data::Object(_) => JTokenType::Object,
@@ -344,7 +354,7 @@ impl JToken {
                 Ok(())
             }
             Key::Index(i) if self.is_array() => {
-                let v = value.adopt();
+                let v = value.adopt_into(self);
                 let mut data = self.0.data.borrow_mut();
                 let Data::Array(items) = &mut *data else { return Err(index_error()) };
                 let slot = usize::try_from(i).ok().and_then(|i| items.get_mut(i)).ok_or_else(index_error)?;
@@ -362,7 +372,7 @@ impl JToken {
 
     /// `JProperty.Value = v`.
     pub fn set_property_value(&self, value: JToken) {
-        let v = value.adopt();
+        let v = value.adopt_into(self);
         let mut data = self.0.data.borrow_mut();
         if let Data::Property(_, slot) = &mut *data {
             slot.clear_parent();
@@ -382,7 +392,7 @@ impl JToken {
     /// Adding an existing name to a JObject throws, as Newtonsoft does.
     pub fn add(&self, item: JToken) -> DnResult<()> {
         if self.is_array() {
-            self.push_child(item.adopt());
+            self.push_child(item.adopt_into(self));
             return Ok(());
         }
         if self.is_object() {
@@ -397,7 +407,7 @@ impl JToken {
                     "Can not add property {name} to Newtonsoft.Json.Linq.JObject. Property with the same name already exists on object."
                 )));
             }
-            self.push_child(item.adopt());
+            self.push_child(item.adopt_into(self));
             return Ok(());
         }
         Err(DotnetError::new(
@@ -419,7 +429,7 @@ impl JToken {
 
     /// `JArray.Insert(index, item)`.
     pub fn insert(&self, index: i64, item: JToken) -> DnResult<()> {
-        let v = item.adopt();
+        let v = item.adopt_into(self);
         let mut data = self.0.data.borrow_mut();
         let Data::Array(items) = &mut *data else {
             return Err(DotnetError::invalid_op("Insert is only valid on a JArray."));
@@ -494,7 +504,7 @@ impl JToken {
         let Some(parent) = self.parent() else {
             return Err(DotnetError::invalid_op("The parent is missing."));
         };
-        let v = value.adopt();
+        let v = value.adopt_into(&parent);
         let mut data = parent.0.data.borrow_mut();
         match &mut *data {
             Data::Object(items) | Data::Array(items) => {
