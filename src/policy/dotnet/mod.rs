@@ -16,5 +16,6 @@ pub mod number;
 pub mod regex;
 pub mod text;
 pub mod uri;
+pub mod xml;
 
 pub use error::{DnResult, DotnetError, ExceptionKind};
