@@ -372,3 +372,18 @@ proptest::proptest! {
         let _ = date_of(&s);
     }
 }
+
+#[test]
+fn handles_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<JToken>();
+    let t = p(r#"{"a":[1,{"b":2}]}"#);
+    let copy = t.clone();
+    let h = std::thread::spawn(move || {
+        copy.get(Key::Name("a")).unwrap().unwrap().add(JToken::string("x")).unwrap();
+        copy.to_json(Formatting::None)
+    });
+    assert_eq!(h.join().unwrap(), r#"{"a":[1,{"b":2},"x"]}"#);
+    assert_eq!(t.to_json(Formatting::None), r#"{"a":[1,{"b":2},"x"]}"#);
+    assert!(t.deep_equals(&t));
+}
