@@ -25,6 +25,8 @@ pub enum ExceptionKind {
     /// Newtonsoft's `JsonException` (e.g. adding to a `JProperty`).
     Json,
     TimeZoneNotFound,
+    /// `System.Xml.XmlException`.
+    Xml,
     /// A ringgate budget (memory, depth) ran out: not a .NET exception, never catchable.
     Budget,
 }
@@ -50,6 +52,7 @@ impl ExceptionKind {
             Self::DivideByZero => "System.DivideByZeroException",
             Self::Json => "Newtonsoft.Json.JsonException",
             Self::TimeZoneNotFound => "System.TimeZoneNotFoundException",
+            Self::Xml => "System.Xml.XmlException",
             Self::Budget => "ringgate.BudgetExceeded",
         }
     }

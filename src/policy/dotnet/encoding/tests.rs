@@ -99,3 +99,18 @@ fn guids() {
     assert_eq!(&v4[14..15], "4");
     assert_eq!(&v4[19..20], "b");
 }
+
+proptest::proptest! {
+    #[test]
+    fn decoders_never_panic(s in "\\PC{0,48}", b in proptest::collection::vec(proptest::num::u8::ANY, 0..48)) {
+        let _ = from_base64(&s);
+        let _ = from_hex(&s);
+        let _ = Guid::parse(&s);
+        let _ = crate::policy::dotnet::ip::IpAddress::parse(&s);
+        let _ = utf16le_string(&b);
+        let _ = utf8_string(&b);
+        let _ = bit_converter_to_i32(&b, 3);
+        let _ = Guid::from_dotnet_bytes(&b);
+        proptest::prop_assert_eq!(from_base64(&to_base64(&b)).unwrap(), b);
+    }
+}

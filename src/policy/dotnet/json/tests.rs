@@ -353,6 +353,11 @@ fn building_and_serializing() {
     assert_eq!(json_double(2.0), "2.0");
     assert_eq!(json_double(f64::NAN), "\"NaN\"");
     assert_eq!(o.add(JToken::null()).unwrap_err().kind, ExceptionKind::Argument);
+    // Adding a tree to itself adds a copy (Newtonsoft's EnsureParentToken), never a cycle.
+    let a = p("[1]");
+    a.add(a.clone()).unwrap();
+    a.get(Key::Index(1)).unwrap().unwrap().add(a.clone()).unwrap();
+    assert_eq!(a.to_json(Formatting::None), "[1,[1,[1,[1]]]]");
 }
 
 proptest::proptest! {
@@ -366,4 +371,19 @@ proptest::proptest! {
         let _ = stores().select_tokens(&s, false);
         let _ = date_of(&s);
     }
+}
+
+#[test]
+fn handles_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<JToken>();
+    let t = p(r#"{"a":[1,{"b":2}]}"#);
+    let copy = t.clone();
+    let h = std::thread::spawn(move || {
+        copy.get(Key::Name("a")).unwrap().unwrap().add(JToken::string("x")).unwrap();
+        copy.to_json(Formatting::None)
+    });
+    assert_eq!(h.join().unwrap(), r#"{"a":[1,{"b":2},"x"]}"#);
+    assert_eq!(t.to_json(Formatting::None), r#"{"a":[1,{"b":2},"x"]}"#);
+    assert!(t.deep_equals(&t));
 }

@@ -5,8 +5,7 @@
 use super::JTokenType;
 use crate::policy::dotnet::datetime::{DateTime, DateTimeOffset, TimeSpan};
 use crate::policy::dotnet::error::{DnResult, DotnetError, ExceptionKind};
-use std::cell::RefCell;
-use std::rc::{Rc, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
 /// A primitive JSON value (`JValue.Value`).
 #[derive(Clone, Debug, PartialEq)]
@@ -57,13 +56,25 @@ pub(super) enum Data {
 }
 
 pub(super) struct Node {
-    parent: RefCell<Weak<Node>>,
-    pub(super) data: RefCell<Data>,
+    parent: Mutex<Weak<Node>>,
+    data: Mutex<Data>,
 }
 
-/// A handle on a node of the tree (`JToken` and its subclasses).
+impl Node {
+    /// The node's content. Each lock is held only while one node is read or changed, and
+    /// no caller locks a node it already holds (a poisoned lock still yields its data).
+    pub(super) fn lock(&self) -> MutexGuard<'_, Data> {
+        self.data.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+    fn parent_slot(&self) -> MutexGuard<'_, Weak<Node>> {
+        self.parent.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A handle on a node of the tree (`JToken` and its subclasses): `Send + Sync`, so trees can
+/// live in compiled plans and variables.
 #[derive(Clone)]
-pub struct JToken(pub(super) Rc<Node>);
+pub struct JToken(pub(super) Arc<Node>);
 
 impl std::fmt::Debug for JToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -99,7 +110,7 @@ fn index_error() -> DotnetError {
 
 impl JToken {
     fn make(data: Data) -> Self {
-        JToken(Rc::new(Node { parent: RefCell::new(Weak::new()), data: RefCell::new(data) }))
+        JToken(Arc::new(Node { parent: Mutex::new(Weak::new()), data: Mutex::new(data) }))
     }
     /// `new JObject()`.
     pub fn new_object() -> Self {
@@ -124,7 +135,7 @@ impl JToken {
         let p = Self::make(Data::Property(name.into(), JToken::null()));
         let v = value.adopt();
         v.set_parent(&p);
-        if let Data::Property(_, slot) = &mut *p.0.data.borrow_mut() {
+        if let Data::Property(_, slot) = &mut *p.0.lock() {
             *slot = v;
         }
         p
@@ -132,19 +143,19 @@ impl JToken {
 
     /// Same node (C# reference equality, `ReferenceEquals`).
     pub fn ptr_eq(&self, other: &JToken) -> bool {
-        Rc::ptr_eq(&self.0, &other.0)
+        Arc::ptr_eq(&self.0, &other.0)
     }
 
     fn set_parent(&self, parent: &JToken) {
-        *self.0.parent.borrow_mut() = Rc::downgrade(&parent.0);
+        *self.0.parent_slot() = Arc::downgrade(&parent.0);
     }
     fn clear_parent(&self) {
-        *self.0.parent.borrow_mut() = Weak::new();
+        *self.0.parent_slot() = Weak::new();
     }
 
     /// `Parent` (the JProperty for an object member's value).
     pub fn parent(&self) -> Option<JToken> {
-        self.0.parent.borrow().upgrade().map(JToken)
+        self.0.parent_slot().upgrade().map(JToken)
     }
 
     /// What Newtonsoft's containers do with an added token: one that already has a parent
@@ -157,8 +168,18 @@ impl JToken {
         }
     }
 
+    /// `adopt` for a token added under `container`: the container's own root is cloned too
+    /// (Newtonsoft's EnsureParentToken), so a tree never contains itself.
+    fn adopt_into(self, container: &JToken) -> JToken {
+        if self.parent().is_some() || self.ptr_eq(&container.root()) {
+            self.deep_clone()
+        } else {
+            self
+        }
+    }
+
     pub fn token_type(&self) -> JTokenType {
-        match &*self.0.data.borrow() {
+        match &*self.0.lock() {
             Data::Object(_) => JTokenType::Object,
             Data::Array(_) => JTokenType::Array,
             Data::Property(..) => JTokenType::Property,
@@ -168,7 +189,7 @@ impl JToken {
 
     /// The .NET class name (`JObject`, `JArray`, `JProperty`, `JValue`, `JRaw`).
     pub fn class_name(&self) -> &'static str {
-        match &*self.0.data.borrow() {
+        match &*self.0.lock() {
             Data::Object(_) => "JObject",
             Data::Array(_) => "JArray",
             Data::Property(..) => "JProperty",
@@ -178,20 +199,20 @@ impl JToken {
     }
 
     pub fn is_object(&self) -> bool {
-        matches!(&*self.0.data.borrow(), Data::Object(_))
+        matches!(&*self.0.lock(), Data::Object(_))
     }
     pub fn is_array(&self) -> bool {
-        matches!(&*self.0.data.borrow(), Data::Array(_))
+        matches!(&*self.0.lock(), Data::Array(_))
     }
     pub fn is_property(&self) -> bool {
-        matches!(&*self.0.data.borrow(), Data::Property(..))
+        matches!(&*self.0.lock(), Data::Property(..))
     }
     pub fn is_value(&self) -> bool {
-        matches!(&*self.0.data.borrow(), Data::Value(_))
+        matches!(&*self.0.lock(), Data::Value(_))
     }
     /// `HasValues`.
     pub fn has_values(&self) -> bool {
-        match &*self.0.data.borrow() {
+        match &*self.0.lock() {
             Data::Object(v) | Data::Array(v) => !v.is_empty(),
             Data::Property(..) => true,
             Data::Value(_) => false,
@@ -200,7 +221,7 @@ impl JToken {
 
     /// The primitive of a `JValue` (None for containers and properties).
     pub fn as_value(&self) -> Option<JValue> {
-        match &*self.0.data.borrow() {
+        match &*self.0.lock() {
             Data::Value(v) => Some(v.clone()),
             _ => None,
         }
@@ -208,7 +229,7 @@ impl JToken {
 
     /// `JValue.Value = v`.
     pub fn set_value(&self, v: JValue) -> DnResult<()> {
-        match &mut *self.0.data.borrow_mut() {
+        match &mut *self.0.lock() {
             Data::Value(slot) => {
                 *slot = v;
                 Ok(())
@@ -222,14 +243,14 @@ impl JToken {
 
     /// `JProperty.Name`.
     pub fn name(&self) -> Option<String> {
-        match &*self.0.data.borrow() {
+        match &*self.0.lock() {
             Data::Property(n, _) => Some(n.clone()),
             _ => None,
         }
     }
     /// `JProperty.Value`.
     pub fn property_value(&self) -> Option<JToken> {
-        match &*self.0.data.borrow() {
+        match &*self.0.lock() {
             Data::Property(_, v) => Some(v.clone()),
             _ => None,
         }
@@ -237,7 +258,7 @@ impl JToken {
 
     /// `Count` of a JObject (properties) or JArray (items).
     pub fn count(&self) -> usize {
-        match &*self.0.data.borrow() {
+        match &*self.0.lock() {
             Data::Object(v) | Data::Array(v) => v.len(),
             Data::Property(..) => 1,
             Data::Value(_) => 0,
@@ -246,7 +267,7 @@ impl JToken {
 
     /// `Children()`: properties of an object, items of an array, the value of a property.
     pub fn children(&self) -> Vec<JToken> {
-        match &*self.0.data.borrow() {
+        match &*self.0.lock() {
             Data::Object(v) | Data::Array(v) => v.clone(),
             Data::Property(_, v) => vec![v.clone()],
             Data::Value(_) => Vec::new(),
@@ -255,7 +276,7 @@ impl JToken {
 
     /// `Properties()` of a JObject.
     pub fn properties(&self) -> Vec<JToken> {
-        match &*self.0.data.borrow() {
+        match &*self.0.lock() {
             Data::Object(v) => v.clone(),
             _ => Vec::new(),
         }
@@ -276,7 +297,7 @@ impl JToken {
 
     /// `JObject.Property(name)` (ordinal), or with `ignore_case` the first case-insensitive match.
     pub fn property(&self, name: &str, ignore_case: bool) -> Option<JToken> {
-        match &*self.0.data.borrow() {
+        match &*self.0.lock() {
             Data::Object(props) => {
                 let exact = props.iter().find(|p| p.name().as_deref() == Some(name));
                 match exact {
@@ -304,8 +325,10 @@ impl JToken {
     /// `token[key]`: a missing object member is null (None); an array index out of range
     /// throws; a JValue throws.
     pub fn get(&self, key: Key) -> DnResult<Option<JToken>> {
-        match (&*self.0.data.borrow(), &key) {
-            (Data::Object(_), Key::Name(n)) => Ok(None.or_else(|| self.property_value_of(n))),
+        if let (true, Key::Name(n)) = (self.is_object(), &key) {
+            return Ok(self.property_value_of(n));
+        }
+        match (&*self.0.lock(), &key) {
             (Data::Array(items), Key::Index(i)) => {
                 usize::try_from(*i).ok().and_then(|i| items.get(i).cloned()).map(Some).ok_or_else(index_error)
             }
@@ -319,9 +342,9 @@ impl JToken {
     }
 
     fn property_value_of(&self, name: &str) -> Option<JToken> {
-        if let Data::Object(props) = &*self.0.data.borrow() {
+        if let Data::Object(props) = &*self.0.lock() {
             for p in props {
-                if let Data::Property(n, v) = &*p.0.data.borrow() {
+                if let Data::Property(n, v) = &*p.0.lock() {
                     if n == name {
                         return Some(v.clone());
                     }
@@ -344,8 +367,8 @@ impl JToken {
                 Ok(())
             }
             Key::Index(i) if self.is_array() => {
-                let v = value.adopt();
-                let mut data = self.0.data.borrow_mut();
+                let v = value.adopt_into(self);
+                let mut data = self.0.lock();
                 let Data::Array(items) = &mut *data else { return Err(index_error()) };
                 let slot = usize::try_from(i).ok().and_then(|i| items.get_mut(i)).ok_or_else(index_error)?;
                 slot.clear_parent();
@@ -362,8 +385,8 @@ impl JToken {
 
     /// `JProperty.Value = v`.
     pub fn set_property_value(&self, value: JToken) {
-        let v = value.adopt();
-        let mut data = self.0.data.borrow_mut();
+        let v = value.adopt_into(self);
+        let mut data = self.0.lock();
         if let Data::Property(_, slot) = &mut *data {
             slot.clear_parent();
             v.set_parent(self);
@@ -373,7 +396,7 @@ impl JToken {
 
     fn push_child(&self, child: JToken) {
         child.set_parent(self);
-        if let Data::Object(v) | Data::Array(v) = &mut *self.0.data.borrow_mut() {
+        if let Data::Object(v) | Data::Array(v) = &mut *self.0.lock() {
             v.push(child);
         }
     }
@@ -382,7 +405,7 @@ impl JToken {
     /// Adding an existing name to a JObject throws, as Newtonsoft does.
     pub fn add(&self, item: JToken) -> DnResult<()> {
         if self.is_array() {
-            self.push_child(item.adopt());
+            self.push_child(item.adopt_into(self));
             return Ok(());
         }
         if self.is_object() {
@@ -397,7 +420,7 @@ impl JToken {
                     "Can not add property {name} to Newtonsoft.Json.Linq.JObject. Property with the same name already exists on object."
                 )));
             }
-            self.push_child(item.adopt());
+            self.push_child(item.adopt_into(self));
             return Ok(());
         }
         Err(DotnetError::new(
@@ -419,8 +442,8 @@ impl JToken {
 
     /// `JArray.Insert(index, item)`.
     pub fn insert(&self, index: i64, item: JToken) -> DnResult<()> {
-        let v = item.adopt();
-        let mut data = self.0.data.borrow_mut();
+        let v = item.adopt_into(self);
+        let mut data = self.0.lock();
         let Data::Array(items) = &mut *data else {
             return Err(DotnetError::invalid_op("Insert is only valid on a JArray."));
         };
@@ -435,7 +458,7 @@ impl JToken {
 
     /// `JObject.Remove(name)`: true when a member was removed.
     pub fn remove_key(&self, name: &str) -> bool {
-        let mut data = self.0.data.borrow_mut();
+        let mut data = self.0.lock();
         if let Data::Object(props) = &mut *data {
             if let Some(i) = props.iter().position(|p| p.name().as_deref() == Some(name)) {
                 let p = props.remove(i);
@@ -448,7 +471,7 @@ impl JToken {
 
     /// `JArray.RemoveAt(index)`.
     pub fn remove_at(&self, index: i64) -> DnResult<()> {
-        let mut data = self.0.data.borrow_mut();
+        let mut data = self.0.lock();
         let Data::Array(items) = &mut *data else {
             return Err(DotnetError::invalid_op("RemoveAt is only valid on a JArray."));
         };
@@ -459,7 +482,7 @@ impl JToken {
 
     /// `JArray.Clear()` / `JObject.RemoveAll()`.
     pub fn clear(&self) {
-        if let Data::Object(v) | Data::Array(v) = &mut *self.0.data.borrow_mut() {
+        if let Data::Object(v) | Data::Array(v) = &mut *self.0.lock() {
             for c in v.drain(..) {
                 c.clear_parent();
             }
@@ -472,7 +495,7 @@ impl JToken {
         let Some(parent) = self.parent() else {
             return Err(DotnetError::invalid_op("The parent is missing."));
         };
-        let mut data = parent.0.data.borrow_mut();
+        let mut data = parent.0.lock();
         match &mut *data {
             Data::Object(v) | Data::Array(v) => {
                 if let Some(i) = v.iter().position(|c| c.ptr_eq(self)) {
@@ -494,8 +517,8 @@ impl JToken {
         let Some(parent) = self.parent() else {
             return Err(DotnetError::invalid_op("The parent is missing."));
         };
-        let v = value.adopt();
-        let mut data = parent.0.data.borrow_mut();
+        let v = value.adopt_into(&parent);
+        let mut data = parent.0.lock();
         match &mut *data {
             Data::Object(items) | Data::Array(items) => {
                 if let Some(i) = items.iter().position(|c| c.ptr_eq(self)) {
@@ -516,7 +539,7 @@ impl JToken {
 
     /// `DeepClone()`.
     pub fn deep_clone(&self) -> JToken {
-        let data = self.0.data.borrow();
+        let data = self.0.lock();
         match &*data {
             Data::Value(v) => JToken::value(v.clone()),
             Data::Property(n, v) => JToken::new_property(n.clone(), v.deep_clone()),
@@ -532,20 +555,26 @@ impl JToken {
 
     /// `JToken.DeepEquals(a, b)`: structural, with numbers compared by value.
     pub fn deep_equals(&self, other: &JToken) -> bool {
-        let (a, b) = (self.0.data.borrow(), other.0.data.borrow());
+        if self.ptr_eq(other) {
+            return true;
+        }
+        if self.is_object() && other.is_object() {
+            let (x, y) = (self.properties(), other.properties());
+            return x.len() == y.len()
+                && x.iter().all(|p| {
+                    let n = p.name().unwrap_or_default();
+                    match (p.property_value(), other.property_value_of(&n)) {
+                        (Some(v), Some(w)) => v.deep_equals(&w),
+                        _ => false,
+                    }
+                });
+        }
+        let (a, b) = (self.0.lock(), other.0.lock());
         match (&*a, &*b) {
             (Data::Value(x), Data::Value(y)) => super::convert::values_equal(x, y),
             (Data::Property(n1, v1), Data::Property(n2, v2)) => n1 == n2 && v1.deep_equals(v2),
-            (Data::Object(x), Data::Object(y)) => {
-                x.len() == y.len()
-                    && x.iter().all(|p| {
-                        let n = p.name().unwrap_or_default();
-                        match (p.property_value(), other.property_value_of(&n)) {
-                            (Some(v), Some(w)) => v.deep_equals(&w),
-                            _ => false,
-                        }
-                    })
-            }
+            // Objects are compared above, without holding both locks.
+            (Data::Object(_), Data::Object(_)) => false,
             (Data::Array(x), Data::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| p.deep_equals(q)),
             _ => false,
         }
@@ -572,7 +601,7 @@ impl JToken {
         let mut parts: Vec<String> = Vec::new();
         let mut cur = self.clone();
         while let Some(p) = cur.parent() {
-            match &*p.0.data.borrow() {
+            match &*p.0.lock() {
                 Data::Property(n, _) => {
                     let _ = n;
                 }

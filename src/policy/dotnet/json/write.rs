@@ -104,7 +104,7 @@ impl Writer<'_> {
     }
 
     fn token(&mut self, t: &JToken, depth: usize) {
-        let data = t.0.data.borrow();
+        let data = t.0.lock();
         match &*data {
             Data::Value(v) => write_value(&mut self.out, v),
             Data::Property(n, v) => {

@@ -24,6 +24,9 @@ pub struct Regex {
     groups: Vec<(usize, String)>,
     /// Crate group index of each .NET group number.
     by_number: Vec<usize>,
+    /// The pattern has an end anchor (`$`/`\Z` without Multiline) that .NET also lets match
+    /// before a final `\n`: such inputs are searched with and without that newline.
+    final_newline: bool,
 }
 
 /// A `Group` (and the `Match` itself as group 0).
@@ -121,7 +124,8 @@ impl Regex {
                 *slot = crate_idx;
             }
         }
-        Ok(Self { re, groups: t.groups, by_number })
+        let final_newline = !options.has(RegexOptions::MULTILINE) && has_end_anchor(pattern);
+        Ok(Self { re, groups: t.groups, by_number, final_newline })
     }
 
     /// `GetGroupNames()` in .NET's order.
@@ -154,7 +158,52 @@ impl Regex {
     }
 
     pub fn is_match(&self, input: &str) -> bool {
-        self.re.is_match(input)
+        self.re.is_match(input) || self.trimmed(input).is_some_and(|t| self.re.is_match(t))
+    }
+
+    /// The input without its final `\n`, when `$` may match before it.
+    fn trimmed<'a>(&self, input: &'a str) -> Option<&'a str> {
+        if self.final_newline {
+            input.strip_suffix('\n')
+        } else {
+            None
+        }
+    }
+
+    /// The leftmost match at or after byte `pos`: the input as is, or (for `$`) the input
+    /// without its final newline; the earlier start wins, the untrimmed one on a tie.
+    fn search(&self, input: &str, pos: usize) -> Option<Match> {
+        let full = (pos <= input.len()).then(|| self.re.captures_at(input, pos)).flatten();
+        let cut = self.trimmed(input).filter(|t| pos <= t.len()).and_then(|t| self.re.captures_at(t, pos));
+        let pick = match (full, cut) {
+            (Some(f), Some(c)) => {
+                let (fs, cs) = (f.get(0).map_or(0, |m| m.start()), c.get(0).map_or(0, |m| m.start()));
+                if cs < fs {
+                    c
+                } else {
+                    f
+                }
+            }
+            (Some(f), None) => f,
+            (None, Some(c)) => c,
+            (None, None) => return None,
+        };
+        Some(self.build(input, &pick))
+    }
+
+    /// .NET's match sequence: after an empty match the next attempt starts one character
+    /// later; after a non-empty one it starts at its end (an empty match there counts).
+    fn each(&self, input: &str, mut f: impl FnMut(Match) -> DnResult<bool>) -> DnResult<()> {
+        let mut pos = 0;
+        while pos <= input.len() {
+            let Some(m) = self.search(input, pos) else { break };
+            let (s, e) = m.span;
+            if !f(m)? {
+                break;
+            }
+            pos = if e == s { e + input[e..].chars().next().map_or(1, char::len_utf8) } else { e };
+        }
+        Ok(())
     }
 
     /// `Match(input, startat)` (UTF-16 start index).
@@ -166,29 +215,24 @@ impl Regex {
             .ok_or_else(|| {
                 DotnetError::out_of_range("startat", "Start index cannot be less than 0 or greater than input length.")
             })?;
-        Ok(match self.re.captures_at(input, start) {
-            Some(c) => self.build(input, &c),
-            None => Match::empty(),
-        })
+        Ok(self.search(input, start).unwrap_or_else(Match::empty))
     }
 
     /// `Match(input)`.
     pub fn find(&self, input: &str) -> Match {
-        match self.re.captures(input) {
-            Some(c) => self.build(input, &c),
-            None => Match::empty(),
-        }
+        self.search(input, 0).unwrap_or_else(Match::empty)
     }
 
     /// `Matches(input)`, bounded by `max` (a budget, so a huge input cannot build unbounded lists).
     pub fn matches(&self, input: &str, max: usize) -> DnResult<Vec<Match>> {
         let mut out = Vec::new();
-        for c in self.re.captures_iter(input) {
+        self.each(input, |m| {
             if out.len() >= max {
                 return Err(DotnetError::budget(format!("more than {max} regex matches")));
             }
-            out.push(self.build(input, &c));
-        }
+            out.push(m);
+            Ok(true)
+        })?;
         Ok(out)
     }
 
@@ -200,15 +244,17 @@ impl Regex {
         let parts = parse_replacement(replacement, self);
         let mut out = String::with_capacity(input.len());
         let mut last = 0;
-        for (n, c) in self.re.captures_iter(input).enumerate() {
-            if count >= 0 && n as i64 >= count {
-                break;
+        let mut n = 0i64;
+        self.each(input, |m| {
+            if count >= 0 && n >= count {
+                return Ok(false);
             }
-            let m = self.build(input, &c);
+            n += 1;
             out.push_str(&input[last..m.span.0]);
             expand(&parts, &m, input, &mut out);
             last = m.span.1;
-        }
+            Ok(true)
+        })?;
         out.push_str(&input[last..]);
         Ok(out)
     }
@@ -217,12 +263,12 @@ impl Regex {
     pub fn replace_with<F: FnMut(&Match) -> DnResult<String>>(&self, input: &str, mut f: F) -> DnResult<String> {
         let mut out = String::with_capacity(input.len());
         let mut last = 0;
-        for c in self.re.captures_iter(input) {
-            let m = self.build(input, &c);
+        self.each(input, |m| {
             out.push_str(&input[last..m.span.0]);
             out.push_str(&f(&m)?);
             last = m.span.1;
-        }
+            Ok(true)
+        })?;
         out.push_str(&input[last..]);
         Ok(out)
     }
@@ -241,17 +287,41 @@ impl Regex {
     pub fn split(&self, input: &str) -> Vec<String> {
         let mut out = Vec::new();
         let mut last = 0;
-        for c in self.re.captures_iter(input) {
-            let m = self.build(input, &c);
+        let _ = self.each(input, |m| {
             out.push(input[last..m.span.0].to_string());
             for g in m.groups.iter().skip(1).filter(|g| g.success) {
                 out.push(g.value.clone());
             }
             last = m.span.1;
-        }
+            Ok(true)
+        });
         out.push(input[last..].to_string());
         out
     }
+}
+
+/// Whether the .NET pattern has `$` or `\Z` outside a class (an inline `(?m)` turns the
+/// newline search off only where the crate's `$` already matches before newlines).
+fn has_end_anchor(p: &str) -> bool {
+    let b = p.as_bytes();
+    let (mut i, mut in_class) = (0, false);
+    while i < b.len() {
+        match b[i] {
+            b'\\' => {
+                if !in_class && b.get(i + 1) == Some(&b'Z') {
+                    return true;
+                }
+                i += 2;
+                continue;
+            }
+            b'[' => in_class = true,
+            b']' => in_class = false,
+            b'$' if !in_class => return true,
+            _ => {}
+        }
+        i += 1;
+    }
+    false
 }
 
 fn byte_index(s: &str, i16: usize) -> Option<usize> {

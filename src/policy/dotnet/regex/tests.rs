@@ -179,3 +179,22 @@ proptest::proptest! {
         let _ = unescape(&p);
     }
 }
+
+#[test]
+fn dollar_matches_before_a_final_newline() {
+    // https://learn.microsoft.com/dotnet/standard/base-types/anchors-in-regular-expressions
+    // ("$ ... or before \n at the end of the string").
+    assert!(re("^[0-9]+$").is_match("123\n"));
+    assert!(!re("^[0-9]+$").is_match("123\n\n"));
+    assert!(re(r"^abc\Z").is_match("abc\n"));
+    assert!(!re(r"^abc\z").is_match("abc\n"));
+    let m = re(r"\w+$").find("one two\n");
+    assert_eq!((m.value(), m.index()), ("two", 4));
+    let all: Vec<(String, usize)> =
+        re(".*$").matches("ab\n", 10).unwrap().iter().map(|m| (m.value().to_string(), m.index())).collect();
+    assert_eq!(all, vec![("ab".to_string(), 0), (String::new(), 2), (String::new(), 3)]);
+    assert_eq!(re("x$").replace("ax\n", "Y", -1).unwrap(), "aY\n");
+    // .NET reports an empty match right after a non-empty one: a* on "abc" gives 4 matches.
+    assert_eq!(re("a*").matches("abc", 10).unwrap().len(), 4);
+    assert_eq!(re("a*").replace("abc", "-", -1).unwrap(), "--b-c-");
+}

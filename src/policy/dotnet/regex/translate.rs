@@ -7,8 +7,8 @@
 //! Refused with their offset (the engine cannot run them): backreferences, lookahead and
 //! lookbehind, atomic groups, conditionals, balancing groups, `\G`, numbered group names,
 //! duplicate names, Unicode block names (`\p{IsGreek}`), RightToLeft and ECMAScript.
-//! Known difference: .NET's `$` and `\Z` (without Multiline) also match before a final
-//! newline; here they match only at the very end.
+//! .NET's `$` and `\Z` (without Multiline) also match before a final newline: [`super::Regex`]
+//! searches such inputs with and without that newline.
 
 use crate::policy::dotnet::error::{DnResult, DotnetError, ExceptionKind};
 
