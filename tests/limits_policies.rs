@@ -201,7 +201,9 @@ fn redis_get(redis: &Redis, pattern: &str) -> Option<u64> {
     let mut conn = ::redis::Client::open(redis.url()).ok()?.get_connection().ok()?;
     let keys: Vec<String> = ::redis::cmd("KEYS").arg(pattern).query(&mut conn).ok()?;
     let key = keys.first()?;
-    ::redis::cmd("GET").arg(key).query(&mut conn).ok()
+    // One field per gateway process (its absolute count); the fleet total is their sum.
+    let fields: Vec<u64> = ::redis::cmd("HVALS").arg(key).query(&mut conn).ok()?;
+    Some(fields.iter().sum())
 }
 
 #[test]

@@ -113,6 +113,7 @@ fn losing_redis_keeps_nodes_admitting_and_a_restart_continues_the_count() {
     let mut conn = redis::Client::open(redis.url()).expect("client").get_connection().expect("conn");
     let keys: Vec<String> = redis::cmd("KEYS").arg("ringgate:limit:*local-test*").query(&mut conn).expect("keys");
     assert_eq!(keys.len(), 1, "{keys:?}");
-    let total: u64 = redis::cmd("GET").arg(&keys[0]).query(&mut conn).expect("get");
+    let fields: Vec<u64> = redis::cmd("HVALS").arg(&keys[0]).query(&mut conn).expect("hvals");
+    let total: u64 = fields.iter().sum();
     assert_eq!(total, 5);
 }
