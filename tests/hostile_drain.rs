@@ -212,3 +212,14 @@ fn drain_answers_or_closes_cleanly_every_kept_alive_connection() {
         failures.join("\n")
     );
 }
+
+#[test]
+fn accept_refusals_are_counted_in_metrics() {
+    let b = Backend::normal();
+    let gw = Gateway::start(&one_api(&b), &["net.server.connections.max-per-client-ip=1"]);
+    let mut first = Conn::connect(gw.http_addr());
+    assert_eq!(first.get("/a/echo").status, 200);
+    let mut second = Conn::connect(gw.http_addr());
+    assert!(second.wait_closed(Duration::from_secs(5)).is_ok(), "the second connection is refused");
+    gw.wait_metric("ringgate_connections_refused_total", &[("reason", "per_client_ip")], 1.0);
+}

@@ -240,6 +240,7 @@ fn publish(worker: &Worker) {
     report.connections_active = worker.connections.get();
     report.in_flight = worker.in_flight.get();
     report.pool_idle = worker.pool.idle_count() as u64;
+    report.refused = worker.accept.totals();
     let snap = worker.snapshot();
     let api_of = |api: u32| snap.as_ref().and_then(|s| s.doc.apis.get(api as usize));
     for ((api, op, class), n) in counts.drain() {
