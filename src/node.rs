@@ -37,6 +37,9 @@ pub struct WorkerReport {
     pub in_flight: u64,
     /// Idle kept-alive backend connections in this worker's pool.
     pub pool_idle: u64,
+    /// Connections refused at accept since start: [per-worker limit, per-client-IP limit,
+    /// descriptor exhaustion (failed accepts)].
+    pub refused: [u64; 3],
     /// (api id, operation id, code class) → count. Names, not indexes: they outlive snapshots.
     pub by_route: BTreeMap<(String, String, &'static str), u64>,
     /// API id ("" for requests that matched none) → histograms.

@@ -27,6 +27,19 @@ pub fn shutdown_socket(fd: RawFd) {
     }
 }
 
+/// Bytes received on socket `fd` and not yet read (FIONREAD); 0 when unknown.
+pub fn pending_bytes(fd: RawFd) -> usize {
+    let mut n: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one c_int through the pointer, which points at `n`; the caller
+    // guarantees `fd` is its open socket.
+    let rc = unsafe { libc::ioctl(fd, libc::FIONREAD, &mut n as *mut libc::c_int) };
+    if rc == 0 {
+        n.max(0) as usize
+    } else {
+        0
+    }
+}
+
 /// mimalloc v3's `mi_option_arena_eager_commit` (include/mimalloc.h of the vendored v3 sources).
 const MI_OPTION_ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
 

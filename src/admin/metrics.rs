@@ -11,10 +11,14 @@ pub fn render(node: &NodeState) -> String {
     let _ = writeln!(s, "# HELP ringgate_worker_requests_total Requests handled by each worker.");
     let _ = writeln!(s, "# TYPE ringgate_worker_requests_total counter");
     let mut conns = Vec::new();
+    let mut refused = [0u64; 3];
     for (i, w) in node.workers.iter().enumerate() {
         let Ok(r) = w.report.lock() else { continue };
         let _ = writeln!(s, "ringgate_worker_requests_total{{worker=\"{i}\"}} {}", r.requests);
         conns.push((i, r.connections_active, r.in_flight, r.pool_idle));
+        for (k, n) in r.refused.iter().enumerate() {
+            refused[k] += n;
+        }
     }
     let Merged { by_route, histograms, .. } = node.merged();
     let _ = writeln!(s, "# HELP ringgate_requests_total Requests by API, operation and status class.");
@@ -33,6 +37,14 @@ pub fn render(node: &NodeState) -> String {
     let _ = writeln!(s, "# TYPE ringgate_connections_active gauge");
     for (i, c, _, _) in &conns {
         let _ = writeln!(s, "ringgate_connections_active{{worker=\"{i}\"}} {c}");
+    }
+    let _ = writeln!(
+        s,
+        "# HELP ringgate_connections_refused_total Connections refused at accept (limits, descriptor exhaustion)."
+    );
+    let _ = writeln!(s, "# TYPE ringgate_connections_refused_total counter");
+    for (reason, n) in ["per_worker", "per_client_ip", "fd_limit"].iter().zip(refused) {
+        let _ = writeln!(s, "ringgate_connections_refused_total{{reason=\"{reason}\"}} {n}");
     }
     gauge(&mut s, "ringgate_requests_in_flight", "Requests being handled per worker.", &conns, |c| c.2);
     gauge(

@@ -111,12 +111,23 @@ pub fn serve<S: ClientStream>(
                     }
                     let Some(mut parked) = worker.idle.park(fd, Instant::now() + left) else { break };
                     (&mut parked).await;
+                    drop(parked);
+                    // Woken by the drain: serve a request already in the socket, else close.
+                    if worker.draining.get() && super::drain::pending_bytes(fd) == 0 {
+                        break;
+                    }
                 }
             }
         }
-        // A TLS client learns the end was deliberate (close_notify): OpenSSL clients otherwise drop
-        // the session as unresumable. Plain TCP gets its FIN. Bounded: a stalled peer cannot hold us.
-        let _ = Box::pin(monoio::time::timeout(Duration::from_secs(1), client.io.shutdown())).await;
+        if worker.draining.get() {
+            // FIN, then read and drop what crossed it: never a reset (see `drain`).
+            super::drain::close_gracefully(&mut client.io, std::mem::take(&mut client.buf)).await;
+        } else {
+            // A TLS client learns the end was deliberate (close_notify): OpenSSL clients otherwise
+            // drop the session as unresumable. Plain TCP gets its FIN. Bounded: a stalled peer
+            // cannot hold us.
+            let _ = Box::pin(monoio::time::timeout(Duration::from_secs(1), client.io.shutdown())).await;
+        }
         worker.connection_ended(client.peer.ip());
     }
 }

@@ -2,6 +2,7 @@
 //! backend (pooled, streamed both ways) → response. Runs entirely on one worker's event loop.
 
 pub mod conn;
+pub mod drain;
 pub mod exchange;
 pub mod forward;
 pub mod gate;

@@ -2,8 +2,8 @@
 //! on a worker and `net.server.connections.max-per-client-ip` from one client address across
 //! the node's workers (SO_REUSEPORT spreads one client's connections over all of them). A
 //! connection over either limit is closed at once, before a byte is read; refusals are counted
-//! and logged at most once per second per worker (with the counts since the last line; they
-//! are not in `/metrics` yet: the worker report lives in `node`).
+//! and logged at most once per second per worker (with the counts since the last line), and counted in `/metrics` as
+//! `ringgate_connections_refused_total{reason="per_worker|per_client_ip|fd_limit"}`.
 //!
 //! A connection holds its per-address slot from accept until its task ends
 //! ([`release`] is called where the worker's connection count goes down).
@@ -79,6 +79,8 @@ pub struct AcceptState {
     refused_worker: Cell<u64>,
     refused_ip: Cell<u64>,
     last_log: Cell<Option<Instant>>,
+    /// Since start, for `/metrics`: [per-worker limit, per-client-IP limit, fd exhaustion].
+    totals: Cell<[u64; 3]>,
 }
 
 /// The accept errors that mean "out of descriptors or kernel memory": back off, do not spin.
@@ -97,6 +99,9 @@ impl AcceptState {
             self.paused_until.set(Some(now + FD_BACKOFF));
         }
         self.failed.set(self.failed.get() + 1);
+        if is_exhaustion(e) {
+            self.count(2);
+        }
         self.maybe_log(worker, Some(e), now);
     }
 
@@ -106,7 +111,19 @@ impl AcceptState {
             Refused::ClientIp => &self.refused_ip,
         };
         c.set(c.get() + 1);
+        self.count(if why == Refused::Worker { 0 } else { 1 });
         self.maybe_log(worker, None, now);
+    }
+
+    fn count(&self, i: usize) {
+        let mut t = self.totals.get();
+        t[i] += 1;
+        self.totals.set(t);
+    }
+
+    /// Refusals since start: [per-worker limit, per-client-IP limit, fd exhaustion].
+    pub fn totals(&self) -> [u64; 3] {
+        self.totals.get()
     }
 
     /// One line per interval, with what happened since the last one.

@@ -156,15 +156,21 @@ impl IdleConnections {
         self.slots.borrow().live
     }
 
-    /// Shuts down the sockets idle past their deadline (all of them when `everyone`: draining).
-    pub fn sweep(&self, now: Instant, everyone: bool) {
+    /// Shuts down the sockets idle past their deadline. When `draining`, every parked
+    /// connection is woken instead (not shut down): its owner looks for pending request bytes
+    /// and either serves them or closes gracefully (see `proxy::drain`).
+    pub fn sweep(&self, now: Instant, draining: bool) {
+        let mut wake = Vec::new();
         let mut slots = self.slots.borrow_mut();
         if slots.live == 0 {
             return;
         }
         let now = self.millis(now);
         for parked in slots.entries.iter_mut().filter(|p| p.fd >= 0) {
-            if !parked.closed && (everyone || parked.deadline_ms <= now) {
+            if draining && !parked.ready {
+                parked.ready = true;
+                wake.extend(parked.waker.take());
+            } else if !parked.closed && parked.deadline_ms <= now {
                 parked.closed = true;
                 // The fd is open: its owner drops the ticket before it closes the socket.
                 crate::sys::shutdown_socket(parked.fd);
@@ -174,6 +180,9 @@ impl IdleConnections {
         if slots.live == 0 && slots.entries.capacity() > 1024 {
             *slots = Slots::default();
         }
+        drop(slots);
+        // Woken outside the borrow: a waker may run code that parks or unparks.
+        wake.into_iter().for_each(Waker::wake);
     }
 }
 
@@ -253,7 +262,12 @@ mod tests {
         fresh_client.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
         assert!(fresh_client.read(&mut byte).is_err(), "the fresh connection is still open");
         idle.sweep(now, true);
-        fresh_client.set_read_timeout(None).unwrap();
-        assert_eq!(fresh_client.read(&mut byte).unwrap(), 0, "draining closes every parked connection");
+        assert!(fresh_client.read(&mut byte).is_err(), "draining wakes the owner, it does not shut down");
+        let waker = std::task::Waker::noop();
+        let mut t2 = _t2;
+        assert!(
+            Pin::new(&mut t2).poll(&mut Context::from_waker(waker)).is_ready(),
+            "draining wakes every parked connection"
+        );
     }
 }

@@ -54,6 +54,9 @@ impl Run {
         let accept_tls = accept_loops(&worker, https, &canceller, true);
         monoio::spawn(wake_parked(worker.clone()));
         let mut drain_deadline: Option<Instant> = None;
+        let mut drain_started: Option<Instant> = None;
+        // When no request was in flight any more (the connections then get `drain::SETTLE`).
+        let mut idle_since: Option<Instant> = None;
         let mut ticks: u32 = 0;
         let mut canceller = Some(canceller);
         loop {
@@ -63,6 +66,7 @@ impl Run {
                     Ok(WorkerMsg::Install(snap)) => install(&worker, *snap),
                     Ok(WorkerMsg::Drain) => {
                         worker.draining.set(true);
+                        drain_started.get_or_insert_with(Instant::now);
                         drain_deadline = Some(Instant::now() + worker.settings.drain_timeout);
                         if let Some(c) = canceller.take() {
                             c.cancel(); // stop accepting; the socket closes with the accept task
@@ -71,13 +75,16 @@ impl Run {
                     Err(TryRecvError::Empty) => break,
                     Err(TryRecvError::Disconnected) => {
                         worker.draining.set(true);
+                        drain_started.get_or_insert_with(Instant::now);
                         drain_deadline.get_or_insert_with(Instant::now);
                         break;
                     }
                 }
             }
             worker.pool.sweep();
-            worker.idle.sweep(Instant::now(), worker.draining.get());
+            // Parked connections are woken for the drain only after its grace (see `proxy::drain`).
+            let now = Instant::now();
+            worker.idle.sweep(now, drain_started.is_some_and(|t| now >= t + crate::proxy::drain::GRACE));
             ticks += 1;
             if ticks.is_multiple_of(COLLECT_EVERY) {
                 crate::sys::release_free_memory();
@@ -86,7 +93,18 @@ impl Run {
             worker.flush_log();
             publish(&worker);
             if let Some(deadline) = drain_deadline {
-                if worker.in_flight.get() == 0 || Instant::now() >= deadline {
+                let now = Instant::now();
+                let settled = match worker.in_flight.get() {
+                    0 => {
+                        let since = *idle_since.get_or_insert(now);
+                        worker.connections.get() == 0 || now >= since + crate::proxy::drain::SETTLE
+                    }
+                    _ => {
+                        idle_since = None;
+                        false
+                    }
+                };
+                if settled || now >= deadline {
                     if worker.in_flight.get() > 0 {
                         tracing::warn!(worker = id, in_flight = worker.in_flight.get(), "drain timeout: closing");
                     }
@@ -222,6 +240,7 @@ fn publish(worker: &Worker) {
     report.connections_active = worker.connections.get();
     report.in_flight = worker.in_flight.get();
     report.pool_idle = worker.pool.idle_count() as u64;
+    report.refused = worker.accept.totals();
     let snap = worker.snapshot();
     let api_of = |api: u32| snap.as_ref().and_then(|s| s.doc.apis.get(api as usize));
     for ((api, op, class), n) in counts.drain() {
