@@ -32,7 +32,7 @@ cargo fmt --manifest-path fuzz/Cargo.toml --check
 cargo clippy --all-targets --quiet -- -D warnings
 log=$(mktemp)
 set +e
-cargo test --all-targets 2>&1 | tee "$log"
+cargo test --all-targets --no-fail-fast 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 # The lab's own tools (open-loop load generator, plotter): a standalone crate under perf/.
 tools=perf/tools/Cargo.toml
