@@ -59,7 +59,7 @@ fn a_bad_policy_document_is_refused_whole_and_the_running_one_stays() {
         ),
         (
             r#"<policies><inbound><set-header name="X" exists-action="override"><value>@(System.IO.File.ReadAllText("/etc/passwd"))</value></set-header></inbound></policies>"#,
-            "not supported",
+            "not allowed in APIM policy expressions",
         ),
     ];
     for (policy, needle) in bad {

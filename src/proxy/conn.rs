@@ -121,7 +121,8 @@ pub fn serve<S: ClientStream>(
         }
         if worker.draining.get() {
             // FIN, then read and drop what crossed it: never a reset (see `drain`).
-            super::drain::close_gracefully(&mut client.io, std::mem::take(&mut client.buf)).await;
+            // Boxed: its timers and buffer must not live in the parked connection's future.
+            Box::pin(super::drain::close_gracefully(&mut client.io, std::mem::take(&mut client.buf))).await;
         } else {
             // A TLS client learns the end was deliberate (close_notify): OpenSSL clients otherwise
             // drop the session as unresumable. Plain TCP gets its FIN. Bounded: a stalled peer
