@@ -338,7 +338,7 @@ fn partitions_from_control_plane_and_redis_fail_static_then_heal_and_reconcile()
     let _redis = start_redis(star.spoke(RD), &rd_ip);
     let data = tempfile::tempdir().expect("tempdir");
     let cp_ns = star.spoke(CP).clone();
-    let (cp_proc, cp_addr, key) = start_control_plane(&cp_ns, &data.path().join("cp"), &format!("{cp_ip}:{CP_PORT}"));
+    let (_cp_proc, cp_addr, key) = start_control_plane(&cp_ns, &data.path().join("cp"), &format!("{cp_ip}:{CP_PORT}"));
 
     let api = |id: &str, limited: bool| {
         let mut a = json!({"id": id, "path": id, "serviceUrl": format!("http://{be_ip}:{BACKEND_PORT}"),
