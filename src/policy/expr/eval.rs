@@ -347,7 +347,7 @@ impl<'c, 'a> Eval<'c, 'a> {
             }
             Expr::Query { name, default, contains } => {
                 let n = self.name(name)?;
-                let found = self.ctx.query_param(&n).map(|v| Value::str(&percent_decode(v)));
+                let found = self.ctx.query_param(&n).map(|v| Value::str(&super::statics::percent_decode(v, true)));
                 if *contains {
                     return Ok(Value::Bool(found.is_some()));
                 }
@@ -848,37 +848,6 @@ fn json_cast(kind: &str, v: Value) -> Result<Value, EvalError> {
         }
         other => Err(bad(&format!("System.{}", other.type_name()))),
     }
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'%' if i + 2 < b.len() => {
-                match std::str::from_utf8(&b[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(v) => {
-                        out.push(v);
-                        i += 3;
-                    }
-                    None => {
-                        out.push(b'%');
-                        i += 1;
-                    }
-                }
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            c => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// C# `==` on values: strings ordinally, numbers numerically, reference types by identity.

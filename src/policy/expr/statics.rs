@@ -495,7 +495,8 @@ fn escape_data(s: &str) -> String {
     out
 }
 
-fn percent_decode(s: &str, plus: bool) -> String {
+/// Percent-decoding as .NET's query readers do (`plus`: `+` is a space, as in form encoding).
+pub(super) fn percent_decode(s: &str, plus: bool) -> String {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
