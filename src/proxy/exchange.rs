@@ -11,11 +11,12 @@ use std::time::{Duration, Instant};
 
 use monoio::io::{AsyncReadRent, AsyncWriteRent};
 
-use super::conn::Client;
-use super::forward::{
+use super::context::{Core, BUF_SIZE};
+use super::gate::Route;
+use super::h1::conn::Client;
+use super::h1::head::{
     backend_url, client_framing, request_head, response_head_with, ClientFraming, ResponseShape, Upstream,
 };
-use super::gate::Route;
 use super::io::{read_more, write_from, IoFailure};
 use super::upstream::{connect::connect, ConnectError, Peer, UpstreamConn};
 use crate::http::chunked::ChunkedScanner;
@@ -28,7 +29,6 @@ use crate::policy::ResponseEdits;
 use crate::snapshot::Snapshot;
 use crate::telemetry::record::Stopwatch;
 use crate::telemetry::Record;
-use crate::worker::ctx::{Worker, BUF_SIZE};
 
 /// The most a backend's response head may take.
 const MAX_RESPONSE_HEAD: usize = 64 * 1024;
@@ -135,7 +135,7 @@ impl Req {
 }
 
 pub async fn forward<S: AsyncReadRent + AsyncWriteRent>(
-    w: &Worker,
+    w: &Core,
     client: &mut Client<S>,
     head: &RequestHead,
     snap: &Snapshot,
@@ -154,7 +154,7 @@ pub async fn forward<S: AsyncReadRent + AsyncWriteRent>(
     };
 
     // The head for the backend, plus whatever body bytes arrived with the client's head.
-    let mut out = w.take_buf();
+    let mut out = w.buffers.take();
     let rest = head.path.get(&client.buf).get(route.rest_start..).unwrap_or(b"");
     let up = Upstream {
         backend,
@@ -165,14 +165,14 @@ pub async fn forward<S: AsyncReadRent + AsyncWriteRent>(
         scheme: client.scheme,
     };
     if let Err(e) = request_head(&mut out, head, &client.buf, &up, &rec.trace) {
-        w.put_buf(out);
+        w.buffers.put(out);
         let f = Failure::Wire(e);
         let (status, message) = f.status();
         let (source, reason) = f.reason();
         rec.error(source, reason);
         return fail_early(w, client, &req, rec, status, message).await;
     }
-    if w.log_enabled() {
+    if w.recorder.log_enabled() {
         rec.backend_url = Some(backend_url(&out, backend));
     }
     rec.request_bytes = match req.framing {
@@ -191,14 +191,14 @@ pub async fn forward<S: AsyncReadRent + AsyncWriteRent>(
         Framing::Chunked => match scanner.scan(buffered, |_| {}) {
             Ok(p) => (p, scanner.is_done()),
             Err(_) => {
-                w.put_buf(out);
+                w.buffers.put(out);
                 rec.error("client", "ClientConnectionFailure");
                 return fail_early(w, client, &req, rec, 400, "Invalid chunked request body").await;
             }
         },
     };
     if over_limit(w, &scanner) {
-        w.put_buf(out);
+        w.buffers.put(out);
         rec.error("client", "RequestEntityTooLarge");
         return fail_early(w, client, &req, rec, 413, "Request body too large").await;
     }
@@ -219,19 +219,19 @@ pub async fn forward<S: AsyncReadRent + AsyncWriteRent>(
     if head.expect_continue && !body_done {
         let cont = b"HTTP/1.1 100 Continue\r\n\r\n".to_vec();
         if write_from(&mut client.io, cont, 0, w.settings.idle_timeout).await.0.is_err() {
-            w.put_buf(out);
+            w.buffers.put(out);
             return false;
         }
     }
 
     let peer = Peer { scheme: backend.scheme, host: &backend.host, port: backend.port, tls: &snap.backend_tls.default };
-    let mut ubuf = w.take_buf();
+    let mut ubuf = w.buffers.take();
     let mut rh = ResponseHead::default();
     let io = Io { req: &req, rec };
     let result =
         exchange(w, client, &peer, io, &mut out, &mut ubuf, &mut rh, &mut scanner, (body_done, length_left), timeout)
             .await;
-    w.put_buf(out);
+    w.buffers.put(out);
     if req.framing == Framing::Chunked {
         rec.request_bytes = head_len as u64 + scanner.payload;
     }
@@ -253,22 +253,22 @@ pub async fn forward<S: AsyncReadRent + AsyncWriteRent>(
             // A backend failure is no reason to drop the client: when its request was read whole,
             // the connection carries on (as nginx does).
             let keep = body_done && !matches!(f, Failure::BadBody(_) | Failure::TooLarge | Failure::BodyTimeout);
-            let mut e = w.take_buf();
+            let mut e = w.buffers.take();
             error_response(&mut e, status, message, !keep, req.is_head);
             rec.response_bytes = e.len() as u64;
             let (sent, e) = write_from(&mut client.io, e, 0, w.settings.idle_timeout).await;
-            w.put_buf(e);
+            w.buffers.put(e);
             keep && sent.is_ok()
         }
     };
-    w.put_buf(ubuf);
+    w.buffers.put(ubuf);
     keep && !req.close && !w.draining.get()
 }
 
 /// What both paths check before any policy or backend is involved: the API type and a declared
 /// body over the limit. `Err(keep)` when the request was answered.
 pub(super) async fn admit<S: AsyncReadRent + AsyncWriteRent>(
-    w: &Worker,
+    w: &Core,
     client: &mut Client<S>,
     head: &RequestHead,
     api: &crate::config::Api,
@@ -296,14 +296,14 @@ pub(super) async fn admit<S: AsyncReadRent + AsyncWriteRent>(
     Ok(req)
 }
 
-pub(super) fn over_limit(w: &Worker, scanner: &ChunkedScanner) -> bool {
+pub(super) fn over_limit(w: &Core, scanner: &ChunkedScanner) -> bool {
     w.settings.body_bytes.is_some_and(|limit| scanner.payload > limit)
 }
 
 /// Answers before anything was sent to a backend. The body was not read, so unless it is already
 /// wholly in the buffer the connection must close.
 pub(super) async fn fail_early<S: AsyncReadRent + AsyncWriteRent>(
-    w: &Worker,
+    w: &Core,
     client: &mut Client<S>,
     req: &Req,
     rec: &mut Record,
@@ -311,11 +311,11 @@ pub(super) async fn fail_early<S: AsyncReadRent + AsyncWriteRent>(
     message: &str,
 ) -> bool {
     rec.status = status;
-    let mut out = w.take_buf();
+    let mut out = w.buffers.take();
     error_response(&mut out, status, message, true, req.is_head);
     rec.response_bytes = out.len() as u64;
     let (sent, out) = write_from(&mut client.io, out, 0, w.settings.idle_timeout).await;
-    w.put_buf(out);
+    w.buffers.put(out);
     if sent.is_ok() && status == 413 && req.framing != Framing::None {
         linger(client).await;
     }
@@ -351,7 +351,7 @@ async fn linger<S: AsyncReadRent>(client: &mut Client<S>) {
 /// (and any body bytes after it) are in `ubuf`, and the connection is returned for phase D.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn exchange<S: AsyncReadRent + AsyncWriteRent>(
-    w: &Worker,
+    w: &Core,
     client: &mut Client<S>,
     peer: &Peer<'_>,
     io: Io<'_>,
@@ -409,7 +409,7 @@ pub(super) async fn exchange<S: AsyncReadRent + AsyncWriteRent>(
 
 /// Phase B: the part of the request body that was not in the first read, client → backend.
 async fn stream_request_body<S: AsyncReadRent + AsyncWriteRent>(
-    w: &Worker,
+    w: &Core,
     client: &mut Client<S>,
     conn: &mut UpstreamConn,
     body: Body,
@@ -524,7 +524,7 @@ async fn read_response_head(
 /// when the response ended cleanly and the backend did not ask to close.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn relay_response<S: AsyncReadRent + AsyncWriteRent>(
-    w: &Worker,
+    w: &Core,
     client: &mut Client<S>,
     io: Io<'_>,
     mut conn: UpstreamConn,
@@ -537,7 +537,7 @@ pub(super) async fn relay_response<S: AsyncReadRent + AsyncWriteRent>(
     let idle = w.settings.idle_timeout;
     let framing = client_framing(rh, req.minor);
     let keep_alive = framing != ClientFraming::Close && !req.close && !w.draining.get();
-    let mut out = w.take_buf();
+    let mut out = w.buffers.take();
     let shape = ResponseShape { framing, keep_alive, client_minor: req.minor, request_was_head: req.is_head };
     if let Err(e) = response_head_with(&mut out, rh, ubuf, &shape, &rec.id, edits) {
         // Nothing was sent yet: the client gets a gateway error, the backend connection (its
@@ -552,7 +552,7 @@ pub(super) async fn relay_response<S: AsyncReadRent + AsyncWriteRent>(
         out.clear();
         error_response(&mut out, status, message, true, req.is_head);
         let (_, out) = to_client(&mut client.io, out, idle, rec).await;
-        w.put_buf(out);
+        w.buffers.put(out);
         return false;
     }
     let mut scanner = ChunkedScanner::default();
@@ -594,7 +594,7 @@ pub(super) async fn relay_response<S: AsyncReadRent + AsyncWriteRent>(
     let (sent, back) = to_client(&mut client.io, out, idle, rec).await;
     out = back;
     if !sent {
-        w.put_buf(out);
+        w.buffers.put(out);
         return false;
     }
     while !done {
@@ -613,7 +613,7 @@ pub(super) async fn relay_response<S: AsyncReadRent + AsyncWriteRent>(
                 break;
             }
             Err(_) => {
-                w.put_buf(out);
+                w.buffers.put(out);
                 return false; // truncated: the client must see the connection end, not a short body
             }
         }
@@ -632,13 +632,13 @@ pub(super) async fn relay_response<S: AsyncReadRent + AsyncWriteRent>(
                     std::mem::swap(&mut out, ubuf);
                 }
                 Err(_) => {
-                    w.put_buf(out);
+                    w.buffers.put(out);
                     return false;
                 }
             },
             ClientFraming::Close if rh.framing == Framing::Chunked => {
                 if scanner.scan(ubuf, |d| out.extend_from_slice(d)).is_err() {
-                    w.put_buf(out);
+                    w.buffers.put(out);
                     return false;
                 }
                 done = scanner.is_done();
@@ -648,11 +648,11 @@ pub(super) async fn relay_response<S: AsyncReadRent + AsyncWriteRent>(
         let (sent, back) = to_client(&mut client.io, out, idle, rec).await;
         out = back;
         if !sent {
-            w.put_buf(out);
+            w.buffers.put(out);
             return false;
         }
     }
-    w.put_buf(out);
+    w.buffers.put(out);
     if done && !rh.close && !stray {
         w.pool.put(peer, conn);
     }

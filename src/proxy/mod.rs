@@ -1,14 +1,15 @@
 //! The request path: connection loop → gate (host, route, subscription) → exchange with the
 //! backend (pooled, streamed both ways) → response. Runs entirely on one worker's event loop.
 
-pub mod conn;
-pub mod drain;
+pub mod context;
 pub mod exchange;
-pub mod forward;
+pub mod failure;
 pub mod gate;
-pub mod idle;
+pub mod h1;
 pub mod io;
 pub mod pipeline;
+pub mod request;
+pub mod respond;
 pub mod upstream;
 pub mod views;
 

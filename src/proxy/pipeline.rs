@@ -16,10 +16,11 @@ use std::time::Duration;
 
 use monoio::io::{AsyncReadRent, AsyncWriteRent};
 
-use super::conn::Client;
+use super::context::{Core, BUF_SIZE};
 use super::exchange::{admit, exchange, fail_early, relay_response, to_client, Failure, Io, Req};
-use super::forward::{backend_url, request_head_with, Rewrite, Upstream};
 use super::gate::{query_param, KeySource, Route};
+use super::h1::conn::Client;
+use super::h1::head::{backend_url, request_head_with, Rewrite, Upstream};
 use super::io::{read_more, write_from};
 use super::upstream::{Peer, UpstreamConn};
 use super::views::{request_info, response_header, BackendHead, HeadView, InfoText};
@@ -38,7 +39,6 @@ use crate::policy::{
 use crate::snapshot::Snapshot;
 use crate::telemetry::Record;
 use crate::tls::client::ClientTls;
-use crate::worker::ctx::{Worker, BUF_SIZE};
 
 /// The buffering cap when `net.server.limits.body-bytes` is unlimited: a policy that reads a
 /// body must not let one request take the node's memory.
@@ -79,7 +79,7 @@ enum End {
 }
 
 pub async fn run<S: AsyncReadRent + AsyncWriteRent>(
-    w: &Worker,
+    w: &Core,
     client: &mut Client<S>,
     head: &RequestHead,
     snap: &Snapshot,
@@ -250,10 +250,10 @@ pub async fn run<S: AsyncReadRent + AsyncWriteRent>(
             let keep = skip_unread_body(client, &body, &req);
             let keep = keep && !req.close && !w.draining.get();
             rec.status = r.status;
-            let mut out = w.take_buf();
+            let mut out = w.buffers.take();
             write_response(&mut out, &r, !keep, &req, rec);
             let (sent, out) = to_client(&mut client.io, out, w.settings.idle_timeout, rec).await;
-            w.put_buf(out);
+            w.buffers.put(out);
             keep && sent
         }
         End::Backend => {
@@ -268,7 +268,7 @@ pub async fn run<S: AsyncReadRent + AsyncWriteRent>(
                     let peer = Peer { scheme: target.scheme, host: &target.host, port: target.port, tls };
                     let io = Io { req: &req, rec };
                     let kept = relay_response(w, client, io, conn, &peer, &rh, &mut ubuf, Some(&edits)).await;
-                    w.put_buf(ubuf);
+                    w.buffers.put(ubuf);
                     kept && keep
                 }
                 a => {
@@ -288,10 +288,10 @@ pub async fn run<S: AsyncReadRent + AsyncWriteRent>(
                         r.headers.push((n.to_string(), v.clone()));
                     }
                     rec.status = status;
-                    let mut out = w.take_buf();
+                    let mut out = w.buffers.take();
                     write_response(&mut out, &r, !keep, &req, rec);
                     let (sent, out) = to_client(&mut client.io, out, w.settings.idle_timeout, rec).await;
-                    w.put_buf(out);
+                    w.buffers.put(out);
                     keep && sent
                 }
             }
@@ -390,7 +390,7 @@ fn percent_decode(v: &str) -> String {
 /// `Err(status)`: 413 over the cap (a declared length before any byte is read), 400 malformed,
 /// 408 past the body deadline, 0 when the client went away.
 async fn read_body<S: AsyncReadRent + AsyncWriteRent>(
-    w: &Worker,
+    w: &Core,
     client: &mut Client<S>,
     head: &RequestHead,
     req: &Req,
@@ -453,7 +453,7 @@ async fn read_body<S: AsyncReadRent + AsyncWriteRent>(
 }
 
 async fn body_failed<S: AsyncReadRent + AsyncWriteRent>(
-    w: &Worker,
+    w: &Core,
     client: &mut Client<S>,
     req: &Req,
     rec: &mut Record,
@@ -523,7 +523,7 @@ fn write_response_head(
     let reason_text = if r.reason.is_empty() { reason(r.status) } else { r.reason.as_str() };
     let mut h = Head::status(out, r.status, reason_text.as_bytes());
     for (n, v) in &r.headers {
-        if crate::proxy::forward::is_framing(n.as_bytes()) {
+        if crate::proxy::h1::head::is_framing(n.as_bytes()) {
             continue;
         }
         h.header(n.as_bytes(), v.as_bytes());
@@ -600,7 +600,7 @@ fn resolve_target<'s>(
 
 #[allow(clippy::too_many_arguments)]
 async fn call_backend<'s, S: AsyncReadRent + AsyncWriteRent>(
-    w: &Worker,
+    w: &Core,
     client: &mut Client<S>,
     head: &RequestHead,
     head_bytes: &[u8],
@@ -643,12 +643,12 @@ async fn call_backend<'s, S: AsyncReadRent + AsyncWriteRent>(
     let streamed = whole.is_none() && matches!(body, ReqBody::Pending);
     let body_len = whole.map(|b| b.len() as u64);
     let rw = Rewrite { edits: &ctx.request_edits, body_len, credentials: creds };
-    let mut out = w.take_buf();
+    let mut out = w.buffers.take();
     if let Err(e) = request_head_with(&mut out, head, head_bytes, &up, &rec.trace, Some(&rw)) {
-        w.put_buf(out);
+        w.buffers.put(out);
         return Err(Failure::Wire(e));
     }
-    if w.log_enabled() {
+    if w.recorder.log_enabled() {
         rec.backend_url = Some(backend_url(&out, &target));
     }
     let mut scanner = ChunkedScanner::default();
@@ -682,7 +682,7 @@ async fn call_backend<'s, S: AsyncReadRent + AsyncWriteRent>(
     if streamed && head.expect_continue && !body_done {
         let cont = b"HTTP/1.1 100 Continue\r\n\r\n".to_vec();
         if write_from(&mut client.io, cont, 0, w.settings.idle_timeout).await.0.is_err() {
-            w.put_buf(out);
+            w.buffers.put(out);
             return Err(Failure::Client);
         }
     }
@@ -697,7 +697,7 @@ async fn call_backend<'s, S: AsyncReadRent + AsyncWriteRent>(
         body_deadline: call.req.body_deadline,
     };
     let peer = Peer { scheme: target.scheme, host: &target.host, port: target.port, tls };
-    let mut ubuf = w.take_buf();
+    let mut ubuf = w.buffers.take();
     let mut rh = ResponseHead::default();
     let io = Io { req: &req, rec };
     let res = exchange(
@@ -713,7 +713,7 @@ async fn call_backend<'s, S: AsyncReadRent + AsyncWriteRent>(
         call.timeout,
     )
     .await;
-    w.put_buf(out);
+    w.buffers.put(out);
     if streamed && call.req.framing == Framing::Chunked {
         rec.request_bytes = head.len as u64 + scanner.payload;
     } else if let (true, Framing::Length(n)) = (streamed, call.req.framing) {
@@ -722,7 +722,7 @@ async fn call_backend<'s, S: AsyncReadRent + AsyncWriteRent>(
     let mut conn = match res {
         Ok(c) => c,
         Err(f) => {
-            w.put_buf(ubuf);
+            w.buffers.put(ubuf);
             return Err(f);
         }
     };
@@ -741,7 +741,7 @@ async fn call_backend<'s, S: AsyncReadRent + AsyncWriteRent>(
 
 /// Reads a whole response body (chunked decoded) after its head in `ubuf`, at most `cap` bytes.
 async fn read_response_body(
-    w: &Worker,
+    w: &Core,
     conn: &mut UpstreamConn,
     rh: &ResponseHead,
     ubuf: &[u8],

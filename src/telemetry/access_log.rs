@@ -10,10 +10,10 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use super::logfmt::{push_ip, push_json, push_millis, push_time, push_u64};
+use super::names::Names;
 use super::Record;
 use crate::config::{BackendUrl, Scheme};
 use crate::http::request::RequestHead;
-use crate::snapshot::Snapshot;
 
 /// Flush a worker's buffer once it holds this much: few, big writes (and few thread wake-ups).
 pub const FLUSH_AT: usize = 256 * 1024;
@@ -137,7 +137,7 @@ pub struct LineContext<'a> {
     pub client_ip: std::net::IpAddr,
     pub http_minor: u8,
     pub tls: Option<&'a str>,
-    pub snap: Option<&'a Snapshot>,
+    pub names: Option<&'a dyn Names>,
     pub end: std::time::Instant,
 }
 
@@ -145,11 +145,11 @@ pub struct LineContext<'a> {
 /// no allocation, no `format!`, the timestamp text reused within a second.
 pub fn append(out: &mut Vec<u8>, rec: &Record, durations: &[Duration; 4], cx: &LineContext<'_>) {
     let [total, backend, client, _] = *durations;
-    let doc = cx.snap.map(|s| &s.doc);
-    let api = rec.api.and_then(|a| doc.and_then(|d| d.apis.get(a as usize)));
-    let op = rec.operation.and_then(|o| api.and_then(|a| a.operations.get(o as usize)));
-    let product = rec.product.and_then(|p| doc.and_then(|d| d.products.get(p as usize)));
-    let sub = rec.subscription.and_then(|s| doc.and_then(|d| d.subscriptions.get_opt(s)));
+    let names = cx.names;
+    let api = rec.api.and_then(|a| names.and_then(|n| n.api(a)));
+    let op = rec.operation.and_then(|o| rec.api.and_then(|a| names.and_then(|n| n.operation(a, o))));
+    let product = rec.product.and_then(|p| names.and_then(|n| n.product(p)));
+    let sub = rec.subscription.and_then(|s| names.and_then(|n| n.subscription(s)));
     out.extend_from_slice(b"{\"timeGenerated\":\"");
     push_time(out, cx.end);
     out.extend_from_slice(b"\",\"category\":\"GatewayLogs\",\"correlationId\":\"");
@@ -169,10 +169,10 @@ pub fn append(out: &mut Vec<u8>, rec: &Record, durations: &[Duration; 4], cx: &L
     millis(out, b",\"totalTime\":", total);
     millis(out, b",\"backendTime\":", backend);
     millis(out, b",\"clientTime\":", client);
-    field(out, b",\"apiId\":", api.map(|a| a.id.as_bytes()));
-    field(out, b",\"operationId\":", op.map(|o| o.id.as_bytes()));
-    field(out, b",\"productId\":", product.map(|p| p.id.as_bytes()));
-    field(out, b",\"apimSubscriptionId\":", sub.map(|s| s.id.as_bytes()));
+    field(out, b",\"apiId\":", api.map(|a| a.as_bytes()));
+    field(out, b",\"operationId\":", op.map(|o| o.as_bytes()));
+    field(out, b",\"productId\":", product.map(|p| p.as_bytes()));
+    field(out, b",\"apimSubscriptionId\":", sub.map(|s| s.as_bytes()));
     out.extend_from_slice(b",\"callerIpAddress\":\"");
     push_ip(out, cx.client_ip);
     out.push(b'"');
@@ -180,7 +180,7 @@ pub fn append(out: &mut Vec<u8>, rec: &Record, durations: &[Duration; 4], cx: &L
         Some(url) => {
             // The backend's URL goes through the same mask as the client's.
             out.extend_from_slice(b",\"backendUrl\":\"");
-            super::mask::push_target(out, url, api.map(|a| a.key_query.as_str()), push_json);
+            super::mask::push_target(out, url, rec.api.and_then(|a| names.and_then(|n| n.key_query(a))), push_json);
             out.push(b'"');
         }
         None => out.extend_from_slice(b",\"backendUrl\":null"),

@@ -7,9 +7,13 @@ pub mod fxhash;
 pub mod histograms;
 pub mod logfmt;
 pub mod mask;
+pub mod names;
 pub mod otlp;
 pub mod record;
+pub mod recorder;
 pub mod statsd;
 pub mod trace;
 
+pub use names::Names;
 pub use record::{LogText, Record};
+pub use recorder::Recorder;

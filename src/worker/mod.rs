@@ -4,7 +4,6 @@
 pub mod admission;
 pub mod ctx;
 pub mod driver;
-pub mod idle;
 pub mod listener;
 mod run;
 

@@ -84,20 +84,20 @@ impl Run {
             worker.pool.sweep();
             // Parked connections are woken for the drain only after its grace (see `proxy::drain`).
             let now = Instant::now();
-            worker.idle.sweep(now, drain_started.is_some_and(|t| now >= t + crate::proxy::drain::GRACE));
+            worker.idle.sweep(now, drain_started.is_some_and(|t| now >= t + crate::proxy::h1::drain::GRACE));
             ticks += 1;
             if ticks.is_multiple_of(COLLECT_EVERY) {
                 crate::sys::release_free_memory();
             }
-            worker.reap();
-            worker.flush_log();
+            worker.slot.reap();
+            worker.recorder.flush();
             publish(&worker);
             if let Some(deadline) = drain_deadline {
                 let now = Instant::now();
                 let settled = match worker.in_flight.get() {
                     0 => {
                         let since = *idle_since.get_or_insert(now);
-                        worker.connections.get() == 0 || now >= since + crate::proxy::drain::SETTLE
+                        worker.connections.get() == 0 || now >= since + crate::proxy::h1::drain::SETTLE
                     }
                     _ => {
                         idle_since = None;
@@ -115,7 +115,7 @@ impl Run {
         for task in accept.into_iter().chain(accept_tls) {
             task.await;
         }
-        worker.flush_log();
+        worker.recorder.flush();
         publish(&worker);
     }
 }
@@ -175,7 +175,8 @@ async fn accept_loop(worker: Rc<Worker>, listener: Rc<TcpListener>, cancel: mono
                 if tls {
                     monoio::spawn(serve_tls(worker.clone(), stream, peer));
                 } else {
-                    monoio::spawn(crate::proxy::conn::serve(worker.clone(), stream, peer, Scheme::Http, None));
+                    let conn = crate::proxy::h1::conn::serve(worker.core.clone(), stream, peer, Scheme::Http, None);
+                    monoio::spawn(counted(worker.clone(), peer.ip(), conn));
                 }
             }
             Err(_) if worker.draining.get() => {
@@ -198,7 +199,7 @@ async fn accept_loop(worker: Rc<Worker>, listener: Rc<TcpListener>, cancel: mono
 /// The TLS handshake (bounded by the head timeout), then the same connection loop as plain HTTP.
 /// The configuration is the snapshot's at accept time: new certificates apply to new connections.
 async fn serve_tls(worker: Rc<Worker>, stream: monoio::net::TcpStream, peer: std::net::SocketAddr) {
-    let Some(config) = worker.snapshot().and_then(|s| s.server_tls.clone()) else {
+    let Some(config) = worker.slot.current().and_then(|s| s.server_tls.clone()) else {
         worker.connection_ended(peer.ip());
         return; // no certificate configured: refuse by closing
     };
@@ -215,33 +216,40 @@ async fn serve_tls(worker: Rc<Worker>, stream: monoio::net::TcpStream, peer: std
             return;
         }
     };
-    let session = crate::proxy::conn::TlsInfo { version: tls.version, client_chain: tls.client_chain };
-    crate::proxy::conn::serve(worker, tls.stream, peer, Scheme::Https, Some(session)).await;
+    let session = crate::proxy::h1::conn::TlsInfo { version: tls.version, client_chain: tls.client_chain };
+    crate::proxy::h1::conn::serve(worker.core.clone(), tls.stream, peer, Scheme::Https, Some(session)).await;
+    worker.connection_ended(peer.ip());
+}
+
+/// A connection's task: its slot is given back when it ends (counted at accept).
+async fn counted(worker: Rc<Worker>, ip: std::net::IpAddr, conn: impl std::future::Future<Output = ()>) {
+    conn.await;
+    worker.connection_ended(ip);
 }
 
 /// Swaps the snapshot between requests: requests in flight keep their `Rc` to the old one.
 fn install(worker: &Worker, snap: Snapshot) {
     publish(worker); // counts keyed by the old snapshot's indexes go out under its names
     let generation = snap.generation;
-    worker.install(snap);
-    worker.histograms.borrow_mut().clear(); // keyed by the old snapshot's indexes, already published
+    worker.slot.install(snap);
+    worker.recorder.histograms.borrow_mut().clear(); // keyed by the old snapshot's indexes, already published
     worker.node.workers[worker.id].generation.store(generation, Ordering::Release);
 }
 
 /// Publishes this worker's counters into its node slot (off the request path, once per tick).
 fn publish(worker: &Worker) {
-    let mut counts = worker.route_counts.borrow_mut();
+    let mut counts = worker.recorder.route_counts.borrow_mut();
     let node: &NodeState = &worker.node;
     let Ok(mut report) = node.workers[worker.id].report.lock() else {
         return;
     };
     let report: &mut WorkerReport = &mut report;
-    report.requests = worker.requests.get();
+    report.requests = worker.recorder.requests.get();
     report.connections_active = worker.connections.get();
     report.in_flight = worker.in_flight.get();
     report.pool_idle = worker.pool.idle_count() as u64;
     report.refused = worker.accept.totals();
-    let snap = worker.snapshot();
+    let snap = worker.slot.current();
     let api_of = |api: u32| snap.as_ref().and_then(|s| s.doc.apis.get(api as usize));
     for ((api, op, class), n) in counts.drain() {
         let a = api_of(api);
@@ -253,7 +261,7 @@ fn publish(worker: &Worker) {
         let class = ["1xx", "1xx", "2xx", "3xx", "4xx", "5xx"][class.min(5) as usize];
         *report.by_route.entry((api_id.to_string(), op_id.to_string(), class)).or_insert(0) += n;
     }
-    for (api, h) in worker.histograms.borrow_mut().iter_mut().filter(|(_, h)| h.count() > 0) {
+    for (api, h) in worker.recorder.histograms.borrow_mut().iter_mut().filter(|(_, h)| h.count() > 0) {
         let api_id = api_of(*api).map_or("", |a| a.id.as_str());
         match report.histograms.get_mut(api_id) {
             Some(node_h) => node_h.merge(h),

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use monoio::io::{AsyncReadRent, AsyncWriteRent};
 
-use super::io::read_more;
+use crate::proxy::io::read_more;
 
 /// How long parked connections stay parked after the worker sees the drain.
 pub const GRACE: Duration = Duration::from_millis(250);

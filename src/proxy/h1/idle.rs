@@ -3,7 +3,7 @@
 //! An io_uring read must be posted with its buffer, so a connection waiting in a read holds that
 //! buffer (and the request task's timers) for as long as the client is quiet. A connection quiet
 //! for [`PARK_AFTER`] cancels its read and *parks*: it gives back its buffers and waits on the
-//! worker's [`crate::worker::idle::IdleConnections`] (an epoll set polled by one task, and the
+//! worker's [`super::parked::IdleConnections`] (an epoll set polled by one task, and the
 //! idle deadlines). Busy connections never park, so the request path pays nothing extra.
 
 use std::future::Future;
@@ -15,7 +15,7 @@ use std::time::Duration;
 use monoio::io::{AsyncReadRent, AsyncWriteRent, CancelableAsyncReadRent, Canceller};
 use monoio::net::TcpStream;
 
-use super::io::{read_more, read_window, IoFailure};
+use crate::proxy::io::{read_more, read_window, IoFailure};
 
 /// How long a kept-alive connection waits with a posted read before it parks.
 pub const PARK_AFTER: Duration = Duration::from_secs(1);

@@ -8,16 +8,16 @@ use std::time::{Duration, Instant};
 
 use monoio::io::{AsyncReadRent, AsyncWriteRent};
 
-use super::gate::{decide, Decision};
 use super::idle::{ClientStream, KeptAlive, PARK_AFTER};
-use super::io::{read_more, write_from, IoFailure};
 use crate::config::Scheme;
 use crate::http::request::RequestHead;
 use crate::http::write::{error_response, simple_response};
 use crate::http::Framing;
+use crate::proxy::context::Core;
+use crate::proxy::gate::{decide, Decision};
+use crate::proxy::io::{read_more, write_from, IoFailure};
 use crate::telemetry::access_log;
 use crate::telemetry::Record;
-use crate::worker::ctx::Worker;
 
 pub struct Client<S> {
     pub io: S,
@@ -79,7 +79,7 @@ enum Phase {
 }
 
 pub fn serve<S: ClientStream>(
-    worker: Rc<Worker>,
+    worker: Rc<Core>,
     io: S,
     peer: SocketAddr,
     scheme: Scheme,
@@ -95,7 +95,7 @@ pub fn serve<S: ClientStream>(
     // An `async move` block rather than an `async fn`: the client is captured once and used in
     // place (an async fn would keep its arguments and the moved-in copy side by side).
     async move {
-        // Counted at accept (crate::worker::admission); given back below.
+        // Counted at accept and given back when this task ends (by the worker that spawned it).
         let mut first = true;
         loop {
             // Boxed: buffers, timers and the request's state (backend exchange, relay) exist only
@@ -129,12 +129,11 @@ pub fn serve<S: ClientStream>(
             // cannot hold us.
             let _ = Box::pin(monoio::time::timeout(Duration::from_secs(1), client.io.shutdown())).await;
         }
-        worker.connection_ended(client.peer.ip());
     }
 }
 
 /// Serves requests until the connection closes or goes quiet.
-async fn active<S: ClientStream>(worker: &Worker, client: &mut Client<S>, first: &mut bool) -> Phase {
+async fn active<S: ClientStream>(worker: &Core, client: &mut Client<S>, first: &mut bool) -> Phase {
     let mut head = RequestHead::default();
     // The access log's request-line text, rebuilt in place for each request.
     let mut log_line = Vec::new();
@@ -151,7 +150,7 @@ async fn active<S: ClientStream>(worker: &Worker, client: &mut Client<S>, first:
                 error_response(&mut out, status, message, true, false);
                 rec.response_bytes = out.len() as u64;
                 let _ = write_from(&mut client.io, out, 0, worker.settings.idle_timeout).await;
-                worker.finish(&rec, None, &client.peer.addr(), 1, client.tls_version(), None);
+                finish(worker, &rec, None, client, 1, None);
                 return Phase::Closed;
             }
         };
@@ -168,7 +167,7 @@ async fn active<S: ClientStream>(worker: &Worker, client: &mut Client<S>, first:
 }
 
 async fn read_head<S: ClientStream>(
-    worker: &Worker,
+    worker: &Core,
     client: &mut Client<S>,
     head: &mut RequestHead,
     first: bool,
@@ -230,7 +229,7 @@ async fn read_head<S: ClientStream>(
 
 /// Handles one request whose head is in `client.buf`; returns whether to keep the connection.
 async fn handle<S: AsyncReadRent + AsyncWriteRent>(
-    worker: &Worker,
+    worker: &Core,
     client: &mut Client<S>,
     head: &RequestHead,
     rec: &mut Record,
@@ -239,7 +238,7 @@ async fn handle<S: AsyncReadRent + AsyncWriteRent>(
     let trace = head.header(&client.buf, "traceparent").and_then(crate::telemetry::trace::TraceParent::parse);
     rec.trace = trace.unwrap_or_else(crate::telemetry::trace::TraceParent::fresh);
     let minor = head.minor_version;
-    let Some(snap) = worker.snapshot() else {
+    let Some(snap) = worker.slot.current() else {
         // Managed mode before the first document: nothing is served, probes see 503.
         let prefix = log_prefix(worker, log_line, client, head, None);
         let is_head = head.is_head(&client.buf);
@@ -247,7 +246,7 @@ async fn handle<S: AsyncReadRent + AsyncWriteRent>(
         rec.status = 503;
         let keep =
             respond(worker, client, head, rec, |out, close| error_response(out, 503, message, close, is_head)).await;
-        worker.finish(rec, prefix.as_deref(), &client.peer.addr(), minor, client.tls_version(), None);
+        finish(worker, rec, prefix.as_deref(), client, minor, None);
         *log_line = prefix.unwrap_or_default();
         return keep;
     };
@@ -264,9 +263,9 @@ async fn handle<S: AsyncReadRent + AsyncWriteRent>(
             let simple = plan.forward().is_none_or(|f| !f.follow_redirects && !f.fail_on_error_status_code);
             if plan.is_passthrough() && simple {
                 let timeout = plan.forward().filter(|f| f.timeout_set).map_or(snap.forward_timeout, |f| f.timeout);
-                super::exchange::forward(worker, client, head, &snap, route, timeout, rec).await
+                crate::proxy::exchange::forward(worker, client, head, &snap, route, timeout, rec).await
             } else {
-                super::pipeline::run(worker, client, head, &snap, route, plan, rec).await
+                crate::proxy::pipeline::run(worker, client, head, &snap, route, plan, rec).await
             }
         }
         Decision::Status => {
@@ -287,21 +286,34 @@ async fn handle<S: AsyncReadRent + AsyncWriteRent>(
             respond(worker, client, head, rec, |out, close| error_response(out, status, message, close, is_head)).await
         }
     };
-    worker.finish(rec, prefix.as_deref(), &client.peer.addr(), minor, client.tls_version(), Some(&snap));
+    finish(worker, rec, prefix.as_deref(), client, minor, Some(&*snap));
     *log_line = prefix.unwrap_or_default();
     keep
+}
+
+/// Hands the finished request to the core's telemetry recorder.
+fn finish<S>(
+    worker: &Core,
+    rec: &Record,
+    prefix: Option<&[u8]>,
+    client: &Client<S>,
+    minor: u8,
+    snap: Option<&crate::snapshot::Snapshot>,
+) {
+    let peer = crate::telemetry::recorder::Peer { ip: client.peer.ip(), http_minor: minor, tls: client.tls_version() };
+    worker.recorder.finish(rec, prefix, &peer, snap.map(|s| s as &dyn crate::telemetry::Names));
 }
 
 /// The access log's request-line text for this request, in the active phase's reused buffer
 /// (taken out while the request runs; the caller puts it back).
 fn log_prefix<S>(
-    worker: &Worker,
+    worker: &Core,
     log_line: &mut Vec<u8>,
     client: &mut Client<S>,
     head: &RequestHead,
     key_query: Option<&str>,
 ) -> Option<Vec<u8>> {
-    worker.log_enabled().then(|| {
+    worker.recorder.log_enabled().then(|| {
         let mut prefix = std::mem::take(log_line);
         access_log::prefix(&mut prefix, head, &client.buf, client.scheme, key_query);
         prefix
@@ -311,7 +323,7 @@ fn log_prefix<S>(
 /// Writes a gateway-made response. Keeps the connection only when the request body (if any) is
 /// already fully in the buffer, so it can be skipped; an unread body means closing.
 async fn respond<S: AsyncReadRent + AsyncWriteRent>(
-    worker: &Worker,
+    worker: &Core,
     client: &mut Client<S>,
     head: &RequestHead,
     rec: &mut Record,
@@ -325,13 +337,13 @@ async fn respond<S: AsyncReadRent + AsyncWriteRent>(
         _ => None,
     };
     let keep_alive = body_end.is_some() && !head.close && !worker.draining.get();
-    let mut out = worker.take_buf();
+    let mut out = worker.buffers.take();
     write(&mut out, !keep_alive);
     rec.response_bytes = out.len() as u64;
     let watch = crate::telemetry::record::Stopwatch::start();
     let (res, out) = write_from(&mut client.io, out, 0, worker.settings.idle_timeout).await;
     watch.add_to(&mut rec.client);
-    worker.put_buf(out);
+    worker.buffers.put(out);
     match (res, body_end) {
         (Ok(()), Some(end)) if keep_alive => {
             rec.request_bytes = end as u64;
