@@ -91,9 +91,13 @@ impl Failure {
             }
             Failure::KeyMissing => v(401, KEY_MISSING, "authorization", "SubscriptionKeyNotFound", KeepIfBodyRead),
             Failure::KeyInvalid => v(401, KEY_INVALID, "authorization", "SubscriptionKeyInvalid", KeepIfBodyRead),
-            Failure::ApiTypeNotSupported => {
-                v(501, "gRPC APIs are not supported by this gateway yet", "configuration", "ApiTypeNotSupported", Close)
-            }
+            Failure::ApiTypeNotSupported => v(
+                501,
+                "WebSocket and gRPC APIs are not supported by this gateway yet",
+                "configuration",
+                "ApiTypeNotSupported",
+                Close,
+            ),
             Failure::NoConfiguration => {
                 v(503, "The gateway has no configuration yet", "configuration", "NoConfiguration", KeepIfBodyRead)
             }

@@ -5,38 +5,20 @@ use crate::config::{AuthFailure, HeaderLookup, RouteOutcome, RouteRequest, Schem
 use crate::http::request::RequestHead;
 use crate::snapshot::Snapshot;
 
-/// Where a subscription key was found, so the forwarded request can leave it out.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KeySource {
-    None,
-    Header,
-    Query,
-}
+use super::failure::Failure;
+pub use super::request::{KeySource, Route};
 
 #[derive(Debug)]
 pub enum Decision {
     /// The health endpoint.
     Status,
-    /// The gateway answers itself (404, 401, …) with APIM's reason.
+    /// The gateway answers itself (404, 401, …): the failure table's row; the API when one
+    /// matched (its on-error may shape the answer).
     Refuse {
-        status: u16,
-        reason: &'static str,
-        message: &'static str,
+        failure: Failure,
         api: Option<u32>,
     },
     Forward(Route),
-}
-
-#[derive(Clone, Copy, Debug)]
-pub struct Route {
-    pub api: u32,
-    /// `None` for APIs without operations (pass-through).
-    pub operation: Option<u32>,
-    /// Offset in the request path where the backend-relative part starts.
-    pub rest_start: usize,
-    pub key: KeySource,
-    pub subscription: Option<u32>,
-    pub product: Option<u32>,
 }
 
 struct Headers<'a> {
@@ -50,13 +32,6 @@ impl HeaderLookup for Headers<'_> {
     }
 }
 
-const NOT_FOUND: &str = "Resource not found";
-const OPERATION_NOT_FOUND: &str = "Unable to match incoming request to an operation.";
-const KEY_MISSING: &str =
-    "Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API.";
-const KEY_INVALID: &str =
-    "Access denied due to invalid subscription key. Make sure to provide a valid key for an active subscription.";
-
 pub fn decide(snap: &Snapshot, head: &RequestHead, buf: &[u8], scheme: Scheme) -> Decision {
     let path_bytes = head.path.get(buf);
     if super::STATUS_PATHS.contains(&path_bytes) {
@@ -65,7 +40,7 @@ pub fn decide(snap: &Snapshot, head: &RequestHead, buf: &[u8], scheme: Scheme) -
     let doc = &snap.doc;
     let host = head.host.map(|h| h.get(buf)).unwrap_or(b"");
     if !doc.hosts.matches(host) {
-        return Decision::Refuse { status: 404, reason: "ApiNotFound", message: NOT_FOUND, api: None };
+        return Decision::Refuse { failure: Failure::ApiNotFound, api: None };
     }
     // httparse only yields spans of valid ASCII for the target and method.
     let text = |s: crate::http::Span| std::str::from_utf8(s.get(buf)).unwrap_or("");
@@ -73,16 +48,9 @@ pub fn decide(snap: &Snapshot, head: &RequestHead, buf: &[u8], scheme: Scheme) -
     let lookup = Headers { head, buf };
     let m = match doc.router.route(&req, &lookup) {
         RouteOutcome::Matched(m) => m,
-        RouteOutcome::ApiNotFound => {
-            return Decision::Refuse { status: 404, reason: "ApiNotFound", message: NOT_FOUND, api: None }
-        }
+        RouteOutcome::ApiNotFound => return Decision::Refuse { failure: Failure::ApiNotFound, api: None },
         RouteOutcome::OperationNotFound { api } => {
-            return Decision::Refuse {
-                status: 404,
-                reason: "OperationNotFound",
-                message: OPERATION_NOT_FOUND,
-                api: Some(api),
-            }
+            return Decision::Refuse { failure: Failure::OperationNotFound, api: Some(api) }
         }
     };
     let api = &doc.apis[m.api as usize];
@@ -102,12 +70,8 @@ pub fn decide(snap: &Snapshot, head: &RequestHead, buf: &[u8], scheme: Scheme) -
             subscription: adm.subscription,
             product: adm.product,
         }),
-        Err(AuthFailure::KeyNotFound) => {
-            Decision::Refuse { status: 401, reason: "SubscriptionKeyNotFound", message: KEY_MISSING, api: Some(m.api) }
-        }
-        Err(AuthFailure::KeyInvalid) => {
-            Decision::Refuse { status: 401, reason: "SubscriptionKeyInvalid", message: KEY_INVALID, api: Some(m.api) }
-        }
+        Err(AuthFailure::KeyNotFound) => Decision::Refuse { failure: Failure::KeyMissing, api: Some(m.api) },
+        Err(AuthFailure::KeyInvalid) => Decision::Refuse { failure: Failure::KeyInvalid, api: Some(m.api) },
     }
 }
 

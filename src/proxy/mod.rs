@@ -1,13 +1,17 @@
 //! The request path: connection loop → gate (host, route, subscription) → exchange with the
 //! backend (pooled, streamed both ways) → response. Runs entirely on one worker's event loop.
 
+pub mod backend;
+pub mod body;
 pub mod context;
 pub mod exchange;
 pub mod failure;
 pub mod gate;
 pub mod h1;
 pub mod io;
-pub mod pipeline;
+pub mod lifecycle;
+pub mod policies;
+pub mod relay;
 pub mod request;
 pub mod respond;
 pub mod upstream;

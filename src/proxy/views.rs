@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use super::gate::Route;
+use super::request::Route;
 use crate::config::Scheme;
 use crate::http::request::RequestHead;
 use crate::http::response::ResponseHead;

@@ -33,6 +33,9 @@ pub enum BackendMode {
     Canned(&'static [u8]),
     /// As `Canned`, in two writes 300 ms apart (a fault after the head was relayed).
     CannedInTwo(&'static [u8], &'static [u8]),
+    /// Answers these bytes as soon as the request head is read, without waiting for the body
+    /// (a backend refusing an upload early), then reads and drops what still comes and closes.
+    EarlyReply(&'static [u8]),
 }
 
 #[derive(Clone, Debug)]
@@ -257,6 +260,15 @@ fn serve<S: Read + Write>(s: S, ctl: &TcpStream, mode: BackendMode, stats: &Stat
             target: req.target.clone(),
             headers: req.headers.clone(),
         });
+        if let BackendMode::EarlyReply(reply) = mode {
+            let _ = r.s.write_all(reply);
+            let _ = r.s.flush();
+            while matches!(r.fill(), Ok(n) if n > 0) {
+                r.buf.clear();
+                r.raw.lock().unwrap().clear(); // the dropped upload is not kept
+            }
+            return;
+        }
         if mode == BackendMode::Reset {
             let _ = socket2::SockRef::from(ctl).set_linger(Some(Duration::ZERO));
             return;

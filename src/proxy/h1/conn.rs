@@ -6,60 +6,14 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use monoio::io::{AsyncReadRent, AsyncWriteRent};
-
+pub use super::client::{Client, Peer, TlsInfo};
 use super::idle::{ClientStream, KeptAlive, PARK_AFTER};
 use crate::config::Scheme;
 use crate::http::request::RequestHead;
-use crate::http::write::{error_response, simple_response};
-use crate::http::Framing;
 use crate::proxy::context::Core;
-use crate::proxy::gate::{decide, Decision};
-use crate::proxy::io::{read_more, write_from, IoFailure};
-use crate::telemetry::access_log;
+use crate::proxy::io::{read_more, IoFailure};
+use crate::proxy::respond::{self, Shape};
 use crate::telemetry::Record;
-
-pub struct Client<S> {
-    pub io: S,
-    /// Bytes received and not yet consumed: the current head, then body bytes or a pipelined request.
-    pub buf: Vec<u8>,
-    pub peer: Peer,
-    pub scheme: Scheme,
-    /// What the TLS handshake established (`None` on plain HTTP); boxed to keep plain
-    /// connections small.
-    pub tls: Option<Box<TlsInfo>>,
-}
-
-/// The client's address, packed (a `SocketAddr` keeps IPv6 flow and scope fields we never use):
-/// every byte of a parked connection counts.
-#[derive(Clone, Copy)]
-pub struct Peer {
-    ip: std::net::IpAddr,
-    port: u16,
-}
-
-impl Peer {
-    pub fn ip(&self) -> std::net::IpAddr {
-        self.ip
-    }
-
-    pub fn addr(&self) -> SocketAddr {
-        SocketAddr::new(self.ip, self.port)
-    }
-}
-
-/// What a TLS handshake established, handed to the connection loop.
-pub struct TlsInfo {
-    pub version: &'static str,
-    pub client_chain: Option<std::sync::Arc<[rustls::pki_types::CertificateDer<'static>]>>,
-}
-
-impl<S> Client<S> {
-    /// The negotiated TLS version, for the access log.
-    pub fn tls_version(&self) -> Option<&'static str> {
-        self.tls.as_ref().map(|t| t.version)
-    }
-}
 
 enum HeadRead {
     /// A complete head; when its first byte arrived and how long reading it took.
@@ -147,10 +101,19 @@ async fn active<S: ClientStream>(worker: &Core, client: &mut Client<S>, first: &
                 rec.status = status;
                 rec.error("client", "ClientConnectionFailure");
                 let mut out = Vec::with_capacity(256);
-                error_response(&mut out, status, message, true, false);
-                rec.response_bytes = out.len() as u64;
-                let _ = write_from(&mut client.io, out, 0, worker.settings.idle_timeout).await;
-                finish(worker, &rec, None, client, 1, None);
+                let shape = Shape { close: true, minor: 1, head_only: false };
+                respond::simple(
+                    &mut out,
+                    status,
+                    b"application/json",
+                    &respond::error_body(status, message),
+                    shape,
+                    &rec.id,
+                );
+                let (_, _) = respond::send(&mut client.io, out, worker.settings.idle_timeout, &mut rec).await;
+                let peer =
+                    crate::telemetry::recorder::Peer { ip: client.peer.ip(), http_minor: 1, tls: client.tls_version() };
+                worker.recorder.finish(&rec, None, &peer, None);
                 return Phase::Closed;
             }
         };
@@ -158,7 +121,7 @@ async fn active<S: ClientStream>(worker: &Core, client: &mut Client<S>, first: &
         worker.in_flight.set(worker.in_flight.get() + 1);
         let mut rec = Record::new(start, head_time);
         rec.request_bytes = head.len as u64;
-        let keep_alive = handle(worker, client, &head, &mut rec, &mut log_line).await;
+        let keep_alive = crate::proxy::lifecycle::handle(worker, client, &head, &mut rec, &mut log_line).await;
         worker.in_flight.set(worker.in_flight.get() - 1);
         if !keep_alive {
             return Phase::Closed;
@@ -224,133 +187,6 @@ async fn read_head<S: ClientStream>(
             }
             Err(_) => return HeadRead::Closed,
         }
-    }
-}
-
-/// Handles one request whose head is in `client.buf`; returns whether to keep the connection.
-async fn handle<S: AsyncReadRent + AsyncWriteRent>(
-    worker: &Core,
-    client: &mut Client<S>,
-    head: &RequestHead,
-    rec: &mut Record,
-    log_line: &mut Vec<u8>,
-) -> bool {
-    let trace = head.header(&client.buf, "traceparent").and_then(crate::telemetry::trace::TraceParent::parse);
-    rec.trace = trace.unwrap_or_else(crate::telemetry::trace::TraceParent::fresh);
-    let minor = head.minor_version;
-    let Some(snap) = worker.slot.current() else {
-        // Managed mode before the first document: nothing is served, probes see 503.
-        let prefix = log_prefix(worker, log_line, client, head, None);
-        let is_head = head.is_head(&client.buf);
-        let message = "The gateway has no configuration yet";
-        rec.status = 503;
-        let keep =
-            respond(worker, client, head, rec, |out, close| error_response(out, 503, message, close, is_head)).await;
-        finish(worker, rec, prefix.as_deref(), client, minor, None);
-        *log_line = prefix.unwrap_or_default();
-        return keep;
-    };
-    let decision = decide(&snap, head, &client.buf, client.scheme);
-    let key_query = match &decision {
-        Decision::Forward(r) => Some(snap.doc.apis[r.api as usize].key_query.as_str()),
-        Decision::Refuse { api: Some(a), .. } => Some(snap.doc.apis[*a as usize].key_query.as_str()),
-        _ => None,
-    };
-    let prefix = log_prefix(worker, log_line, client, head, key_query);
-    let keep = match decision {
-        Decision::Forward(route) => {
-            let plan = snap.doc.policy_plans.get(route.api, route.operation, route.product);
-            let simple = plan.forward().is_none_or(|f| !f.follow_redirects && !f.fail_on_error_status_code);
-            if plan.is_passthrough() && simple {
-                let timeout = plan.forward().filter(|f| f.timeout_set).map_or(snap.forward_timeout, |f| f.timeout);
-                crate::proxy::exchange::forward(worker, client, head, &snap, route, timeout, rec).await
-            } else {
-                crate::proxy::pipeline::run(worker, client, head, &snap, route, plan, rec).await
-            }
-        }
-        Decision::Status => {
-            let draining = worker.draining.get();
-            let (status, body): (u16, &[u8]) = if draining { (503, b"draining") } else { (200, b"") };
-            rec.status = status;
-            let is_head = head.is_head(&client.buf);
-            respond(worker, client, head, rec, |out, close| {
-                simple_response(out, status, b"text/plain", body, close, is_head)
-            })
-            .await
-        }
-        Decision::Refuse { status, message, api, reason } => {
-            rec.api = api;
-            rec.status = status;
-            rec.error(if status == 401 { "authorization" } else { "configuration" }, reason);
-            let is_head = head.is_head(&client.buf);
-            respond(worker, client, head, rec, |out, close| error_response(out, status, message, close, is_head)).await
-        }
-    };
-    finish(worker, rec, prefix.as_deref(), client, minor, Some(&*snap));
-    *log_line = prefix.unwrap_or_default();
-    keep
-}
-
-/// Hands the finished request to the core's telemetry recorder.
-fn finish<S>(
-    worker: &Core,
-    rec: &Record,
-    prefix: Option<&[u8]>,
-    client: &Client<S>,
-    minor: u8,
-    snap: Option<&crate::snapshot::Snapshot>,
-) {
-    let peer = crate::telemetry::recorder::Peer { ip: client.peer.ip(), http_minor: minor, tls: client.tls_version() };
-    worker.recorder.finish(rec, prefix, &peer, snap.map(|s| s as &dyn crate::telemetry::Names));
-}
-
-/// The access log's request-line text for this request, in the active phase's reused buffer
-/// (taken out while the request runs; the caller puts it back).
-fn log_prefix<S>(
-    worker: &Core,
-    log_line: &mut Vec<u8>,
-    client: &mut Client<S>,
-    head: &RequestHead,
-    key_query: Option<&str>,
-) -> Option<Vec<u8>> {
-    worker.recorder.log_enabled().then(|| {
-        let mut prefix = std::mem::take(log_line);
-        access_log::prefix(&mut prefix, head, &client.buf, client.scheme, key_query);
-        prefix
-    })
-}
-
-/// Writes a gateway-made response. Keeps the connection only when the request body (if any) is
-/// already fully in the buffer, so it can be skipped; an unread body means closing.
-async fn respond<S: AsyncReadRent + AsyncWriteRent>(
-    worker: &Core,
-    client: &mut Client<S>,
-    head: &RequestHead,
-    rec: &mut Record,
-    write: impl FnOnce(&mut Vec<u8>, bool),
-) -> bool {
-    let body_end = match head.framing {
-        Framing::None => Some(head.len),
-        Framing::Length(n) => {
-            Some(head.len as u64 + n).filter(|end| *end <= client.buf.len() as u64).map(|e| e as usize)
-        }
-        _ => None,
-    };
-    let keep_alive = body_end.is_some() && !head.close && !worker.draining.get();
-    let mut out = worker.buffers.take();
-    write(&mut out, !keep_alive);
-    rec.response_bytes = out.len() as u64;
-    let watch = crate::telemetry::record::Stopwatch::start();
-    let (res, out) = write_from(&mut client.io, out, 0, worker.settings.idle_timeout).await;
-    watch.add_to(&mut rec.client);
-    worker.buffers.put(out);
-    match (res, body_end) {
-        (Ok(()), Some(end)) if keep_alive => {
-            rec.request_bytes = end as u64;
-            client.buf.drain(..end);
-            true
-        }
-        _ => false,
     }
 }
 

@@ -6,6 +6,7 @@
 pub mod connect;
 pub mod io;
 pub mod pool;
+pub mod split;
 
 use crate::tls::client::ClientTls;
 use std::os::fd::RawFd;

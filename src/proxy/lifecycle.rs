@@ -1,0 +1,203 @@
+//! One request's lifecycle, the same for every plan (pass-through is the plan with no policies,
+//! not a second path) and written against the protocol-neutral pieces (the failure table, the
+//! body, the backend call, the relay), so another client codec plugs in beside `h1`.
+//!
+//! ```text
+//!  accept ─► read head ─► route & admit ─► inbound ─► backend ─► outbound ─► respond ─► log
+//!  (h1)       (h1)          (gate)        └─────────── any error ► on-error ──┘
+//! ```
+//!
+//! | phase | where | may | may not | costs |
+//! |---|---|---|---|---|
+//! | accept | `worker::run`, `h1::conn::serve` | refuse over the connection limits, TLS handshake | read a request | one task per connection |
+//! | read head | `h1::conn::read_head` | answer 400/408/413/431/501 and close | route | parse, bounded by `header-bytes` and the head timeout |
+//! | route & admit | `gate::decide`, [`admit`] | answer 404/401/413/501 (through on-error when the API is known) | touch the body or a backend | a route lookup, a key compare |
+//! | inbound | `policies::run` | read or replace the request, answer (`return-response`), wait | write to the client | nothing for the pass-through plan |
+//! | backend | `backend::call` | connect, retry once, read the response head while the body streams | relay the response body | one pooled connection |
+//! | outbound | `policies::run` | edit the response head, read or replace its body | — | nothing for the pass-through plan |
+//! | on-error | `policies::run` | shape the error answer from `context.LastError` | forward | only after an error |
+//! | respond | `relay`, `exchange::Exchange::{fail, respond}` | stream the body, return the connection to the pool | — | one relay buffer per direction |
+//! | log | `telemetry::Recorder::finish` | count, histogram, access-log line | block | nothing when both are off |
+
+use std::borrow::Cow;
+
+use monoio::io::{AsyncReadRent, AsyncWriteRent};
+
+use super::backend::{self, Call, Target};
+use super::context::Core;
+use super::exchange::{body_of, Exchange};
+use super::failure::Failure;
+use super::gate::{decide, Decision};
+use super::h1::conn::Client;
+use super::request::{Req, Route};
+use super::respond::{self, Shape};
+use crate::config::ApiType;
+use crate::http::request::RequestHead;
+use crate::http::Framing;
+use crate::snapshot::Snapshot;
+use crate::telemetry::access_log;
+use crate::telemetry::Record;
+
+/// Handles one request whose head is at the front of `client.buf`; whether to keep the
+/// connection.
+pub async fn handle<S: AsyncReadRent + AsyncWriteRent>(
+    core: &Core,
+    client: &mut Client<S>,
+    head: &RequestHead,
+    rec: &mut Record,
+    log_line: &mut Vec<u8>,
+) -> bool {
+    let trace = head.header(&client.buf, "traceparent").and_then(crate::telemetry::trace::TraceParent::parse);
+    rec.trace = trace.unwrap_or_else(crate::telemetry::trace::TraceParent::fresh);
+    let minor = head.minor_version;
+    // The head's bytes stay with the request; the connection buffer moves on to its body.
+    let mut head_bytes = core.buf();
+    head_bytes.extend_from_slice(&client.buf[..head.len]);
+    client.buf.drain(..head.len);
+    let req = Req::of(head, &head_bytes, core.settings.body_timeout);
+    let Some(snap) = core.slot.current() else {
+        // Managed mode before the first document: nothing is served, probes see 503.
+        let prefix = log_prefix(core, log_line, client, head, &head_bytes, None);
+        let keep = no_configuration(core, client, &req, rec).await;
+        finish(core, rec, prefix.as_deref(), client, minor, None);
+        *log_line = prefix.unwrap_or_default();
+        return keep;
+    };
+    let decision = decide(&snap, head, &head_bytes, client.scheme);
+    let api_of = |a: u32| snap.doc.apis.get(a as usize);
+    let key_query = match &decision {
+        Decision::Forward(r) => api_of(r.api).map(|a| a.key_query.as_str()),
+        Decision::Refuse { api: Some(a), .. } => api_of(*a).map(|a| a.key_query.as_str()),
+        _ => None,
+    };
+    let prefix = log_prefix(core, log_line, client, head, &head_bytes, key_query);
+    let route = match &decision {
+        Decision::Forward(r) => Some(*r),
+        _ => None,
+    };
+    let mut x = Exchange {
+        core,
+        client: &mut *client,
+        head,
+        head_bytes: &head_bytes,
+        snap: &snap,
+        route,
+        req,
+        rec: &mut *rec,
+        body: body_of(&req, core.settings.body_bytes),
+    };
+    let keep = match decision {
+        Decision::Forward(route) => forward(&mut x, route).await,
+        Decision::Status => status(&mut x).await,
+        Decision::Refuse { failure, api } => {
+            x.rec.api = api;
+            x.fail(&failure).await
+        }
+    };
+    drop(x);
+    finish(core, rec, prefix.as_deref(), client, minor, Some(&snap));
+    *log_line = prefix.unwrap_or_default();
+    keep
+}
+
+/// Route & admit, then the plan: the pass-through plan calls the backend directly (no policy
+/// context is built), any other runs the policy phases around the call.
+async fn forward<S: AsyncReadRent + AsyncWriteRent>(x: &mut Exchange<'_, S>, route: Route) -> bool {
+    x.rec.api = Some(route.api);
+    x.rec.operation = route.operation;
+    x.rec.product = route.product;
+    x.rec.subscription = route.subscription;
+    if let Err(f) = admit(x) {
+        return x.fail(&f).await;
+    }
+    let snap = x.snap;
+    let plan = snap.doc.policy_plans.get(route.api, route.operation, route.product);
+    let simple = plan.forward().is_none_or(|f| !f.follow_redirects && !f.fail_on_error_status_code);
+    if !(plan.is_passthrough() && simple) {
+        return super::policies::run(x, plan).await;
+    }
+    let timeout = plan.forward().filter(|f| f.timeout_set).map_or(snap.forward_timeout, |f| f.timeout);
+    let Some(url) = x.api().and_then(|a| a.service_url.as_ref()) else {
+        return x.fail(&Failure::Config("No backend service is configured for this API")).await;
+    };
+    let target = Target { url: Cow::Borrowed(url), credentials: None, tls: &snap.backend_tls.default };
+    let cap = x.core.settings.body_bytes.unwrap_or(super::policies::MAX_BUFFERED_BODY);
+    match backend::call(x, Call { target, timeout, edits: None, read_response: None, cap }).await {
+        Ok(answer) => {
+            x.rec.status = answer.head.status;
+            x.rec.backend_status = Some(answer.head.status);
+            super::relay::relay(x, answer, None).await
+        }
+        Err(f) => x.fail(&f).await,
+    }
+}
+
+/// What every plan checks before any policy or backend is involved: the API type and a
+/// declared body over the limit.
+fn admit<S: AsyncReadRent + AsyncWriteRent>(x: &Exchange<'_, S>) -> Result<(), Failure> {
+    let Some(api) = x.api() else { return Err(Failure::ApiNotFound) };
+    if api.kind != ApiType::Http {
+        // gRPC needs HTTP/2 (and WebSocket its tunnel): say so rather than forward a request
+        // that cannot work.
+        return Err(Failure::ApiTypeNotSupported);
+    }
+    if let (Some(limit), Framing::Length(n)) = (x.core.settings.body_bytes, x.req.framing) {
+        if n > limit {
+            return Err(Failure::TooLarge);
+        }
+    }
+    Ok(())
+}
+
+/// The health endpoint: 200, or 503 while draining.
+async fn status<S: AsyncReadRent + AsyncWriteRent>(x: &mut Exchange<'_, S>) -> bool {
+    let draining = x.core.draining.get();
+    let (status, body): (u16, &[u8]) = if draining { (503, b"draining") } else { (200, b"") };
+    x.rec.status = status;
+    let keep = x.body_consumed() && !x.req.close && !draining;
+    let mut out = x.core.buf();
+    let shape = Shape { close: !keep, minor: x.req.minor, head_only: x.req.is_head };
+    respond::simple(&mut out, status, b"text/plain", body, shape, &x.rec.id);
+    x.send(&mut out).await && keep
+}
+
+/// Managed mode before the first document: 503 (kept alive when there is no body to skip).
+async fn no_configuration<S: AsyncReadRent + AsyncWriteRent>(
+    core: &Core,
+    client: &mut Client<S>,
+    req: &Req,
+    rec: &mut Record,
+) -> bool {
+    let v = Failure::NoConfiguration.verdict();
+    rec.status = v.status;
+    rec.error(v.source, v.reason);
+    let keep = !req.has_body() && respond::keeps(v.after, true, req.close, core.draining.get());
+    let mut out = core.buf();
+    respond::failure(&mut out, &v, Shape { close: !keep, minor: req.minor, head_only: req.is_head }, &rec.id);
+    let (sent, back) = respond::send(&mut client.io, out.lend(), core.settings.idle_timeout, rec).await;
+    out.restore(back);
+    sent && keep
+}
+
+/// Hands the finished request to the core's telemetry recorder.
+fn finish<S>(core: &Core, rec: &Record, prefix: Option<&[u8]>, client: &Client<S>, minor: u8, snap: Option<&Snapshot>) {
+    let peer = crate::telemetry::recorder::Peer { ip: client.peer.ip(), http_minor: minor, tls: client.tls_version() };
+    core.recorder.finish(rec, prefix, &peer, snap.map(|s| s as &dyn crate::telemetry::Names));
+}
+
+/// The access log's request-line text for this request, in the active phase's reused buffer
+/// (taken out while the request runs; the caller puts it back).
+fn log_prefix<S>(
+    core: &Core,
+    log_line: &mut Vec<u8>,
+    client: &Client<S>,
+    head: &RequestHead,
+    head_bytes: &[u8],
+    key_query: Option<&str>,
+) -> Option<Vec<u8>> {
+    core.recorder.log_enabled().then(|| {
+        let mut prefix = std::mem::take(log_line);
+        access_log::prefix(&mut prefix, head, head_bytes, client.scheme, key_query);
+        prefix
+    })
+}

@@ -1,0 +1,55 @@
+//! The two halves of a backend stream, for the full-duplex exchange. The only `unsafe` of the
+//! proxy, kept to this file: both halves reach the one stream through an `UnsafeCell`.
+#![allow(unsafe_code)]
+
+use monoio::buf::{IoBuf, IoBufMut, IoVecBuf, IoVecBufMut};
+use monoio::io::{AsyncReadRent, AsyncWriteRent};
+use monoio::BufResult;
+
+use super::io::UpstreamIo;
+
+/// The two directions of one backend stream, used at once: the request body is still being
+/// written while the response head is read (a backend may answer before the upload ends).
+/// Reads and writes of a TCP or rustls stream are independent (monoio's `Split` contract, which
+/// both stream types declare); one thread polls both, never at the same instant.
+pub fn split(io: &mut UpstreamIo) -> (ReadHalf<'_>, WriteHalf<'_>) {
+    let cell = std::cell::UnsafeCell::from_mut(io);
+    (ReadHalf(cell), WriteHalf(cell))
+}
+
+pub struct ReadHalf<'a>(&'a std::cell::UnsafeCell<UpstreamIo>);
+pub struct WriteHalf<'a>(&'a std::cell::UnsafeCell<UpstreamIo>);
+
+impl AsyncReadRent for ReadHalf<'_> {
+    async fn read<T: IoBufMut>(&mut self, buf: T) -> BufResult<usize, T> {
+        // SAFETY: only the read half reads; see `split`.
+        unsafe { &mut *self.0.get() }.read(buf).await
+    }
+
+    async fn readv<T: IoVecBufMut>(&mut self, buf: T) -> BufResult<usize, T> {
+        // SAFETY: only the read half reads; see `split`.
+        unsafe { &mut *self.0.get() }.readv(buf).await
+    }
+}
+
+impl AsyncWriteRent for WriteHalf<'_> {
+    async fn write<T: IoBuf>(&mut self, buf: T) -> BufResult<usize, T> {
+        // SAFETY: only the write half writes; see `split`.
+        unsafe { &mut *self.0.get() }.write(buf).await
+    }
+
+    async fn writev<T: IoVecBuf>(&mut self, buf: T) -> BufResult<usize, T> {
+        // SAFETY: only the write half writes; see `split`.
+        unsafe { &mut *self.0.get() }.writev(buf).await
+    }
+
+    async fn flush(&mut self) -> std::io::Result<()> {
+        // SAFETY: only the write half writes; see `split`.
+        unsafe { &mut *self.0.get() }.flush().await
+    }
+
+    async fn shutdown(&mut self) -> std::io::Result<()> {
+        // SAFETY: only the write half writes; see `split`.
+        unsafe { &mut *self.0.get() }.shutdown().await
+    }
+}
