@@ -171,8 +171,11 @@ pub fn build_plans(src: &Sources, apis: &[Api], products: &[Product]) -> (Plans,
     }
     let default = default_backend();
     let global = resolved.get("policy");
-    let mut plans =
-        Plans { global: plan_of(&[(Scope::Global, global)], &default, false), apis: Vec::with_capacity(apis.len()) };
+    let mut plans = Plans {
+        global: plan_of(&[(Scope::Global, global)], &default, false),
+        apis: Vec::with_capacity(apis.len()),
+        api_level: Vec::with_capacity(apis.len()),
+    };
     // Weighed once per document, looked up by address for every plan.
     let weights: HashMap<*const Document, usize> =
         resolved.values().map(|d| (d as *const Document, weight(Some(d)))).collect();
@@ -189,6 +192,7 @@ pub fn build_plans(src: &Sources, apis: &[Api], products: &[Product]) -> (Plans,
             break;
         }
         plans.apis.clear();
+        plans.api_level.clear();
         'apis: for (i, api) in apis.iter().enumerate() {
             let api_doc = resolved.get(format!("apis[{i}].policy").as_str());
             let api_idx = u32::try_from(i).unwrap_or(u32::MAX);
@@ -200,6 +204,12 @@ pub fn build_plans(src: &Sources, apis: &[Api], products: &[Product]) -> (Plans,
                     Some((u32::try_from(j).ok()?, resolved.get(format!("products[{j}].policy").as_str())?))
                 })
                 .collect();
+            let api_levels = [(Scope::Global, global), (Scope::Api, api_doc)];
+            if build {
+                plans.api_level.push(api_doc.map(|_| plan_of(&api_levels, &default, false)));
+            } else if api_doc.is_some() {
+                steps = steps.saturating_add(weigh(&api_levels));
+            }
             let mut ops = Vec::new();
             let op_count = api.operations.len().max(1);
             for j in 0..op_count {

@@ -89,15 +89,39 @@ pub async fn handle<S: AsyncReadRent + AsyncWriteRent>(
     let keep = match decision {
         Decision::Forward(route) => forward(&mut x, route).await,
         Decision::Status => status(&mut x).await,
-        Decision::Refuse { failure, api } => {
-            x.rec.api = api;
-            x.fail(&failure).await
-        }
+        Decision::Refuse { failure, api } => refuse(&mut x, failure, api).await,
     };
     drop(x);
     finish(core, rec, prefix.as_deref(), client, minor, Some(&snap));
     *log_line = prefix.unwrap_or_default();
     keep
+}
+
+/// A refusal the gateway found itself. Once the API is known, the on-error sections of the
+/// scopes known at that point (global, the API's) run with `context.LastError` set, as APIM's
+/// do, so a document can shape the answer (a 405 for a method the API does not define).
+async fn refuse<S: AsyncReadRent + AsyncWriteRent>(
+    x: &mut Exchange<'_, S>,
+    failure: Failure,
+    api: Option<u32>,
+) -> bool {
+    x.rec.api = api;
+    let known = matches!(failure, Failure::OperationNotFound | Failure::KeyMissing | Failure::KeyInvalid);
+    let plan = api.filter(|_| known).map(|a| x.snap.doc.policy_plans.api_level(a));
+    match (plan, api) {
+        (Some(plan), Some(api)) if !plan.steps(crate::policy::Section::OnError).is_empty() => {
+            x.route = Some(Route {
+                api,
+                operation: None,
+                rest_start: 0,
+                key: super::request::KeySource::None,
+                subscription: None,
+                product: None,
+            });
+            super::policies::gateway_error(x, plan, &failure).await
+        }
+        _ => x.fail(&failure).await,
+    }
 }
 
 /// Route & admit, then the plan: the pass-through plan calls the backend directly (no policy

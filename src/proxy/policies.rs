@@ -48,8 +48,32 @@ enum End {
 
 /// Runs `plan` around the backend call; whether the client connection carries on.
 pub async fn run<S: AsyncReadRent + AsyncWriteRent>(x: &mut Exchange<'_, S>, plan: &Plan) -> bool {
+    run_from(x, plan, None).await
+}
+
+/// Runs `plan`'s on-error for an error the gateway found itself after the API was known (no
+/// operation matched, no or a bad subscription key), with `context.LastError` set, as APIM
+/// does: a document can shape the answer. Whether the connection carries on.
+pub async fn gateway_error<S: AsyncReadRent + AsyncWriteRent>(
+    x: &mut Exchange<'_, S>,
+    plan: &Plan,
+    f: &Failure,
+) -> bool {
+    let v = f.verdict();
+    x.rec.status = v.status;
+    x.rec.error(v.source, v.reason);
+    let mut e = LastError::proxy(v.source, v.reason, v.message, v.status);
+    e.section = "inbound".into();
+    run_from(x, plan, Some(e)).await
+}
+
+async fn run_from<S: AsyncReadRent + AsyncWriteRent>(
+    x: &mut Exchange<'_, S>,
+    plan: &Plan,
+    error: Option<LastError>,
+) -> bool {
     let cap = x.core.settings.body_bytes.unwrap_or(MAX_BUFFERED_BODY);
-    if buffers_request_body(plan) {
+    if error.is_none() && buffers_request_body(plan) {
         if let Err(f) = x.buffer_body(cap).await {
             return x.fail(&f).await;
         }
@@ -88,22 +112,15 @@ pub async fn run<S: AsyncReadRent + AsyncWriteRent>(x: &mut Exchange<'_, S>, pla
     if let ReqBody::Buffered(b) = &x.body {
         ctx.request_body = Some(b.clone());
     }
-    run_sections(x, plan, &mut ctx, Section::Inbound, cap).await
-}
-
-/// Runs `plan`'s on-error for an error the gateway found itself (no operation matched, no or a
-/// bad subscription key), with `context.LastError` set, as APIM does; whether the connection
-/// carries on.
-pub async fn on_error<S: AsyncReadRent + AsyncWriteRent>(
-    x: &mut Exchange<'_, S>,
-    plan: &Plan,
-    ctx: &mut PolicyContext<'_>,
-    error: LastError,
-) -> bool {
-    ctx.response = Some(ResponseState { backend: None, body: None });
-    ctx.last_error = Some(error);
-    let cap = x.core.settings.body_bytes.unwrap_or(MAX_BUFFERED_BODY);
-    run_sections(x, plan, ctx, Section::OnError, cap).await
+    let first = match error {
+        None => Section::Inbound,
+        Some(e) => {
+            ctx.response = Some(ResponseState { backend: None, body: None });
+            ctx.last_error = Some(e);
+            Section::OnError
+        }
+    };
+    run_sections(x, plan, &mut ctx, first, cap).await
 }
 
 async fn run_sections<S: AsyncReadRent + AsyncWriteRent>(

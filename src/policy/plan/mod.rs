@@ -184,6 +184,10 @@ pub struct Plans {
     pub global: Plan,
     /// `apis[i]` → its operations' plans; an API without operations has one entry.
     pub apis: Vec<Vec<OpPlans>>,
+    /// `apis[i]` → the plan of the scopes known before an operation matched (global and the
+    /// API's), for the errors the gateway finds itself (`OperationNotFound`, a missing or
+    /// invalid subscription key); `None`: the API has no document, the global plan applies.
+    pub api_level: Vec<Option<Plan>>,
 }
 
 impl Plans {
@@ -194,7 +198,13 @@ impl Plans {
             .iter_mut()
             .flatten()
             .flat_map(|o| o.plain.iter_mut().chain(o.by_product.iter_mut().map(|p| &mut p.1)));
-        std::iter::once(&mut self.global).chain(ops).flat_map(Plan::ops_mut)
+        let api_level = self.api_level.iter_mut().flatten();
+        std::iter::once(&mut self.global).chain(ops).chain(api_level).flat_map(Plan::ops_mut)
+    }
+
+    /// The plan of the scopes known before an operation matched (see [`Plans::api_level`]).
+    pub fn api_level(&self, api: u32) -> &Plan {
+        self.api_level.get(api as usize).and_then(Option::as_ref).unwrap_or(&self.global)
     }
 
     fn op(&self, api: u32, op: Option<u32>) -> Option<&OpPlans> {
