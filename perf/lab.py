@@ -9,7 +9,7 @@ and the median of the per-repetition ratios to nginx, which is what to compare: 
 shared and noisy, absolute numbers from different runs are not comparable.
 
     python3 perf/lab.py [--reps 3] [--duration 10] [--scenarios 1k,64k] [--targets nginx,haproxy,ringgate]
-                        [--connections 64] [--no-build] [--label NAME]
+                        [--connections 64] [--no-build] [--label NAME] [--base REV]
 
 Scenario names: a body size (128, 1k, 16k, 64k, 256k) for passthrough GETs; `logs` adds a ringgate
 target with telemetry fully on (Prometheus metrics + the JSON access log, to /dev/null);
@@ -22,7 +22,10 @@ connection per request: full handshakes, or resuming one session), `handshake-wr
 reconnecting after every response: full handshakes from 64 clients in parallel) compare ringgate and nginx
 on the same P-256 certificate. `policy` adds `ringgate-policy`: the issue's typical policy set (subscription key check, two
 set-headers, a choose on a header, rewrite-uri) on an operation, compared to pass-through ringgate.
-Writes bench-results/<UTC stamp>-<label>.json (machine, kernel, CPU, commit, every command, every
+`--base REV` (an A/B run) adds `ringgate-base` (and `ringgate-policy-base` with `policy`): the same
+targets built from commit REV, and gives each ringgate target's ratio to its base in the same
+repetition (req/s and proxy CPU per request): the figure that says whether a change made things
+slower. Writes bench-results/<UTC stamp>-<label>.json (machine, kernel, CPU, commit, every command, every
 raw figure) and .md (the summary), and copies the summary to bench-results/LATEST.md.
 """
 import argparse, json, os, platform, re, resource, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
@@ -35,6 +38,11 @@ PROXY_CPU, LOAD_CPU = "1", "0"
 TELEMETRY_TARGETS = ("ringgate-off", "ringgate-metrics", "ringgate-telemetry")
 # Targets measured against another ringgate target in the same repetition ("base").
 BASE = {"ringgate-metrics": "ringgate-off", "ringgate-telemetry": "ringgate-off", "ringgate-policy": "ringgate"}
+# Measured at the first body size and connection count only.
+ONLY_PRIMARY = TELEMETRY_TARGETS + ("ringgate-policy", "ringgate-policy-base")
+POLICY_TARGETS = ("ringgate-policy", "ringgate-policy-base")
+# With --base: the binary built from the base commit (set by build_base).
+BASE_BINARY = None
 POLICY_KEY = "lab-policy-subscription-key-0123456789"
 # The issue's typical policy set: key check (subscription), rate-limit-by-key (a limit this
 # run never reaches, so every request is counted and admitted), two set-headers, a choose on a
@@ -177,9 +185,9 @@ def make_cert(work):
     return cert, key
 
 
-def ringgate_cmd(config, port, admin, https=0, logs="false", metrics="true"):
+def ringgate_cmd(config, port, admin, https=0, logs="false", metrics="true", binary=None):
     """ringgate with one worker on loopback (the lab pins it with taskset)."""
-    return [os.path.join(ROOT, "target/release/ringgate"), "run", "--set", f"config.local.path={config}",
+    return [binary or os.path.join(ROOT, "target/release/ringgate"), "run", "--set", f"config.local.path={config}",
             "--set", "runtime.workers=1", "--set", "net.server.bind=127.0.0.1",
             "--set", f"net.server.http.port={port}", "--set", f"net.server.https.port={https}",
             "--set", f"net.server.admin.port={admin}", "--set", f"telemetry.logs.requests={logs}",
@@ -251,6 +259,8 @@ backend b
         variants.append(("ringgate-telemetry", "true", "true"))
     if "policy" in args.scenarios:
         variants.append(("ringgate-policy", "false", "true"))
+    if args.base:
+        variants += [(n + "-base", l, m) for n, l, m in variants if n in ("ringgate", "ringgate-policy")]
     policy_doc = os.path.join(lab.work, "ringgate-policy.json")
     json.dump({"revision": "lab-policy",
                "apis": [{"id": "origin", "path": "", "serviceUrl": f"http://127.0.0.1:{backend}",
@@ -260,16 +270,17 @@ backend b
               open(policy_doc, "w"))
     for name, logs, metrics in variants:
         port, admin = free_port(), free_port()
-        config = policy_doc if name == "ringgate-policy" else doc
+        config = policy_doc if name in POLICY_TARGETS else doc
         https = 0
         if tls and name == "ringgate":
             https = TLS_PORTS["ringgate"] = free_port()
-        cmd = ringgate_cmd(config, port, admin, https=https, logs=logs, metrics=metrics)
+        binary = BASE_BINARY if name.endswith("-base") else None
+        cmd = ringgate_cmd(config, port, admin, https=https, logs=logs, metrics=metrics, binary=binary)
         lab.spawn(name, cmd, PROXY_CPU, stdout=subprocess.DEVNULL)
         ports[name] = port
     for name, port in ports.items():
         try:
-            key = {"Ocp-Apim-Subscription-Key": POLICY_KEY} if name == "ringgate-policy" else {}
+            key = {"Ocp-Apim-Subscription-Key": POLICY_KEY} if name in POLICY_TARGETS else {}
             wait_ok(f"http://127.0.0.1:{port}/1k", headers=key)
         except RuntimeError as e:
             raise RuntimeError(f"{name}: {e} ({lab.commands.get(name)})") from None
@@ -285,6 +296,7 @@ def parser():
     ap.add_argument("--connections", default="64", help="comma-separated client connection counts")
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--label", default="lab")
+    ap.add_argument("--base", default=None, help="A/B: also run ringgate built from this commit")
     return ap
 
 
@@ -306,6 +318,21 @@ def check_tools():
 def build():
     subprocess.check_call(["cargo", "build", "--release", "--bin", "ringgate", "--example", "bench_backend",
                            "--example", "config_bench"], cwd=ROOT)
+
+
+def build_base(rev):
+    """Builds `rev`'s ringgate (in a temporary worktree, sharing the target directory so the
+    dependencies are not rebuilt) and keeps the binary beside the current one."""
+    global BASE_BINARY
+    sha = subprocess.check_output(["git", "rev-parse", "--short", rev], cwd=ROOT, text=True).strip()
+    tree = os.path.join(tempfile.gettempdir(), f"ringgate-base-{sha}")
+    if not os.path.exists(tree):
+        subprocess.check_call(["git", "worktree", "add", "--detach", tree, sha], cwd=ROOT)
+    env = dict(os.environ, CARGO_TARGET_DIR=os.path.join(ROOT, "target"))
+    subprocess.check_call(["cargo", "build", "--release", "--bin", "ringgate"], cwd=tree, env=env)
+    BASE_BINARY = os.path.join(ROOT, "target", f"ringgate-base-{sha}")
+    shutil.copy2(os.path.join(ROOT, "target/release/ringgate"), BASE_BINARY)
+    subprocess.call(["git", "worktree", "remove", "--force", tree], cwd=ROOT)
 
 
 def raise_priority():
@@ -343,7 +370,7 @@ def run(args):
                     order = order[rep % len(order):] + order[:rep % len(order)]
                     for name, port in order:
                         # Variants compared to a base run at the first size and connection count only.
-                        if (name in TELEMETRY_TARGETS or name in BASE) and (size != primary or conns != args.connections[0]):
+                        if name in ONLY_PRIMARY and (size != primary or conns != args.connections[0]):
                             continue
                         runs.append(wrk_run(lab, args, rep, scenario_name(size, conns, args), name, port, SIZES[size], conns))
                         time.sleep(1)
@@ -362,7 +389,7 @@ def run(args):
 
 
 def wrk_run(lab, args, rep, scenario, name, port, path, conns):
-    key = ["-H", f"Ocp-Apim-Subscription-Key: {POLICY_KEY}"] if name == "ringgate-policy" else []
+    key = ["-H", f"Ocp-Apim-Subscription-Key: {POLICY_KEY}"] if name in POLICY_TARGETS else []
     cmd = ["taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{conns}", f"-d{args.duration}s",
            "--latency", *key, f"http://127.0.0.1:{port}{path}"]
     pid = lab.procs[name].pid
@@ -393,7 +420,10 @@ def write(result, label, md):
 def main():
     args = normalize(parser().parse_args())
     check_tools()
-    if not args.no_build:
+    if args.base:
+        BASE.update({"ringgate": "ringgate-base", "ringgate-policy": "ringgate-policy-base"})
+        build_base(args.base)  # first: the current build below overwrites target/release/ringgate
+    if not args.no_build or args.base:
         build()
     raise_priority()
     result = run(args)
@@ -487,9 +517,12 @@ def render(result, stamp, args):
                      f"{s.get('cpu_ratio_to_off_median')} | {s['errors']} |")
     lines += ["", "Ratios are medians of per-repetition ratios (same repetition, same machine state); "
               "the base of ringgate-metrics and ringgate-telemetry is ringgate-off (no per-request metrics, no access log), "
-              "the base of ringgate-policy (the policy set) is ringgate (pass-through).",
+              ("with `--base`, the base of ringgate and ringgate-policy is the same target built from "
+               f"commit `{args.base}` (an A/B run)." if args.base else
+               "the base of ringgate-policy (the policy set) is ringgate (pass-through)."),
               f"Reproduce: `python3 perf/lab.py --reps {args.reps} --duration {args.duration} --scenarios {','.join(args.scenarios)} "
-              f"--targets {','.join(args.targets)} --connections {','.join(str(c) for c in args.connections)}`", ""]
+              f"--targets {','.join(args.targets)} --connections {','.join(str(c) for c in args.connections)}"
+              f"{' --base ' + args.base if args.base else ''}`", ""]
     return "\n".join(lines)
 
 

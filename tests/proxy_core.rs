@@ -121,3 +121,30 @@ fn global_on_error_shapes_a_missing_subscription_key() {
     assert_eq!(ok.status, 200, "{ok:?}");
     assert_eq!(b.requests(), 1);
 }
+
+#[test]
+fn debug_level_traces_a_connection_and_its_requests_in_spans() {
+    let b = Backend::normal();
+    let gw = Gateway::start(&apis(&b, None), &["telemetry.logs.std.level=debug"]);
+    let r = gw.get("/up/echo", &[]);
+    assert_eq!(r.status, 200);
+    let id = r.header("x-request-id").expect("x-request-id").to_string();
+    let r = gw.get("/nope", &[]);
+    assert_eq!(r.status, 404);
+    let id404 = r.header("x-request-id").expect("x-request-id on a 404").to_string();
+    // JSON logs: the event carries its spans, outermost first.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let event = loop {
+        let found = gw.logs().iter().filter_map(|l| common::gateway::json_line(l)).find(|v| {
+            v["spans"].as_array().is_some_and(|s| s.iter().any(|s| s["name"] == "request" && s["id"] == id404.as_str()))
+        });
+        if let Some(v) = found {
+            break v;
+        }
+        assert!(Instant::now() < deadline, "no request span for {id404} (the 200 was {id}) in:\n{}", gw.log_text());
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let spans = event["spans"].as_array().unwrap();
+    assert_eq!(spans[0]["name"], "connection", "the request span sits in its connection's: {event}");
+    assert_eq!(spans[1]["method"], "GET", "{event}");
+}

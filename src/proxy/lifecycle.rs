@@ -22,6 +22,7 @@
 use std::borrow::Cow;
 
 use monoio::io::{AsyncReadRent, AsyncWriteRent};
+use tracing::Instrument;
 
 use super::backend::{self, Call, Target};
 use super::context::Core;
@@ -39,8 +40,26 @@ use crate::telemetry::access_log;
 use crate::telemetry::Record;
 
 /// Handles one request whose head is at the front of `client.buf`; whether to keep the
-/// connection.
+/// connection. Runs in a `request` span (debug level: free when off).
 pub async fn handle<S: AsyncReadRent + AsyncWriteRent>(
+    core: &Core,
+    client: &mut Client<S>,
+    head: &RequestHead,
+    rec: &mut Record,
+    log_line: &mut Vec<u8>,
+) -> bool {
+    let span = tracing::debug_span!(
+        "request",
+        id = %rec.id,
+        method = %String::from_utf8_lossy(head.method.get(&client.buf)),
+        status = tracing::field::Empty,
+    );
+    let keep = handle_in_span(core, client, head, rec, log_line).instrument(span.clone()).await;
+    span.record("status", rec.status);
+    keep
+}
+
+async fn handle_in_span<S: AsyncReadRent + AsyncWriteRent>(
     core: &Core,
     client: &mut Client<S>,
     head: &RequestHead,

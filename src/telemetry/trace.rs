@@ -46,6 +46,14 @@ impl RequestId {
     }
 }
 
+impl std::fmt::Display for RequestId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut t = Vec::with_capacity(36);
+        self.write(&mut t);
+        f.write_str(std::str::from_utf8(&t).unwrap_or_default())
+    }
+}
+
 /// A `traceparent`: version 00, trace id, parent (span) id, flags.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TraceParent {

@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use tracing::Instrument;
+
 pub use super::client::{Client, Peer, TlsInfo};
 use super::idle::{ClientStream, KeptAlive, PARK_AFTER};
 use crate::config::Scheme;
@@ -54,7 +56,9 @@ pub fn serve<S: ClientStream>(
         loop {
             // Boxed: buffers, timers and the request's state (backend exchange, relay) exist only
             // while the connection is active, so a parked connection's task stays small.
-            match Box::pin(active(&worker, &mut client, &mut first)).await {
+            // A span per active phase (debug level: nothing is recorded, or formatted, when off).
+            let span = tracing::debug_span!("connection", worker = worker.id, peer = %client.peer.addr());
+            match Box::pin(active(&worker, &mut client, &mut first).instrument(span)).await {
                 Phase::Closed => break,
                 Phase::Quiet(left) => {
                     // Parked: no buffer, timer or io_uring op; a slot in the worker's epoll set.
