@@ -27,6 +27,7 @@ use super::upstream::{Peer, UpstreamConn};
 use crate::config::{BackendUrl, Credentials};
 use crate::http::chunked::ChunkedScanner;
 use crate::http::response::ResponseHead;
+use crate::http::Framing;
 use crate::policy::{BackendTarget, RequestEdits};
 use crate::snapshot::Snapshot;
 use crate::telemetry::record::Stopwatch;
@@ -195,7 +196,7 @@ pub async fn call<'s, S: AsyncReadRent + AsyncWriteRent>(
     let ubuf = ubuf.lend();
     let (body, conn) = match read_response {
         Some(cap) => {
-            let body = super::relay::read_response_body(x.core, &mut conn, &rh, &ubuf, cap, x.rec).await?;
+            let body = read_response_body(x.core, &mut conn, &rh, &ubuf, cap, x.rec).await?;
             if !rh.close && ended {
                 x.core.pool.put(&peer, conn);
             }
@@ -314,7 +315,7 @@ async fn full_duplex<S: AsyncReadRent + AsyncWriteRent>(
 /// a time; bytes after the body's end stay in the connection buffer (the next request).
 async fn pump<S: AsyncReadRent + AsyncWriteRent, W: AsyncWriteRent>(
     core: &Core,
-    client: &mut super::h1::conn::Client<S>,
+    client: &mut super::h1::client::Client<S>,
     backend: &mut W,
     body: &mut Body,
     relay: &mut Vec<u8>,
@@ -368,7 +369,7 @@ async fn read_response_head<R: AsyncReadRent>(
                     }
                 }
                 Ok(Some(())) if rh.status == 101 => return Err(Failure::Backend("unexpected protocol switch".into())),
-                Ok(Some(())) if rh.framing != crate::http::Framing::Chunked => return Ok(()),
+                Ok(Some(())) if rh.framing != Framing::Chunked => return Ok(()),
                 Ok(Some(())) => {
                     // The head is relayed only once the first chunk size is known good: a
                     // malformed one is a 502 now, not a truncated relay later.
@@ -390,4 +391,62 @@ async fn read_response_head<R: AsyncReadRent>(
             }
         }
     }
+}
+
+/// Reads a whole response body (chunked decoded) after its head in `ubuf`, at most `cap` bytes.
+pub async fn read_response_body(
+    core: &Core,
+    conn: &mut UpstreamConn,
+    rh: &ResponseHead,
+    ubuf: &[u8],
+    cap: u64,
+    rec: &mut Record,
+) -> Result<Vec<u8>, Failure> {
+    let idle = core.settings.idle_timeout;
+    let mut body = Vec::new();
+    let mut scanner = ChunkedScanner::default();
+    let mut pending: Vec<u8> = ubuf[rh.len..].to_vec();
+    if let Framing::Length(n) = rh.framing {
+        if n > cap {
+            return Err(Failure::Backend("response body over the buffering limit".into()));
+        }
+    }
+    let started = std::time::Instant::now();
+    let result = loop {
+        match rh.framing {
+            Framing::None => break Ok(body),
+            Framing::Length(n) => {
+                let take = (pending.len() as u64).min(n - body.len() as u64) as usize;
+                body.extend_from_slice(&pending[..take]);
+                pending.clear();
+                if body.len() as u64 == n {
+                    break Ok(body);
+                }
+            }
+            Framing::Chunked => {
+                let used = match scanner.scan(&pending, |d| body.extend_from_slice(d)) {
+                    Ok(u) => u,
+                    Err(e) => break Err(Failure::Backend(e.0.to_string())),
+                };
+                pending.drain(..used);
+                if scanner.is_done() {
+                    break Ok(body);
+                }
+            }
+            Framing::UntilClose => {
+                body.extend_from_slice(&pending);
+                pending.clear();
+            }
+        }
+        if body.len() as u64 > cap {
+            break Err(Failure::Backend("response body over the buffering limit".into()));
+        }
+        match read_more(&mut conn.io, &mut pending, BUF_SIZE, idle).await {
+            Ok(_) => {}
+            Err(IoFailure::Closed) if rh.framing == Framing::UntilClose => break Ok(body),
+            Err(e) => break Err(Failure::Backend(e.to_string())),
+        }
+    };
+    rec.backend += started.elapsed();
+    result
 }

@@ -9,7 +9,7 @@ use monoio::io::{AsyncReadRent, AsyncWriteRent};
 use super::body::{linger, Body};
 use super::context::Core;
 use super::failure::{After, Failure};
-use super::h1::conn::Client;
+use super::h1::client::Client;
 use super::io::write_from;
 use super::request::{Req, Route};
 use super::respond::{self, Shape};

@@ -29,7 +29,7 @@ use super::context::Core;
 use super::exchange::{body_of, Exchange};
 use super::failure::Failure;
 use super::gate::{decide, Decision};
-use super::h1::conn::Client;
+use super::h1::client::Client;
 use super::request::{Req, Route};
 use super::respond::{self, Shape};
 use crate::config::ApiType;

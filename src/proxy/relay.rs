@@ -6,7 +6,7 @@ use monoio::io::{AsyncReadRent, AsyncWriteRent};
 
 use super::backend::Answer;
 use super::body::linger;
-use super::context::{Core, BUF_SIZE};
+use super::context::BUF_SIZE;
 use super::exchange::Exchange;
 use super::failure::Failure;
 use super::h1::head::{client_framing, response_head_with, ClientFraming, ResponseShape};
@@ -14,11 +14,9 @@ use super::io::{read_more, IoFailure};
 use super::respond;
 use super::upstream::UpstreamConn;
 use crate::http::chunked::ChunkedScanner;
-use crate::http::response::ResponseHead;
 use crate::http::Framing;
 use crate::policy::ResponseEdits;
 use crate::telemetry::record::Stopwatch;
-use crate::telemetry::Record;
 
 /// Relays a streamed answer; whether the client connection carries on.
 pub async fn relay<S: AsyncReadRent + AsyncWriteRent>(
@@ -154,62 +152,4 @@ async fn relay_body<S: AsyncReadRent + AsyncWriteRent>(
         core.pool.put(&a.peer(), conn);
     }
     keep_alive
-}
-
-/// Reads a whole response body (chunked decoded) after its head in `ubuf`, at most `cap` bytes.
-pub async fn read_response_body(
-    core: &Core,
-    conn: &mut UpstreamConn,
-    rh: &ResponseHead,
-    ubuf: &[u8],
-    cap: u64,
-    rec: &mut Record,
-) -> Result<Vec<u8>, Failure> {
-    let idle = core.settings.idle_timeout;
-    let mut body = Vec::new();
-    let mut scanner = ChunkedScanner::default();
-    let mut pending: Vec<u8> = ubuf[rh.len..].to_vec();
-    if let Framing::Length(n) = rh.framing {
-        if n > cap {
-            return Err(Failure::Backend("response body over the buffering limit".into()));
-        }
-    }
-    let started = std::time::Instant::now();
-    let result = loop {
-        match rh.framing {
-            Framing::None => break Ok(body),
-            Framing::Length(n) => {
-                let take = (pending.len() as u64).min(n - body.len() as u64) as usize;
-                body.extend_from_slice(&pending[..take]);
-                pending.clear();
-                if body.len() as u64 == n {
-                    break Ok(body);
-                }
-            }
-            Framing::Chunked => {
-                let used = match scanner.scan(&pending, |d| body.extend_from_slice(d)) {
-                    Ok(u) => u,
-                    Err(e) => break Err(Failure::Backend(e.0.to_string())),
-                };
-                pending.drain(..used);
-                if scanner.is_done() {
-                    break Ok(body);
-                }
-            }
-            Framing::UntilClose => {
-                body.extend_from_slice(&pending);
-                pending.clear();
-            }
-        }
-        if body.len() as u64 > cap {
-            break Err(Failure::Backend("response body over the buffering limit".into()));
-        }
-        match read_more(&mut conn.io, &mut pending, BUF_SIZE, idle).await {
-            Ok(_) => {}
-            Err(IoFailure::Closed) if rh.framing == Framing::UntilClose => break Ok(body),
-            Err(e) => break Err(Failure::Backend(e.to_string())),
-        }
-    };
-    rec.backend += started.elapsed();
-    result
 }
