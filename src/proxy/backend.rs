@@ -303,6 +303,12 @@ async fn full_duplex<S: AsyncReadRent + AsyncWriteRent>(
         }
     };
     match pumped {
+        // The backend stopped reading (it answered and closed, most likely): its answer, if it
+        // sent one, is what the client gets.
+        Some(Err(Failure::Backend(why))) => match monoio::time::timeout(send.timeout, head).await {
+            Ok(Ok(())) => Ok(()),
+            _ => Err(Failure::Backend(why)),
+        },
         Some(Err(f)) => Err(f),
         _ => match monoio::time::timeout(send.timeout, head).await {
             Ok(r) => r,
