@@ -325,14 +325,17 @@ def build_base(rev):
     dependencies are not rebuilt) and keeps the binary beside the current one."""
     global BASE_BINARY
     sha = subprocess.check_output(["git", "rev-parse", "--short", rev], cwd=ROOT, text=True).strip()
+    BASE_BINARY = os.path.join(ROOT, "target", f"ringgate-base-{sha}")
+    if os.path.exists(BASE_BINARY):
+        return False  # built by an earlier run (a commit's binary does not change)
     tree = os.path.join(tempfile.gettempdir(), f"ringgate-base-{sha}")
     if not os.path.exists(tree):
         subprocess.check_call(["git", "worktree", "add", "--detach", tree, sha], cwd=ROOT)
     env = dict(os.environ, CARGO_TARGET_DIR=os.path.join(ROOT, "target"))
     subprocess.check_call(["cargo", "build", "--release", "--bin", "ringgate"], cwd=tree, env=env)
-    BASE_BINARY = os.path.join(ROOT, "target", f"ringgate-base-{sha}")
     shutil.copy2(os.path.join(ROOT, "target/release/ringgate"), BASE_BINARY)
     subprocess.call(["git", "worktree", "remove", "--force", tree], cwd=ROOT)
+    return True
 
 
 def raise_priority():
@@ -420,10 +423,11 @@ def write(result, label, md):
 def main():
     args = normalize(parser().parse_args())
     check_tools()
+    built_base = False
     if args.base:
         BASE.update({"ringgate": "ringgate-base", "ringgate-policy": "ringgate-policy-base"})
-        build_base(args.base)  # first: the current build below overwrites target/release/ringgate
-    if not args.no_build or args.base:
+        built_base = build_base(args.base)  # first: the current build below replaces target/release/ringgate
+    if not args.no_build or built_base:
         build()
     raise_priority()
     result = run(args)
