@@ -26,6 +26,9 @@ python3 -c "import prometheus_client" 2>/dev/null || python3 -m pip install --qu
 # An independent JWT implementation (PyJWT) makes the tokens tests/validate_jwt.rs sends.
 python3 -c "import jwt, cryptography" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check pyjwt cryptography \
   || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages pyjwt cryptography
+# WebSocket tests (tests/websocket.rs): an independent client and origin, the asyncio API (>= 13).
+python3 -c "import websockets.asyncio.client" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check "websockets>=13" \
+  || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "websockets>=13"
 
 cargo fmt --check
 cargo fmt --manifest-path fuzz/Cargo.toml --check

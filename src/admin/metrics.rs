@@ -6,12 +6,31 @@ use std::fmt::Write;
 use crate::node::{Merged, NodeState};
 use crate::telemetry::histograms::{at_or_below, ApiHistograms, DURATIONS};
 
+/// WebSocket tunnels: open now per worker, opened since start, bytes each way (counted when a
+/// tunnel ends).
+fn websocket_metrics(s: &mut String, per_worker: &[(usize, [u64; 4])]) {
+    let _ = writeln!(s, "# HELP ringgate_websocket_connections_active Open WebSocket tunnels per worker.");
+    let _ = writeln!(s, "# TYPE ringgate_websocket_connections_active gauge");
+    for (i, w) in per_worker {
+        let _ = writeln!(s, "ringgate_websocket_connections_active{{worker=\"{i}\"}} {}", w[0]);
+    }
+    let sum = |k: usize| per_worker.iter().map(|(_, w)| w[k]).sum::<u64>();
+    let _ = writeln!(s, "# HELP ringgate_websocket_connections_total WebSocket tunnels opened since start.");
+    let _ = writeln!(s, "# TYPE ringgate_websocket_connections_total counter");
+    let _ = writeln!(s, "ringgate_websocket_connections_total {}", sum(1));
+    let _ = writeln!(s, "# HELP ringgate_websocket_bytes_total Bytes relayed by WebSocket tunnels that ended.");
+    let _ = writeln!(s, "# TYPE ringgate_websocket_bytes_total counter");
+    let _ = writeln!(s, "ringgate_websocket_bytes_total{{direction=\"client_to_backend\"}} {}", sum(2));
+    let _ = writeln!(s, "ringgate_websocket_bytes_total{{direction=\"backend_to_client\"}} {}", sum(3));
+}
+
 pub fn render(node: &NodeState) -> String {
     let mut s = String::with_capacity(4096);
     let _ = writeln!(s, "# HELP ringgate_worker_requests_total Requests handled by each worker.");
     let _ = writeln!(s, "# TYPE ringgate_worker_requests_total counter");
     let mut conns = Vec::new();
     let mut refused = [0u64; 3];
+    let mut websockets = Vec::new();
     for (i, w) in node.workers.iter().enumerate() {
         let Ok(r) = w.report.lock() else { continue };
         let _ = writeln!(s, "ringgate_worker_requests_total{{worker=\"{i}\"}} {}", r.requests);
@@ -19,6 +38,7 @@ pub fn render(node: &NodeState) -> String {
         for (k, n) in r.refused.iter().enumerate() {
             refused[k] += n;
         }
+        websockets.push((i, r.websockets));
     }
     let Merged { by_route, histograms, .. } = node.merged();
     let _ = writeln!(s, "# HELP ringgate_requests_total Requests by API, operation and status class.");
@@ -54,6 +74,7 @@ pub fn render(node: &NodeState) -> String {
         &conns,
         |c| c.3,
     );
+    websocket_metrics(&mut s, &websockets);
     let _ = writeln!(s, "# HELP ringgate_worker_snapshot_generation The configuration generation each worker runs.");
     let _ = writeln!(s, "# TYPE ringgate_worker_snapshot_generation gauge");
     for (i, w) in node.workers.iter().enumerate() {

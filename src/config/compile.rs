@@ -59,9 +59,18 @@ impl Compiler<'_> {
     }
 
     fn url(&mut self, raw: Option<&str>, path: &str) -> Option<BackendUrl> {
+        self.url_as(raw, path, parse_backend_url)
+    }
+
+    fn url_as(
+        &mut self,
+        raw: Option<&str>,
+        path: &str,
+        parse: fn(&str) -> Result<BackendUrl, String>,
+    ) -> Option<BackendUrl> {
         let raw = raw?;
         let s = self.subst(raw, path);
-        match parse_backend_url(&s) {
+        match parse(&s) {
             Ok(u) => Some(u),
             // The parser quotes what it could not read, which may be a piece of a secret named
             // value: name the URL as written instead.
@@ -69,8 +78,8 @@ impl Compiler<'_> {
                 self.ctx.problem(
                     path,
                     format!(
-                        "'{raw}' is not an absolute http:// or https:// URL once its named values are \
-                         substituted (their values are not shown)"
+                        "'{raw}' is not a valid absolute URL once its named values are substituted \
+                         (their values are not shown)"
                     ),
                 );
                 None

@@ -20,7 +20,7 @@ fn full_doc() -> String {
   "policy": "<policies><inbound><base/></inbound></policies>",
   "policyFragments": {{"f": "<fragment/>"}},
   "apis": [
-    {{"id": "orders", "path": "orders", "serviceUrl": "http://{{{{host}}}}:8080/api/",
+    {{"id": "orders", "path": "orders", "serviceUrl": "ws://{{{{host}}}}:8080/api/",
       "protocols": ["https"], "subscriptionKeyParameterNames": {{"header": "X-Key", "query": "key"}},
       "type": "websocket", "policy": "<policies>\n  <backend><forward-request timeout=\"10\"/></backend>\n</policies>",
       "operations": [{{"id": "get", "method": "get", "urlTemplate": "/items/{{id}}", "policy": "<policies/>"}}]}},

@@ -67,9 +67,31 @@ pub fn parse_backend_url(s: &str) -> Result<BackendUrl, String> {
     Ok(BackendUrl { scheme, host, port, authority, base_path: path.trim_end_matches('/').to_string() })
 }
 
+/// A WebSocket API's `serviceUrl`: `ws://` or `wss://` (the handshake travels as HTTP/1.1, over
+/// TLS for `wss`), otherwise as [`parse_backend_url`].
+pub fn parse_websocket_url(s: &str) -> Result<BackendUrl, String> {
+    let has = |p: &str| s.len() >= p.len() && s.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes());
+    let http = if has("ws://") {
+        format!("http://{}", &s[5..])
+    } else if has("wss://") {
+        format!("https://{}", &s[6..])
+    } else {
+        return Err(format!("'{s}' is not an absolute ws:// or wss:// URL (a WebSocket API's serviceUrl)"));
+    };
+    parse_backend_url(&http)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn websocket_urls_map_to_their_http_schemes() {
+        let u = parse_websocket_url("WSS://b/chat/").unwrap();
+        assert_eq!((u.scheme, u.port, u.base_path.as_str()), (Scheme::Https, 443, "/chat"));
+        assert_eq!(parse_websocket_url("ws://b:81").unwrap().scheme, Scheme::Http);
+        assert!(parse_websocket_url("http://b").unwrap_err().contains("ws:// or wss://"));
+    }
 
     fn p(s: &str) -> BackendUrl {
         parse_backend_url(s).unwrap()

@@ -56,6 +56,9 @@ pub struct RequestHead {
     pub close: bool,
     pub keep_alive: bool,
     pub expect_continue: bool,
+    /// An HTTP/1.1 request asking to switch to WebSocket (`Upgrade: websocket` and an `upgrade`
+    /// token in `Connection`, RFC 6455 §4.1); only WebSocket APIs act on it.
+    pub websocket: bool,
 }
 
 impl RequestHead {
@@ -132,6 +135,8 @@ impl RequestHead {
         self.close = self.minor_version == 0;
         self.keep_alive = false;
         self.expect_continue = false;
+        self.websocket = false;
+        let (mut upgrade_token, mut upgrade_websocket) = (false, false);
         let mut host_count = 0;
         for (i, h) in self.headers.iter().enumerate() {
             let name = h.name.get(buf);
@@ -174,8 +179,12 @@ impl RequestHead {
                         self.close = true;
                     } else if t.eq_ignore_ascii_case(b"keep-alive") {
                         self.keep_alive = true;
+                    } else if t.eq_ignore_ascii_case(b"upgrade") {
+                        upgrade_token = true;
                     }
                 }
+            } else if name.eq_ignore_ascii_case(b"upgrade") {
+                upgrade_websocket |= tokens(value).any(|t| t.eq_ignore_ascii_case(b"websocket"));
             } else if name.eq_ignore_ascii_case(b"expect") {
                 if trim(value).eq_ignore_ascii_case(b"100-continue") {
                     self.expect_continue = self.minor_version >= 1;
@@ -188,6 +197,7 @@ impl RequestHead {
         if self.minor_version == 0 && self.keep_alive {
             self.close = false;
         }
+        self.websocket = upgrade_token && upgrade_websocket && self.minor_version >= 1;
         // Headers named in Connection are hop-by-hop too.
         for h in self.headers.iter().filter(|h| h.name.get(buf).eq_ignore_ascii_case(b"connection")) {
             for t in tokens(h.value.get(buf)) {
@@ -282,6 +292,22 @@ mod tests {
         assert!(h.close);
         assert_eq!(h.drop_mask, 0b1110, "content-length, connection and x-foo dropped");
         assert_eq!(h.len, raw.len() - 5);
+    }
+
+    #[test]
+    fn websocket_handshakes_need_both_headers() {
+        let ws = b"GET /chat HTTP/1.1\r\nHost: a\r\nUpgrade: WebSocket\r\nConnection: keep-alive, Upgrade\r\n\r\n";
+        let h = parse(ws).expect("ok").expect("complete");
+        assert!(h.websocket);
+        assert_eq!(h.drop_mask, 0b110, "upgrade and connection are hop-by-hop");
+        for raw in [
+            &b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n"[..],
+            b"GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: h2c\r\nConnection: upgrade\r\n\r\n",
+            b"GET / HTTP/1.0\r\nHost: a\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n",
+        ] {
+            assert!(!parse(raw).expect("ok").expect("complete").websocket, "{}", String::from_utf8_lossy(raw));
+        }
     }
 
     #[test]

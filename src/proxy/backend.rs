@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 
 use monoio::io::{AsyncReadRent, AsyncWriteRent};
 
+use super::io::Duplex;
+
 use super::body::Body;
 use super::context::{Buf, Core, BUF_SIZE};
 use super::exchange::{Exchange, ReqBody};
@@ -24,7 +26,7 @@ use super::io::{read_more, write_from, IoFailure};
 use super::upstream::connect::connect;
 use super::upstream::split::split;
 use super::upstream::{Peer, UpstreamConn};
-use crate::config::{BackendUrl, Credentials};
+use crate::config::{ApiType, BackendUrl, Credentials};
 use crate::http::chunked::ChunkedScanner;
 use crate::http::response::ResponseHead;
 use crate::http::Framing;
@@ -120,10 +122,7 @@ impl Answer<'_> {
     }
 }
 
-pub async fn call<'s, S: AsyncReadRent + AsyncWriteRent>(
-    x: &mut Exchange<'s, S>,
-    call: Call<'_, 's>,
-) -> Result<Answer<'s>, Failure> {
+pub async fn call<'s, S: Duplex>(x: &mut Exchange<'s, S>, call: Call<'_, 's>) -> Result<Answer<'s>, Failure> {
     let Call { target, timeout, edits, read_response, cap } = call;
     // A replaced body, when the original is still unread, is read and dropped first.
     if edits.is_some_and(|e| e.body.is_some()) && matches!(x.body, ReqBody::Pending(_)) {
@@ -139,6 +138,8 @@ pub async fn call<'s, S: AsyncReadRent + AsyncWriteRent>(
     };
     let (Some(api), Some(route)) = (x.api(), x.route) else { return Err(Failure::ApiNotFound) };
     let rest = x.head.path.get(x.head_bytes).get(route.rest_start..).unwrap_or(b"");
+    // Admission let a handshake through only for a WebSocket API.
+    let upgrade = api.kind == ApiType::WebSocket && x.head.websocket;
     let up = Upstream {
         backend: &target.url,
         rest,
@@ -146,6 +147,7 @@ pub async fn call<'s, S: AsyncReadRent + AsyncWriteRent>(
         key_query: api.key_query.as_bytes(),
         client_ip: x.client.peer.ip(),
         scheme: x.client.scheme,
+        upgrade,
     };
     let rewrite = match (edits, target.credentials) {
         (None, None) => None,
@@ -185,7 +187,7 @@ pub async fn call<'s, S: AsyncReadRent + AsyncWriteRent>(
     let peer = Peer { scheme: target.url.scheme, host: &target.url.host, port: target.url.port, tls: target.tls };
     let mut ubuf = x.core.buf();
     let mut rh = ResponseHead::default();
-    let mut send = Send { out: &mut out, body: streaming, sent_head, idempotent, timeout };
+    let mut send = Send { out: &mut out, body: streaming, sent_head, idempotent, timeout, upgrade };
     let result = exchange(x, &peer, &mut send, &mut ubuf, &mut rh).await;
     let ended = send.body.as_ref().is_none_or(Body::is_done);
     if let Some(b) = &send.body {
@@ -195,14 +197,15 @@ pub async fn call<'s, S: AsyncReadRent + AsyncWriteRent>(
     let mut conn = result?;
     let ubuf = ubuf.lend();
     let (body, conn) = match read_response {
-        Some(cap) => {
+        // A switched protocol has no body: the connection is the tunnel's.
+        Some(cap) if rh.status != 101 => {
             let body = read_response_body(x.core, &mut conn, &rh, &ubuf, cap, x.rec).await?;
             if !rh.close && ended {
                 x.core.pool.put(&peer, conn);
             }
             (Some(body), None)
         }
-        None => (None, Some(conn)),
+        _ => (None, Some(conn)),
     };
     let Target { url, tls, .. } = target;
     Ok(match body {
@@ -230,11 +233,28 @@ struct Send<'o, 'b> {
     sent_head: bool,
     idempotent: bool,
     timeout: Duration,
+    /// A WebSocket handshake: `101 Switching Protocols` is the answer hoped for.
+    upgrade: bool,
+}
+
+impl Send<'_, '_> {
+    fn expect(&self) -> Expect {
+        Expect { request_was_head: self.sent_head, upgrade: self.upgrade }
+    }
+}
+
+/// What the request allows of the response head.
+#[derive(Clone, Copy)]
+struct Expect {
+    /// A response to HEAD has no body, whatever its head says.
+    request_was_head: bool,
+    /// `101 Switching Protocols` is the WebSocket handshake's answer, and no other request's.
+    upgrade: bool,
 }
 
 /// Connect (or reuse), send, read the response head, with the single retry. On success the
 /// response head is parsed in `rh`, its bytes (and any body bytes after it) are in `ubuf`.
-async fn exchange<S: AsyncReadRent + AsyncWriteRent>(
+async fn exchange<S: Duplex>(
     x: &mut Exchange<'_, S>,
     peer: &Peer<'_>,
     send: &mut Send<'_, '_>,
@@ -265,7 +285,7 @@ async fn exchange<S: AsyncReadRent + AsyncWriteRent>(
             Err(IoFailure::Timeout) => Err(Failure::Timeout),
             Err(e) => Err(Failure::Backend(e.to_string())),
             Ok(()) if streams => full_duplex(x, &mut conn, send, ubuf, rh).await,
-            Ok(()) => read_response_head(&mut conn.io, ubuf, rh, send.sent_head, send.timeout).await,
+            Ok(()) => read_response_head(&mut conn.io, ubuf, rh, send.expect(), send.timeout).await,
         };
         let mut phases = Duration::ZERO;
         watch.add_to(&mut phases);
@@ -284,7 +304,7 @@ async fn exchange<S: AsyncReadRent + AsyncWriteRent>(
 /// The rest of the request body client → backend while the response head is read. The head
 /// first: the body stops (the caller closes the client connection after the answer). The body
 /// first: then the head, within the call's timeout.
-async fn full_duplex<S: AsyncReadRent + AsyncWriteRent>(
+async fn full_duplex<S: Duplex>(
     x: &mut Exchange<'_, S>,
     conn: &mut UpstreamConn,
     send: &mut Send<'_, '_>,
@@ -292,9 +312,10 @@ async fn full_duplex<S: AsyncReadRent + AsyncWriteRent>(
     rh: &mut ResponseHead,
 ) -> Result<(), Failure> {
     let (mut rd, mut wr) = split(&mut conn.io);
+    let expect = send.expect();
     let Some(body) = send.body.as_mut() else { return Ok(()) };
     let relay = &mut **send.out;
-    let mut head = pin!(read_response_head(&mut rd, ubuf, rh, send.sent_head, UNBOUNDED));
+    let mut head = pin!(read_response_head(&mut rd, ubuf, rh, expect, UNBOUNDED));
     let pumped = {
         let mut pump = pin!(pump(x.core, &mut *x.client, &mut wr, body, relay, &x.req, x.rec));
         monoio::select! {
@@ -319,7 +340,7 @@ async fn full_duplex<S: AsyncReadRent + AsyncWriteRent>(
 
 /// Reads the rest of the body from the client and writes it to the backend, one relay buffer at
 /// a time; bytes after the body's end stay in the connection buffer (the next request).
-async fn pump<S: AsyncReadRent + AsyncWriteRent, W: AsyncWriteRent>(
+async fn pump<S: Duplex, W: AsyncWriteRent>(
     core: &Core,
     client: &mut super::h1::client::Client<S>,
     backend: &mut W,
@@ -354,7 +375,7 @@ async fn read_response_head<R: AsyncReadRent>(
     io: &mut R,
     ubuf: &mut Vec<u8>,
     rh: &mut ResponseHead,
-    request_was_head: bool,
+    expect: Expect,
     timeout: Duration,
 ) -> Result<(), Failure> {
     ubuf.clear();
@@ -367,13 +388,14 @@ async fn read_response_head<R: AsyncReadRent>(
             Err(e) => return Err(Failure::Backend(e.to_string())),
         }
         loop {
-            match rh.parse(ubuf, request_was_head) {
+            match rh.parse(ubuf, expect.request_was_head) {
                 Ok(Some(())) if (100..200).contains(&rh.status) && rh.status != 101 => {
                     ubuf.drain(..rh.len); // interim responses (100, 103) are not relayed
                     if ubuf.is_empty() {
                         break;
                     }
                 }
+                Ok(Some(())) if rh.status == 101 && expect.upgrade => return Ok(()),
                 Ok(Some(())) if rh.status == 101 => return Err(Failure::Backend("unexpected protocol switch".into())),
                 Ok(Some(())) if rh.framing != Framing::Chunked => return Ok(()),
                 Ok(Some(())) => {

@@ -13,6 +13,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use super::h1::parked::IdleConnections;
+use super::upgrade::Tunnels;
 use super::upstream::connect::Resolver;
 use super::upstream::pool::Pool;
 use crate::node::NodeState;
@@ -37,6 +38,8 @@ pub struct Core {
     pub idle: IdleConnections,
     pub buffers: Buffers,
     pub recorder: Recorder,
+    /// WebSocket tunnels: the drain's stop and their counts.
+    pub tunnels: Tunnels,
 }
 
 impl Core {
@@ -58,6 +61,7 @@ impl Core {
             resolver: Resolver::default(),
             idle: Default::default(),
             buffers: Buffers::default(),
+            tunnels: Tunnels::default(),
             recorder,
         }
     }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use monoio::io::{AsyncReadRent, AsyncWriteRent};
+use super::io::Duplex;
 
 use super::body::{linger, Body};
 use super::context::Core;
@@ -50,7 +50,7 @@ pub struct Exchange<'c, S> {
 /// Most of an unread body skipped so a kept-alive connection can carry on after an answer.
 const SKIP_BOUND: u64 = 64 * 1024;
 
-impl<'c, S: AsyncReadRent + AsyncWriteRent> Exchange<'c, S> {
+impl<'c, S: Duplex> Exchange<'c, S> {
     pub fn api(&self) -> Option<&'c Api> {
         self.snap.doc.apis.get(self.route?.api as usize)
     }

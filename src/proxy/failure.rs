@@ -21,6 +21,10 @@ pub enum Failure {
     /// gRPC APIs need HTTP/2 (not built yet).
     #[error("API type not supported")]
     ApiTypeNotSupported,
+    /// A WebSocket API was called without a WebSocket handshake (RFC 6455 §4.1: an HTTP/1.1
+    /// GET with `Upgrade: websocket` and `Connection: Upgrade`, no body).
+    #[error("not a WebSocket handshake")]
+    NotWebSocketHandshake,
     /// Managed mode before the first document.
     #[error("no configuration yet")]
     NoConfiguration,
@@ -91,13 +95,16 @@ impl Failure {
             }
             Failure::KeyMissing => v(401, KEY_MISSING, "authorization", "SubscriptionKeyNotFound", KeepIfBodyRead),
             Failure::KeyInvalid => v(401, KEY_INVALID, "authorization", "SubscriptionKeyInvalid", KeepIfBodyRead),
-            Failure::ApiTypeNotSupported => v(
-                501,
-                "WebSocket and gRPC APIs are not supported by this gateway yet",
+            Failure::NotWebSocketHandshake => v(
+                400,
+                "This is a WebSocket API: it accepts only a WebSocket handshake (GET with Upgrade: websocket)",
                 "configuration",
-                "ApiTypeNotSupported",
-                Close,
+                "NotWebSocketHandshake",
+                KeepIfBodyRead,
             ),
+            Failure::ApiTypeNotSupported => {
+                v(501, "gRPC APIs are not supported by this gateway yet", "configuration", "ApiTypeNotSupported", Close)
+            }
             Failure::NoConfiguration => {
                 v(503, "The gateway has no configuration yet", "configuration", "NoConfiguration", KeepIfBodyRead)
             }

@@ -3,7 +3,12 @@
 use std::time::Duration;
 
 use monoio::buf::SliceMut;
-use monoio::io::{AsyncReadRent, AsyncWriteRent, AsyncWriteRentExt};
+use monoio::io::{AsyncReadRent, AsyncWriteRent, AsyncWriteRentExt, Split};
+
+/// A client or backend stream the proxy reads and writes, possibly both at once (a full-duplex
+/// exchange, a tunnel): TCP or TLS over it.
+pub trait Duplex: AsyncReadRent + AsyncWriteRent + Split {}
+impl<T: AsyncReadRent + AsyncWriteRent + Split> Duplex for T {}
 
 #[derive(Debug, thiserror::Error)]
 pub enum IoFailure {

@@ -21,7 +21,7 @@
 
 use std::borrow::Cow;
 
-use monoio::io::{AsyncReadRent, AsyncWriteRent};
+use super::io::Duplex;
 use tracing::Instrument;
 
 use super::backend::{self, Call, Target};
@@ -41,7 +41,7 @@ use crate::telemetry::Record;
 
 /// Handles one request whose head is at the front of `client.buf`; whether to keep the
 /// connection. Runs in a `request` span (debug level: free when off).
-pub async fn handle<S: AsyncReadRent + AsyncWriteRent>(
+pub async fn handle<S: Duplex>(
     core: &Core,
     client: &mut Client<S>,
     head: &RequestHead,
@@ -59,7 +59,7 @@ pub async fn handle<S: AsyncReadRent + AsyncWriteRent>(
     keep
 }
 
-async fn handle_in_span<S: AsyncReadRent + AsyncWriteRent>(
+async fn handle_in_span<S: Duplex>(
     core: &Core,
     client: &mut Client<S>,
     head: &RequestHead,
@@ -119,11 +119,7 @@ async fn handle_in_span<S: AsyncReadRent + AsyncWriteRent>(
 /// A refusal the gateway found itself. Once the API is known, the on-error sections of the
 /// scopes known at that point (global, the API's) run with `context.LastError` set, as APIM's
 /// do, so a document can shape the answer (a 405 for a method the API does not define).
-async fn refuse<S: AsyncReadRent + AsyncWriteRent>(
-    x: &mut Exchange<'_, S>,
-    failure: Failure,
-    api: Option<u32>,
-) -> bool {
+async fn refuse<S: Duplex>(x: &mut Exchange<'_, S>, failure: Failure, api: Option<u32>) -> bool {
     x.rec.api = api;
     let known = matches!(failure, Failure::OperationNotFound | Failure::KeyMissing | Failure::KeyInvalid);
     let plan = api.filter(|_| known).map(|a| x.snap.doc.policy_plans.api_level(a));
@@ -145,7 +141,7 @@ async fn refuse<S: AsyncReadRent + AsyncWriteRent>(
 
 /// Route & admit, then the plan: the pass-through plan calls the backend directly (no policy
 /// context is built), any other runs the policy phases around the call.
-async fn forward<S: AsyncReadRent + AsyncWriteRent>(x: &mut Exchange<'_, S>, route: Route) -> bool {
+async fn forward<S: Duplex>(x: &mut Exchange<'_, S>, route: Route) -> bool {
     x.rec.api = Some(route.api);
     x.rec.operation = route.operation;
     x.rec.product = route.product;
@@ -177,12 +173,20 @@ async fn forward<S: AsyncReadRent + AsyncWriteRent>(x: &mut Exchange<'_, S>, rou
 
 /// What every plan checks before any policy or backend is involved: the API type and a
 /// declared body over the limit.
-fn admit<S: AsyncReadRent + AsyncWriteRent>(x: &Exchange<'_, S>) -> Result<(), Failure> {
+fn admit<S: Duplex>(x: &Exchange<'_, S>) -> Result<(), Failure> {
     let Some(api) = x.api() else { return Err(Failure::ApiNotFound) };
-    if api.kind != ApiType::Http {
-        // gRPC needs HTTP/2 (and WebSocket its tunnel): say so rather than forward a request
-        // that cannot work.
-        return Err(Failure::ApiTypeNotSupported);
+    match api.kind {
+        ApiType::Http => {}
+        // A WebSocket API has one operation, the handshake: a body-less HTTP/1.1 GET asking for
+        // the upgrade (RFC 6455 §4.1). The tunnel follows the backend's 101 (proxy::upgrade).
+        ApiType::WebSocket => {
+            let get = x.head.method.get(x.head_bytes) == b"GET";
+            if !(x.head.websocket && get && x.req.framing == Framing::None) {
+                return Err(Failure::NotWebSocketHandshake);
+            }
+        }
+        // gRPC needs HTTP/2: say so rather than forward a request that cannot work.
+        ApiType::Grpc => return Err(Failure::ApiTypeNotSupported),
     }
     if let (Some(limit), Framing::Length(n)) = (x.core.settings.body_bytes, x.req.framing) {
         if n > limit {
@@ -193,7 +197,7 @@ fn admit<S: AsyncReadRent + AsyncWriteRent>(x: &Exchange<'_, S>) -> Result<(), F
 }
 
 /// The health endpoint: 200, or 503 while draining.
-async fn status<S: AsyncReadRent + AsyncWriteRent>(x: &mut Exchange<'_, S>) -> bool {
+async fn status<S: Duplex>(x: &mut Exchange<'_, S>) -> bool {
     let draining = x.core.draining.get();
     let (status, body): (u16, &[u8]) = if draining { (503, b"draining") } else { (200, b"") };
     x.rec.status = status;
@@ -205,12 +209,7 @@ async fn status<S: AsyncReadRent + AsyncWriteRent>(x: &mut Exchange<'_, S>) -> b
 }
 
 /// Managed mode before the first document: 503 (kept alive when there is no body to skip).
-async fn no_configuration<S: AsyncReadRent + AsyncWriteRent>(
-    core: &Core,
-    client: &mut Client<S>,
-    req: &Req,
-    rec: &mut Record,
-) -> bool {
+async fn no_configuration<S: Duplex>(core: &Core, client: &mut Client<S>, req: &Req, rec: &mut Record) -> bool {
     let v = Failure::NoConfiguration.verdict();
     rec.status = v.status;
     rec.error(v.source, v.reason);

@@ -14,7 +14,7 @@
 
 use std::borrow::Cow;
 
-use monoio::io::{AsyncReadRent, AsyncWriteRent};
+use super::io::Duplex;
 
 use super::backend::{self, resolve_target, Answer, Call};
 use super::exchange::{Exchange, ReqBody};
@@ -47,18 +47,14 @@ enum End {
 }
 
 /// Runs `plan` around the backend call; whether the client connection carries on.
-pub async fn run<S: AsyncReadRent + AsyncWriteRent>(x: &mut Exchange<'_, S>, plan: &Plan) -> bool {
+pub async fn run<S: Duplex>(x: &mut Exchange<'_, S>, plan: &Plan) -> bool {
     run_from(x, plan, None).await
 }
 
 /// Runs `plan`'s on-error for an error the gateway found itself after the API was known (no
 /// operation matched, no or a bad subscription key), with `context.LastError` set, as APIM
 /// does: a document can shape the answer. Whether the connection carries on.
-pub async fn gateway_error<S: AsyncReadRent + AsyncWriteRent>(
-    x: &mut Exchange<'_, S>,
-    plan: &Plan,
-    f: &Failure,
-) -> bool {
+pub async fn gateway_error<S: Duplex>(x: &mut Exchange<'_, S>, plan: &Plan, f: &Failure) -> bool {
     let v = f.verdict();
     x.rec.status = v.status;
     x.rec.error(v.source, v.reason);
@@ -67,11 +63,7 @@ pub async fn gateway_error<S: AsyncReadRent + AsyncWriteRent>(
     run_from(x, plan, Some(e)).await
 }
 
-async fn run_from<S: AsyncReadRent + AsyncWriteRent>(
-    x: &mut Exchange<'_, S>,
-    plan: &Plan,
-    error: Option<LastError>,
-) -> bool {
+async fn run_from<S: Duplex>(x: &mut Exchange<'_, S>, plan: &Plan, error: Option<LastError>) -> bool {
     let cap = x.core.settings.body_bytes.unwrap_or(MAX_BUFFERED_BODY);
     if error.is_none() && buffers_request_body(plan) {
         if let Err(f) = x.buffer_body(cap).await {
@@ -123,7 +115,7 @@ async fn run_from<S: AsyncReadRent + AsyncWriteRent>(
     run_sections(x, plan, &mut ctx, first, cap).await
 }
 
-async fn run_sections<S: AsyncReadRent + AsyncWriteRent>(
+async fn run_sections<S: Duplex>(
     x: &mut Exchange<'_, S>,
     plan: &Plan,
     ctx: &mut PolicyContext<'_>,

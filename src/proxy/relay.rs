@@ -2,7 +2,7 @@
 //! one relay buffer at a time; or the body read whole for a policy. The backend connection goes
 //! back to the pool only when the exchange ended cleanly on both sides.
 
-use monoio::io::{AsyncReadRent, AsyncWriteRent};
+use super::io::Duplex;
 
 use super::backend::Answer;
 use super::body::linger;
@@ -19,11 +19,11 @@ use crate::policy::ResponseEdits;
 use crate::telemetry::record::Stopwatch;
 
 /// Relays a streamed answer; whether the client connection carries on.
-pub async fn relay<S: AsyncReadRent + AsyncWriteRent>(
-    x: &mut Exchange<'_, S>,
-    mut answer: Answer<'_>,
-    edits: Option<&ResponseEdits>,
-) -> bool {
+pub async fn relay<S: Duplex>(x: &mut Exchange<'_, S>, mut answer: Answer<'_>, edits: Option<&ResponseEdits>) -> bool {
+    if answer.head.status == 101 {
+        // Only a WebSocket handshake gets this far with a 101 (backend::call refuses others).
+        return super::upgrade::tunnel(x, answer, edits).await;
+    }
     let keep = match answer.conn.take() {
         Some(conn) => relay_body(x, &answer, conn, edits).await,
         None => false,
@@ -36,7 +36,7 @@ pub async fn relay<S: AsyncReadRent + AsyncWriteRent>(
     keep
 }
 
-async fn relay_body<S: AsyncReadRent + AsyncWriteRent>(
+async fn relay_body<S: Duplex>(
     x: &mut Exchange<'_, S>,
     a: &Answer<'_>,
     mut conn: UpstreamConn,
@@ -50,7 +50,8 @@ async fn relay_body<S: AsyncReadRent + AsyncWriteRent>(
     let body_done = x.body_consumed();
     let keep_alive = framing != ClientFraming::Close && !req.close && !core.draining.get() && body_done;
     let mut out = core.buf();
-    let shape = ResponseShape { framing, keep_alive, client_minor: req.minor, request_was_head: req.is_head };
+    let shape =
+        ResponseShape { framing, keep_alive, client_minor: req.minor, request_was_head: req.is_head, upgrade: false };
     if let Err(error) = response_head_with(&mut out, rh, ubuf, &shape, &x.rec.id, edits) {
         // Nothing was sent yet: the client gets a gateway error, the backend connection (its
         // body unread) is dropped. A policy's value is the gateway's fault, else the backend's.

@@ -159,7 +159,8 @@ pub fn append(out: &mut Vec<u8>, rec: &Record, durations: &[Duration; 4], cx: &L
     out.extend_from_slice(b"\",");
     out.extend_from_slice(cx.prefix.unwrap_or(b"\"method\":null,\"url\":null"));
     number(out, b",\"responseCode\":", u64::from(rec.status));
-    out.extend_from_slice(if (200..400).contains(&rec.status) {
+    // 101: a WebSocket session, logged when it ends.
+    out.extend_from_slice(if (200..400).contains(&rec.status) || rec.status == 101 {
         b",\"isRequestSuccess\":true"
     } else {
         b",\"isRequestSuccess\":false"

@@ -104,7 +104,11 @@ impl Run {
                         false
                     }
                 };
-                if settled || now >= deadline {
+                if now >= deadline && worker.tunnels.active.get() > 0 && !worker.tunnels.stop.is_fired() {
+                    // WebSocket tunnels get their 1001 close frames and a moment to close.
+                    worker.tunnels.stop.fire();
+                    drain_deadline = Some(now + crate::proxy::upgrade::tunnel::STOP_GRACE);
+                } else if settled || now >= deadline {
                     if worker.in_flight.get() > 0 {
                         tracing::warn!(worker = id, in_flight = worker.in_flight.get(), "drain timeout: closing");
                     }
@@ -249,6 +253,8 @@ fn publish(worker: &Worker) {
     report.in_flight = worker.in_flight.get();
     report.pool_idle = worker.pool.idle_count() as u64;
     report.refused = worker.accept.totals();
+    let t = &worker.tunnels;
+    report.websockets = [t.active.get(), t.opened.get(), t.bytes_up.get(), t.bytes_down.get()];
     let snap = worker.slot.current();
     let api_of = |api: u32| snap.as_ref().and_then(|s| s.doc.apis.get(api as usize));
     for ((api, op, class), n) in counts.drain() {

@@ -6,8 +6,9 @@ use super::Compiler;
 use crate::config::json::Ctx;
 use crate::config::model::{ApiDoc, ProductDoc, SubDoc};
 use crate::config::policy_check::PolicyKind;
-use crate::config::snapshot::{Api, ApiIdx, BackendUrl, Operation, Product, ProductIdx};
+use crate::config::snapshot::{Api, ApiIdx, ApiType, BackendUrl, Operation, Product, ProductIdx};
 use crate::config::subscriptions::{SubScope, Subscription, SubscriptionIndex};
+use crate::config::url::parse_websocket_url;
 
 /// Reports duplicate (non-empty) ids in one collection, at `{coll}[i].id`.
 pub(crate) fn unique_ids<'a>(ctx: &mut Ctx, coll: &str, ids: impl Iterator<Item = &'a str>) {
@@ -46,7 +47,10 @@ pub(super) fn compile_apis_products(
                 url_template: o.url_template,
             })
             .collect();
-        let service_url = c.url(a.service_url.as_deref(), &format!("{at}.serviceUrl"));
+        let service_url = match a.kind {
+            ApiType::WebSocket => c.url_as(a.service_url.as_deref(), &format!("{at}.serviceUrl"), parse_websocket_url),
+            _ => c.url(a.service_url.as_deref(), &format!("{at}.serviceUrl")),
+        };
         apis.push(Api {
             name: a.name.unwrap_or_else(|| a.id.clone()),
             service_url_text: service_url.as_ref().map(BackendUrl::text).unwrap_or_default(),

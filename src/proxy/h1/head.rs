@@ -20,6 +20,9 @@ pub struct Upstream<'a> {
     pub key_query: &'a [u8],
     pub client_ip: IpAddr,
     pub scheme: Scheme,
+    /// A WebSocket handshake: `Upgrade` and `Connection` are hop-by-hop and dropped with the
+    /// rest, then asked of the backend anew.
+    pub upgrade: bool,
 }
 
 /// What policies changed about the request (the policy path only; pass-through sends `None`).
@@ -160,6 +163,10 @@ pub fn request_head_with(
             h.header(name.as_bytes(), v.as_bytes());
         }
     }
+    if up.upgrade {
+        h.header(b"connection", b"upgrade");
+        h.header(b"upgrade", b"websocket");
+    }
     let prior_ok = forwarded_for.iter().all(|v| crate::http::wire::is_field_text(v));
     h.gateway_header(b"x-forwarded-for", |out| {
         // Client values were checked by the head parser (and again just above).
@@ -218,6 +225,8 @@ pub struct ResponseShape {
     pub keep_alive: bool,
     pub client_minor: u8,
     pub request_was_head: bool,
+    /// A `101 Switching Protocols` to WebSocket: the connection becomes a tunnel.
+    pub upgrade: bool,
 }
 
 pub fn response_head(
@@ -239,7 +248,7 @@ pub fn response_head_with(
     id: &RequestId,
     edits: Option<&ResponseEdits>,
 ) -> Result<(), WireError> {
-    let ResponseShape { framing, keep_alive, client_minor, request_was_head } = *shape;
+    let ResponseShape { framing, keep_alive, client_minor, request_was_head, upgrade } = *shape;
     let (status, reason) = match edits.and_then(|e| e.status.as_ref()) {
         Some((code, reason)) => (*code, reason.as_bytes()),
         None => (rh.status, rh.reason.get(ubuf)),
@@ -261,7 +270,10 @@ pub fn response_head_with(
         ClientFraming::None if !bodiless_status && !request_was_head => h.content_length(0),
         ClientFraming::None | ClientFraming::Close => {}
     }
-    if !keep_alive {
+    if upgrade {
+        h.header(b"connection", b"upgrade");
+        h.header(b"upgrade", b"websocket");
+    } else if !keep_alive {
         h.header(b"connection", b"close");
     } else if client_minor == 0 {
         h.header(b"connection", b"keep-alive");

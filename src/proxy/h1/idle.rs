@@ -30,7 +30,7 @@ pub enum KeptAlive {
 
 /// A client transport: plain TCP can park; TLS cannot (rustls may hold decrypted bytes that a
 /// socket poll would not see), so TLS connections keep waiting in a read.
-pub trait ClientStream: AsyncReadRent + AsyncWriteRent {
+pub trait ClientStream: AsyncReadRent + AsyncWriteRent + monoio::io::Split {
     /// Waits for the next request's first bytes, for at most `idle` in all. Returns `Quiet`
     /// only when the connection can park (`may_park`, and see [`ClientStream::park_fd`]) and
     /// `idle` is longer than [`PARK_AFTER`].
@@ -89,7 +89,7 @@ impl ClientStream for TcpStream {
     }
 }
 
-impl<S: AsyncReadRent + AsyncWriteRent> ClientStream for monoio_rustls::ServerTlsStream<S> {
+impl<S: AsyncReadRent + AsyncWriteRent + monoio::io::Split> ClientStream for monoio_rustls::ServerTlsStream<S> {
     async fn read_kept_alive(
         &mut self,
         buf: &mut Vec<u8>,

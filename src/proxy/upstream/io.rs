@@ -12,6 +12,11 @@ pub enum UpstreamIo {
     Tls(Box<monoio_rustls::ClientTlsStream<TcpStream>>),
 }
 
+// SAFETY: both variants are `Split` (monoio's TcpStream, monoio-rustls' stream over it): their
+// read and write sides are independent.
+#[allow(unsafe_code)]
+unsafe impl monoio::io::Split for UpstreamIo {}
+
 impl UpstreamIo {
     pub fn raw_fd(&self, tcp_fd: RawFd) -> RawFd {
         match self {

@@ -1,0 +1,74 @@
+//! Protocols the connection switches to after an HTTP/1.1 exchange: WebSocket, for the APIs of
+//! type `websocket`. The handshake is an ordinary request through the whole lifecycle (its
+//! policies are the API's `onHandshake` operation's); the backend's `101 Switching Protocols`
+//! is relayed (with the outbound edits), then the connection becomes a [`tunnel`] until either
+//! side closes, the idle timeout, or the drain's end.
+
+pub mod frames;
+pub mod stop;
+pub mod tunnel;
+
+use std::cell::Cell;
+
+use super::backend::Answer;
+use super::exchange::Exchange;
+use super::failure::Failure;
+use super::h1::head::{response_head_with, ClientFraming, ResponseShape};
+use super::io::Duplex;
+use crate::policy::ResponseEdits;
+
+/// The WebSocket tunnels of one core: the drain's stop, and the counts the metrics show.
+#[derive(Default)]
+pub struct Tunnels {
+    pub stop: stop::Stop,
+    pub active: Cell<u64>,
+    pub opened: Cell<u64>,
+    /// Bytes relayed client → backend and backend → client, by tunnels that ended.
+    pub bytes_up: Cell<u64>,
+    pub bytes_down: Cell<u64>,
+}
+
+/// Relays the backend's `101` and runs the tunnel; the connection never carries on after it.
+pub async fn tunnel<S: Duplex>(x: &mut Exchange<'_, S>, mut answer: Answer<'_>, edits: Option<&ResponseEdits>) -> bool {
+    let Some(mut conn) = answer.conn.take() else { return false };
+    let mut out = x.core.buf();
+    let shape = ResponseShape {
+        framing: ClientFraming::None,
+        keep_alive: false,
+        client_minor: x.req.minor,
+        request_was_head: false,
+        upgrade: true,
+    };
+    if let Err(error) = response_head_with(&mut out, &answer.head, &answer.ubuf, &shape, &x.rec.id, edits) {
+        drop(out);
+        x.fail(&Failure::ResponseHead { error, by_policy: edits.is_some() }).await;
+        return false;
+    }
+    if !x.send(&mut out).await {
+        return false;
+    }
+    drop(out);
+    let core = x.core;
+    let backend_early = answer.ubuf.get(answer.head.len..).unwrap_or_default().to_vec();
+    let client_early = std::mem::take(&mut x.client.buf);
+    let t = &core.tunnels;
+    t.active.set(t.active.get() + 1);
+    t.opened.set(t.opened.get() + 1);
+    let idle = core.settings.idle_timeout;
+    let totals = tunnel::run(&mut x.client.io, client_early, &mut conn.io, backend_early, idle, &t.stop).await;
+    t.active.set(t.active.get() - 1);
+    t.bytes_up.set(t.bytes_up.get() + totals.up);
+    t.bytes_down.set(t.bytes_down.get() + totals.down);
+    // The handshake's access-log line is written now, at close: its duration is the session's,
+    // its byte counts include the tunnel's.
+    x.rec.request_bytes += totals.up;
+    x.rec.response_bytes += totals.down;
+    tracing::debug!(
+        worker = core.id,
+        up = totals.up,
+        down = totals.down,
+        end = totals.end.as_str(),
+        "websocket closed"
+    );
+    false
+}
