@@ -41,8 +41,8 @@ pub struct WorkerReport {
     /// descriptor exhaustion (failed accepts)].
     pub refused: [u64; 3],
     /// WebSocket tunnels: [open now, opened since start, bytes client → backend and backend →
-    /// client of the tunnels that ended].
-    pub websockets: [u64; 4],
+    /// client of the tunnels that ended, of those bytes the spliced ones].
+    pub websockets: [u64; 5],
     /// (api id, operation id, code class) → count. Names, not indexes: they outlive snapshots.
     pub by_route: BTreeMap<(String, String, &'static str), u64>,
     /// API id ("" for requests that matched none) → histograms.

@@ -150,6 +150,9 @@ fn echo_ping_big_messages_and_close_codes_both_ways() {
     assert_eq!(active, 0.0, "{m}");
     let up = metric_value(&m, "ringgate_websocket_bytes_total", &[("direction", "client_to_backend")]).unwrap();
     assert!(up > (16 << 20) as f64, "{m}");
+    // Plain TCP on both legs: the 16 MiB message's payload went kernel to kernel, both ways.
+    let spliced = metric_value(&m, "ringgate_websocket_spliced_bytes_total", &[]).unwrap();
+    assert!(spliced > (30 << 20) as f64, "{m}");
 
     // A plain request to a WebSocket API is refused; Upgrade on an HTTP API is not acted on.
     let r = gw.get("/chat", &[]);
@@ -261,6 +264,9 @@ fn wss_on_both_legs() {
     assert_eq!(r["text"], "hello");
     assert_eq!(r["big_same"], true);
     assert_eq!(b.closed(), "CLOSED 4000 client says bye");
+    gw.wait_metric("ringgate_websocket_connections_total", &[], 1.0);
+    let m = gw.metrics();
+    assert_eq!(metric_value(&m, "ringgate_websocket_spliced_bytes_total", &[]), Some(0.0), "TLS is copied: {m}");
     // A WebSocket API's serviceUrl is ws:// or wss://; refused otherwise, naming the field.
     let bad = json!({"apis": [ws_api("x", "x", "http://127.0.0.1:1", json!({}))]});
     let path = dir.path().join("bad.json");

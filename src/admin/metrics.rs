@@ -8,7 +8,7 @@ use crate::telemetry::histograms::{at_or_below, ApiHistograms, DURATIONS};
 
 /// WebSocket tunnels: open now per worker, opened since start, bytes each way (counted when a
 /// tunnel ends).
-fn websocket_metrics(s: &mut String, per_worker: &[(usize, [u64; 4])]) {
+fn websocket_metrics(s: &mut String, per_worker: &[(usize, [u64; 5])]) {
     let _ = writeln!(s, "# HELP ringgate_websocket_connections_active Open WebSocket tunnels per worker.");
     let _ = writeln!(s, "# TYPE ringgate_websocket_connections_active gauge");
     for (i, w) in per_worker {
@@ -22,6 +22,12 @@ fn websocket_metrics(s: &mut String, per_worker: &[(usize, [u64; 4])]) {
     let _ = writeln!(s, "# TYPE ringgate_websocket_bytes_total counter");
     let _ = writeln!(s, "ringgate_websocket_bytes_total{{direction=\"client_to_backend\"}} {}", sum(2));
     let _ = writeln!(s, "ringgate_websocket_bytes_total{{direction=\"backend_to_client\"}} {}", sum(3));
+    let _ = writeln!(
+        s,
+        "# HELP ringgate_websocket_spliced_bytes_total Of those, bytes moved kernel to kernel (plain TCP, large frames)."
+    );
+    let _ = writeln!(s, "# TYPE ringgate_websocket_spliced_bytes_total counter");
+    let _ = writeln!(s, "ringgate_websocket_spliced_bytes_total {}", sum(4));
 }
 
 pub fn render(node: &NodeState) -> String {

@@ -4,11 +4,25 @@ use std::time::Duration;
 
 use monoio::buf::SliceMut;
 use monoio::io::{AsyncReadRent, AsyncWriteRent, AsyncWriteRentExt, Split};
+use monoio::net::TcpStream;
 
 /// A client or backend stream the proxy reads and writes, possibly both at once (a full-duplex
 /// exchange, a tunnel): TCP or TLS over it.
-pub trait Duplex: AsyncReadRent + AsyncWriteRent + Split {}
-impl<T: AsyncReadRent + AsyncWriteRent + Split> Duplex for T {}
+pub trait Duplex: AsyncReadRent + AsyncWriteRent + Split {
+    /// The TCP stream itself when nothing (TLS) sits on it: a tunnel may then move bytes
+    /// kernel to kernel (splice) instead of through a buffer.
+    fn as_tcp(&mut self) -> Option<&mut TcpStream> {
+        None
+    }
+}
+
+impl Duplex for TcpStream {
+    fn as_tcp(&mut self) -> Option<&mut TcpStream> {
+        Some(self)
+    }
+}
+
+impl<S: AsyncReadRent + AsyncWriteRent + Split> Duplex for monoio_rustls::ServerTlsStream<S> {}
 
 #[derive(Debug, thiserror::Error)]
 pub enum IoFailure {

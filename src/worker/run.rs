@@ -254,7 +254,7 @@ fn publish(worker: &Worker) {
     report.pool_idle = worker.pool.idle_count() as u64;
     report.refused = worker.accept.totals();
     let t = &worker.tunnels;
-    report.websockets = [t.active.get(), t.opened.get(), t.bytes_up.get(), t.bytes_down.get()];
+    report.websockets = [t.active.get(), t.opened.get(), t.bytes_up.get(), t.bytes_down.get(), t.bytes_spliced.get()];
     let snap = worker.slot.current();
     let api_of = |api: u32| snap.as_ref().and_then(|s| s.doc.apis.get(api as usize));
     for ((api, op, class), n) in counts.drain() {

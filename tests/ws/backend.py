@@ -15,6 +15,7 @@ import ssl
 import sys
 
 from websockets.asyncio.server import serve
+from websockets.exceptions import ConnectionClosed
 
 
 def say(line):
@@ -33,6 +34,8 @@ async def handler(ws):
                 await ws.send(json.dumps(headers))
                 continue
             await ws.send(msg)
+    except ConnectionClosed:
+        pass  # a close code other than 1000/1001, or no close frame (the idle timeout)
     finally:
         rcvd = ws.protocol.close_rcvd
         say(f"CLOSED {rcvd.code if rcvd else 'none'} {rcvd.reason if rcvd else ''}".rstrip())

@@ -30,7 +30,7 @@ pub enum KeptAlive {
 
 /// A client transport: plain TCP can park; TLS cannot (rustls may hold decrypted bytes that a
 /// socket poll would not see), so TLS connections keep waiting in a read.
-pub trait ClientStream: AsyncReadRent + AsyncWriteRent + monoio::io::Split {
+pub trait ClientStream: crate::proxy::io::Duplex {
     /// Waits for the next request's first bytes, for at most `idle` in all. Returns `Quiet`
     /// only when the connection can park (`may_park`, and see [`ClientStream::park_fd`]) and
     /// `idle` is longer than [`PARK_AFTER`].

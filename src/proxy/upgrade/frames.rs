@@ -22,6 +22,20 @@ impl FrameCursor {
         self.have == 0 && self.payload_left == 0
     }
 
+    /// Payload bytes of the current frame not yet seen (0 while in a header or between frames).
+    pub fn payload_left(&self) -> u64 {
+        self.payload_left
+    }
+
+    /// Passes `n` payload bytes moved without being looked at (spliced); `n` is at most
+    /// [`FrameCursor::payload_left`].
+    pub fn skip_payload(&mut self, n: u64) {
+        self.payload_left -= n.min(self.payload_left);
+        if self.closing && self.at_boundary() {
+            self.closed = true;
+        }
+    }
+
     /// Whether a close frame already went this way.
     pub fn closed(&self) -> bool {
         self.closed
@@ -142,6 +156,19 @@ mod tests {
         assert_eq!(c.advance(&stream[100..], true), a.len() - 100, "then up to the frame's end");
         assert!(c.at_boundary());
         assert_eq!(c.advance(&stream[a.len()..], true), 0, "already at a boundary");
+    }
+
+    #[test]
+    fn spliced_payload_is_skipped() {
+        let f = frame(2, false, 100_000);
+        let mut c = FrameCursor::default();
+        c.advance(&f[..4000], false);
+        let left = c.payload_left();
+        assert_eq!(left as usize, f.len() - 4000);
+        c.skip_payload(left - 10);
+        assert!(!c.at_boundary());
+        assert_eq!(c.advance(&f[f.len() - 10..], true), 10);
+        assert!(c.at_boundary());
     }
 
     #[test]

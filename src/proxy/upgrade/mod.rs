@@ -26,6 +26,8 @@ pub struct Tunnels {
     /// Bytes relayed client → backend and backend → client, by tunnels that ended.
     pub bytes_up: Cell<u64>,
     pub bytes_down: Cell<u64>,
+    /// Of those, bytes spliced kernel to kernel.
+    pub bytes_spliced: Cell<u64>,
 }
 
 /// Relays the backend's `101` and runs the tunnel; the connection never carries on after it.
@@ -59,6 +61,7 @@ pub async fn tunnel<S: Duplex>(x: &mut Exchange<'_, S>, mut answer: Answer<'_>, 
     t.active.set(t.active.get() - 1);
     t.bytes_up.set(t.bytes_up.get() + totals.up);
     t.bytes_down.set(t.bytes_down.get() + totals.down);
+    t.bytes_spliced.set(t.bytes_spliced.get() + totals.spliced);
     // The handshake's access-log line is written now, at close: its duration is the session's,
     // its byte counts include the tunnel's.
     x.rec.request_bytes += totals.up;

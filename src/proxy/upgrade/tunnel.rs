@@ -1,6 +1,7 @@
 //! The byte tunnel a WebSocket connection becomes after the backend's `101`: both directions
 //! at once on the core's event loop, each relaying what it reads as it comes (one buffer per
-//! direction, no message reassembly). It ends when both sides have closed, when neither sent a
+//! direction, no message reassembly; the payload of a large frame spliced kernel to kernel
+//! when both sides are plain TCP). It ends when both sides have closed, when neither sent a
 //! byte for the idle timeout, or at the drain's stop (a 1001 close frame to each side, between
 //! two frames).
 
@@ -8,13 +9,15 @@ use std::cell::Cell;
 use std::pin::pin;
 use std::time::{Duration, Instant};
 
+use monoio::io::splice::{SpliceDestination, SpliceSource};
 use monoio::io::{AsyncReadRent, AsyncWriteRent, AsyncWriteRentExt};
+use monoio::net::Pipe;
 
 use super::frames::{close_to_client, close_to_server, FrameCursor, GOING_AWAY};
 use super::stop::Stop;
 use crate::proxy::context::BUF_SIZE;
 use crate::proxy::io::{read_more, write_from, Duplex, IoFailure};
-use crate::proxy::upstream::split::split;
+use crate::proxy::upstream::split::{split, ReadHalf, WriteHalf};
 
 /// Once one side has closed, how long the other has to close too.
 const LINGER: Duration = Duration::from_secs(2);
@@ -57,6 +60,7 @@ pub struct Totals {
     /// Bytes client → backend, and backend → client, after the handshake.
     pub up: u64,
     pub down: u64,
+    pub spliced: u64,
     pub end: End,
 }
 
@@ -78,6 +82,8 @@ struct Shared<'a> {
     /// Bytes relayed toward the backend and toward the client.
     up: Cell<u64>,
     down: Cell<u64>,
+    /// Of those, bytes spliced (never copied through the gateway's memory).
+    spliced: Cell<u64>,
 }
 
 /// Relays between `client` and `backend` until the tunnel ends; `*_early` are bytes each side
@@ -92,7 +98,8 @@ pub async fn run<C: Duplex, B: Duplex>(
 ) -> Totals {
     let now = Instant::now();
     let (up, down) = (Cell::new(0), Cell::new(0));
-    let shared = Shared { activity: Cell::new(now), deadline: Cell::new(None), stop, idle, up, down };
+    let spliced = Cell::new(0);
+    let shared = Shared { activity: Cell::new(now), deadline: Cell::new(None), stop, idle, up, down, spliced };
     let (client_rd, client_wr) = split(client);
     let (backend_rd, backend_wr) = split(backend);
     let up = direction(client_rd, backend_wr, client_early, Toward::Backend, &shared);
@@ -107,7 +114,7 @@ pub async fn run<C: Duplex, B: Duplex>(
         },
         end = watch => end,
     };
-    Totals { up: shared.up.get(), down: shared.down.get(), end }
+    Totals { up: shared.up.get(), down: shared.down.get(), spliced: shared.spliced.get(), end }
 }
 
 /// Resolves when the tunnel must end without the directions' say: the idle timeout, or a side
@@ -131,9 +138,9 @@ async fn watch(shared: &Shared<'_>) -> End {
 
 /// One direction: read from one side, write to the other, following the frames. Returns why it
 /// stopped (the bytes relayed are counted in `shared`).
-async fn direction<R: AsyncReadRent, W: AsyncWriteRent>(
-    mut rd: R,
-    mut wr: W,
+async fn direction<C: Duplex, D: Duplex>(
+    mut rd: ReadHalf<'_, C>,
+    mut wr: WriteHalf<'_, D>,
     mut buf: Vec<u8>,
     toward: Toward,
     shared: &Shared<'_>,
@@ -145,6 +152,7 @@ async fn direction<R: AsyncReadRent, W: AsyncWriteRent>(
     };
     // Reads start small (an idle socket holds little) and grow while they come back full.
     let mut window = FIRST_WINDOW;
+    let mut splicer = Splicer::default();
     loop {
         let stopping = shared.stop.is_fired();
         if !buf.is_empty() {
@@ -159,6 +167,7 @@ async fn direction<R: AsyncReadRent, W: AsyncWriteRent>(
             }
             moved.set(moved.get() + n as u64);
             shared.activity.set(Instant::now());
+            buf.clear();
         }
         if stopping && frames.at_boundary() {
             if !frames.closed() {
@@ -172,7 +181,23 @@ async fn direction<R: AsyncReadRent, W: AsyncWriteRent>(
             read_and_drop(&mut rd, buf, CLOSE_WAIT).await;
             return End::Drained;
         }
-        buf.clear();
+        if frames.payload_left() >= SPLICE_AT_LEAST {
+            // The rest of a large frame, kernel to kernel when both sides are plain TCP.
+            match splicer.payload(&mut rd, &mut wr, frames.payload_left(), shared).await {
+                Spliced::Moved(n) => {
+                    frames.skip_payload(n);
+                    moved.set(moved.get() + n);
+                    shared.spliced.set(shared.spliced.get() + n);
+                    continue;
+                }
+                Spliced::Closed => return closed(&mut wr, shared).await,
+                Spliced::Failed => {
+                    shared.deadline.set(Some(Instant::now()));
+                    return End::Failed;
+                }
+                Spliced::NotHere => {}
+            }
+        }
         if buf.capacity() < window {
             buf.reserve(window);
         }
@@ -195,18 +220,83 @@ async fn direction<R: AsyncReadRent, W: AsyncWriteRent>(
                     window *= 2;
                 }
             }
-            Some(Err(IoFailure::Closed)) => {
-                // This side is done: the other hears it (FIN) and has a moment to follow.
-                let _ = monoio::time::timeout(CLOSE_WAIT, wr.shutdown()).await;
-                let later = Instant::now() + LINGER;
-                shared.deadline.set(Some(shared.deadline.get().map_or(later, |d| d.min(later))));
-                return End::Closed;
-            }
+            Some(Err(IoFailure::Closed)) => return closed(&mut wr, shared).await,
             Some(Err(_)) => {
                 shared.deadline.set(Some(Instant::now()));
                 return End::Failed;
             }
         }
+    }
+}
+
+/// This side is done: the other hears it (FIN) and has a moment to follow.
+async fn closed<W: AsyncWriteRent>(wr: &mut W, shared: &Shared<'_>) -> End {
+    let _ = monoio::time::timeout(CLOSE_WAIT, wr.shutdown()).await;
+    let later = Instant::now() + LINGER;
+    shared.deadline.set(Some(shared.deadline.get().map_or(later, |d| d.min(later))));
+    End::Closed
+}
+
+/// Frames with at least this much payload still to come are spliced (when both sides are
+/// plain TCP): below it, a buffer copy costs less than the two splice operations.
+const SPLICE_AT_LEAST: u64 = 64 * 1024;
+/// One splice moves at most this much (the pipe's default capacity).
+const SPLICE_CHUNK: u64 = 64 * 1024;
+
+enum Spliced {
+    Moved(u64),
+    Closed,
+    Failed,
+    /// Not both plain TCP (or no pipe to be had): copy instead.
+    NotHere,
+}
+
+/// A direction's pipe, made the first time a large frame passes.
+#[derive(Default)]
+struct Splicer {
+    pipe: Option<(Pipe, Pipe)>,
+    unavailable: bool,
+}
+
+impl Splicer {
+    /// Moves up to `left` bytes (one pipe's worth) from `rd` to `wr` through the pipe.
+    async fn payload<C: Duplex, D: Duplex>(
+        &mut self,
+        rd: &mut ReadHalf<'_, C>,
+        wr: &mut WriteHalf<'_, D>,
+        left: u64,
+        shared: &Shared<'_>,
+    ) -> Spliced {
+        let (Some(from), Some(to)) = (rd.tcp(), wr.tcp()) else { return Spliced::NotHere };
+        if self.unavailable {
+            return Spliced::NotHere;
+        }
+        if self.pipe.is_none() {
+            match monoio::net::unix::new_pipe() {
+                Ok(p) => self.pipe = Some(p),
+                Err(_) => {
+                    self.unavailable = true; // out of descriptors, say: copying still works
+                    return Spliced::NotHere;
+                }
+            }
+        }
+        let Some((pipe_out, pipe_in)) = self.pipe.as_mut() else { return Spliced::NotHere };
+        let want = left.min(SPLICE_CHUNK) as u32;
+        let got = match from.splice_to_pipe(pipe_in, want).await {
+            Ok(0) => return Spliced::Closed,
+            Ok(n) => n,
+            Err(_) => return Spliced::Failed,
+        };
+        shared.activity.set(Instant::now());
+        let mut sent = 0;
+        while sent < got {
+            match monoio::time::timeout(shared.idle, to.splice_from_pipe(pipe_out, got - sent)).await {
+                Ok(Ok(n)) if n > 0 => sent += n,
+                _ => return Spliced::Failed,
+            }
+        }
+        shared.activity.set(Instant::now());
+        Spliced::Moved(u64::from(got))
     }
 }
 

@@ -17,6 +17,15 @@ pub enum UpstreamIo {
 #[allow(unsafe_code)]
 unsafe impl monoio::io::Split for UpstreamIo {}
 
+impl crate::proxy::io::Duplex for UpstreamIo {
+    fn as_tcp(&mut self) -> Option<&mut TcpStream> {
+        match self {
+            UpstreamIo::Plain(s) => Some(s),
+            UpstreamIo::Tls(_) => None,
+        }
+    }
+}
+
 impl UpstreamIo {
     pub fn raw_fd(&self, tcp_fd: RawFd) -> RawFd {
         match self {

@@ -20,6 +20,22 @@ pub fn split<I: Split>(io: &mut I) -> (ReadHalf<'_, I>, WriteHalf<'_, I>) {
 pub struct ReadHalf<'a, I>(&'a std::cell::UnsafeCell<I>);
 pub struct WriteHalf<'a, I>(&'a std::cell::UnsafeCell<I>);
 
+impl<I: crate::proxy::io::Duplex> ReadHalf<'_, I> {
+    /// The plain TCP stream, for reads (splice out of it) only.
+    pub fn tcp(&mut self) -> Option<&mut monoio::net::TcpStream> {
+        // SAFETY: only the read half reads; see `split`.
+        unsafe { &mut *self.0.get() }.as_tcp()
+    }
+}
+
+impl<I: crate::proxy::io::Duplex> WriteHalf<'_, I> {
+    /// The plain TCP stream, for writes (splice into it) only.
+    pub fn tcp(&mut self) -> Option<&mut monoio::net::TcpStream> {
+        // SAFETY: only the write half writes; see `split`.
+        unsafe { &mut *self.0.get() }.as_tcp()
+    }
+}
+
 impl<I: AsyncReadRent> AsyncReadRent for ReadHalf<'_, I> {
     async fn read<T: IoBufMut>(&mut self, buf: T) -> BufResult<usize, T> {
         // SAFETY: only the read half reads; see `split`.
