@@ -521,7 +521,7 @@ def render(result, stamp, args):
                      f"{s.get('cpu_ratio_to_off_median')} | {s['errors']} |")
     lines += ["", "Ratios are medians of per-repetition ratios (same repetition, same machine state); "
               "the base of ringgate-metrics and ringgate-telemetry is ringgate-off (no per-request metrics, no access log), "
-              ("with `--base`, the base of ringgate and ringgate-policy is the same target built from "
+              + ("with `--base`, the base of ringgate and ringgate-policy is the same target built from "
                f"commit `{args.base}` (an A/B run)." if args.base else
                "the base of ringgate-policy (the policy set) is ringgate (pass-through)."),
               f"Reproduce: `python3 perf/lab.py --reps {args.reps} --duration {args.duration} --scenarios {','.join(args.scenarios)} "
