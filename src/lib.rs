@@ -2,6 +2,7 @@
 //!
 //! Module map:
 //! - [`settings`]: dotted-key settings from `--set`, environment, file, defaults.
+//! - [`api_model`]: APIs, operations, products, backend URLs (below `config` and `policy`).
 //! - [`config`]: the configuration document: loading, validation, compiling routes and keys.
 //! - [`snapshot`]: what a worker runs on, built once per document by the control thread.
 //! - [`control`]: the control thread (sources, compile, broadcast to workers).
@@ -17,6 +18,7 @@
 #![deny(unsafe_code)]
 
 pub mod admin;
+pub mod api_model;
 pub mod config;
 pub mod control;
 pub mod control_plane;

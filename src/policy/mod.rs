@@ -65,7 +65,7 @@ pub use runtime::{
     Response, ResponseEdits, ResponseState, ResponseView, Run, Section, SubscriptionInfo,
 };
 
-use crate::config::{Api, Product};
+use crate::api_model::{Api, Product};
 use plan::fragments::Fragments;
 use plan::merge::{default_backend, merge};
 use plan::{flatten::flatten, template_params, OpPlans};
