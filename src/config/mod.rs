@@ -72,4 +72,6 @@ pub fn duplicate_members(bytes: &[u8]) -> Vec<Problem> {
 }
 
 #[cfg(test)]
+mod policy_tests;
+#[cfg(test)]
 mod tests;

@@ -51,9 +51,7 @@ pub mod runtime;
 pub mod xml;
 
 #[cfg(test)]
-mod testkit;
-#[cfg(test)]
-mod tests;
+pub(crate) mod testkit;
 
 use std::collections::HashMap;
 

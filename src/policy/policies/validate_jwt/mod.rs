@@ -8,10 +8,8 @@
 //! ([`attach_openid`]): the request path never makes a network call. Encrypted tokens
 //! (`<decryption-keys>`) are refused at load time.
 
-mod check;
+pub(crate) mod check;
 pub mod keys;
-#[cfg(test)]
-mod tests;
 
 use std::sync::Arc;
 

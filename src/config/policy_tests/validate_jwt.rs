@@ -7,10 +7,12 @@ use std::sync::Arc;
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::json;
 
-use super::check::validate;
-use super::keys::{parse_jwks, Provider, SigningKey};
-use super::*;
-use crate::policy::testkit::{config, drive, load, load_err, FakeReq, FakeResp};
+use super::documents::{config, load, load_err};
+use crate::policy::policies::validate_jwt::check::{validate, MAX_TOKEN};
+use crate::policy::policies::validate_jwt::keys::{parse_jwks, Provider, SigningKey};
+use crate::policy::policies::validate_jwt::*;
+use crate::policy::policies::Op;
+use crate::policy::testkit::{drive, FakeReq, FakeResp};
 
 /// RFC 7515 A.1 HMAC key (base64url).
 const A1_K: &str = "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow";
@@ -356,7 +358,7 @@ fn critical_header_extensions_are_refused() {
 #[test]
 fn oversized_tokens_are_refused_before_decoding() {
     let p = hs_op("");
-    let claims = json!({"exp": now() + 60, "pad": "x".repeat(super::check::MAX_TOKEN)});
+    let claims = json!({"exp": now() + 60, "pad": "x".repeat(MAX_TOKEN)});
     let token = hs(Algorithm::HS256, None, claims, &secret());
     assert_eq!(reason(&p, &token, now()), "JwtInvalid");
 }
