@@ -8,13 +8,14 @@ use std::fmt;
 use std::time::Duration;
 
 pub use super::hosts::HostMatcher;
-// The API model lives below config and policy (see `crate::api_model`); re-exported here so
-// `crate::config::{Api, Product, BackendUrl, …}` keeps naming it.
 use super::route::Router;
 use super::subscriptions::SubscriptionIndex;
+// The API model and the TLS material live below config, policy and tls (see `crate::api_model`);
+// re-exported here so `crate::config::{Api, Product, Certificate, …}` keeps naming them.
 pub use super::subscriptions::{SubScope, SubState, Subscription};
 pub use crate::api_model::{
-    Api, ApiIdx, ApiType, BackendUrl, OpIdx, Operation, Product, ProductIdx, Protocols, Scheme, VersionScheme,
+    Api, ApiIdx, ApiType, BackendTls, BackendUrl, Certificate, HostnameConfig, OpIdx, Operation, Product, ProductIdx,
+    Protocols, Scheme, VersionScheme,
 };
 
 /// Index of a subscription in [`SubscriptionIndex`].
@@ -64,16 +65,6 @@ impl Snapshot {
     }
 }
 
-/// One `gateway.hostnames` entry.
-#[derive(Clone, Debug, PartialEq)]
-pub struct HostnameConfig {
-    /// Lowercased; exact or `*.suffix`.
-    pub hostname: String,
-    pub certificate_id: Option<String>,
-    pub negotiate_client_certificate: bool,
-    pub http2_enabled: bool,
-}
-
 /// Named values, resolved. Debug prints names only: values are often secrets.
 #[derive(Clone, Default, PartialEq)]
 pub struct NamedValues {
@@ -100,29 +91,6 @@ impl fmt::Debug for NamedValues {
     }
 }
 
-/// A certificate (chain, leaf first) with an optional private key.
-#[derive(Clone, PartialEq)]
-pub struct Certificate {
-    pub id: String,
-    pub pem: String,
-    pub key: Option<String>,
-    /// A CA trusted for client-certificate and backend validation.
-    pub is_trusted: bool,
-    /// `pem` parsed (leaf first), once at load time.
-    pub chain: Vec<rustls::pki_types::CertificateDer<'static>>,
-}
-
-impl fmt::Debug for Certificate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Certificate")
-            .field("id", &self.id)
-            .field("pem_bytes", &self.pem.len())
-            .field("key", &self.key.as_ref().map(|_| "<redacted>"))
-            .field("is_trusted", &self.is_trusted)
-            .finish()
-    }
-}
-
 #[derive(Clone, Debug, PartialEq)]
 pub struct Backend {
     pub id: String,
@@ -133,25 +101,6 @@ pub struct Backend {
     /// Member backends of a pool (`pool.services`).
     pub pool: Vec<PoolMember>,
     pub circuit_breaker: Option<CircuitBreaker>,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct BackendTls {
-    pub validate_certificate_chain: bool,
-    pub validate_certificate_name: bool,
-    pub ca_certificate_ids: Vec<String>,
-    pub client_certificate_id: Option<String>,
-}
-
-impl Default for BackendTls {
-    fn default() -> Self {
-        BackendTls {
-            validate_certificate_chain: true,
-            validate_certificate_name: true,
-            ca_certificate_ids: Vec::new(),
-            client_certificate_id: None,
-        }
-    }
 }
 
 /// Headers and query parameters added to backend requests (values after substitution).

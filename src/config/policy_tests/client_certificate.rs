@@ -49,7 +49,8 @@ fn identities_match_each_attribute() {
         {"id": "clients", "pem": ca_cert.pem(), "isTrusted": true},
         {"id": "other", "pem": other_ca.pem(), "isTrusted": true},
         {"id": "me", "pem": leaf.pem()}], "apis": []});
-    let trust = ClientTrust::build(&load(&doc), &Arc::new(rustls::crypto::ring::default_provider())).unwrap();
+    let trust =
+        ClientTrust::build(&load(&doc).certificates, &Arc::new(rustls::crypto::ring::default_provider())).unwrap();
     let req = FakeReq::new("GET", "/orders/items/1");
     let mut ctx = PolicyContext::new(&req, info("10.0.0.1"));
     ctx.client_chain = Some(Arc::from(vec![CertificateDer::from(leaf.der().to_vec())]));

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::documents::{config, load, load_err};
 use crate::policy::policies::validate_jwt::check::{validate, MAX_TOKEN};
-use crate::policy::policies::validate_jwt::keys::{parse_jwks, Provider, SigningKey};
+use crate::policy::policies::validate_jwt::keys::{parse_jwks, KeySets, Provider, SigningKey};
 use crate::policy::policies::validate_jwt::*;
 use crate::policy::policies::Op;
 use crate::policy::testkit::{drive, FakeReq, FakeResp};
@@ -221,12 +221,15 @@ fn openid_provider_keys_issuer_and_misses() {
 fn attach_reaches_every_plan() {
     let doc = r#"<policies><inbound><validate-jwt header-name="Authorization"><openid-config url="https://idp.local/oidc"/></validate-jwt></inbound></policies>"#;
     let mut snap = load(&config(Some(doc), Some("<policies><inbound><base/></inbound></policies>"), None, None));
-    assert_eq!(openid_urls(&mut snap.policy_plans), vec!["https://idp.local/oidc".to_string()]);
-    let provider = Arc::new(Provider::default());
-    attach_openid(&mut snap.policy_plans, |_| Some(provider.clone()));
+    assert_eq!(openid_urls(&snap.policy_plans), vec!["https://idp.local/oidc".to_string()]);
+    let mut keys = KeySets::default();
+    keys.insert("https://idp.local/oidc", Arc::new(Provider::default()));
+    attach_openid(&mut snap.policy_plans, &keys);
     let attached =
-        snap.policy_plans.ops_mut().filter(|o| matches!(o, Op::ValidateJwt(v) if v.openid[0].provider.is_some()));
+        snap.policy_plans.ops().filter(|o| matches!(o, Op::ValidateJwt(v) if v.openid[0].provider.is_some()));
     assert!(attached.count() >= 2, "global plan and the product's plan");
+    attach_openid(&mut snap.policy_plans, &KeySets::default());
+    assert!(snap.policy_plans.ops().all(|o| !matches!(o, Op::ValidateJwt(v) if v.openid[0].provider.is_some())));
 }
 
 #[test]
