@@ -12,14 +12,11 @@ use super::route::Router;
 use super::subscriptions::SubscriptionIndex;
 // The API model and the TLS material live below config, policy and tls (see `crate::api_model`);
 // re-exported here so `crate::config::{Api, Product, Certificate, …}` keeps naming them.
-pub use super::subscriptions::{SubScope, SubState, Subscription};
+pub use super::subscriptions::{SubIdx, SubScope, SubState, Subscription};
 pub use crate::api_model::{
     Api, ApiIdx, ApiType, BackendTls, BackendUrl, Certificate, HostnameConfig, OpIdx, Operation, Product, ProductIdx,
     Protocols, Scheme, VersionScheme,
 };
-
-/// Index of a subscription in [`SubscriptionIndex`].
-pub type SubIdx = u32;
 
 /// The whole compiled document.
 #[derive(Clone, Debug)]
