@@ -1,5 +1,6 @@
 //! `validate-jwt` in the engine: the RFC 7515 appendix vectors, every APIM reason, load-time
-//! refusals, certificates and openid-config providers attached by the control thread.
+//! refusals, certificates, and openid-config providers given by the key sets a snapshot is
+//! assembled with.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
