@@ -2,8 +2,12 @@
 //!
 //! Module map:
 //! - [`settings`]: dotted-key settings from `--set`, environment, file, defaults.
-//! - [`config`]: the configuration document: loading, validation, compiling routes and keys.
-//! - [`snapshot`]: what a worker runs on, built once per document by the control thread.
+//! - [`api_model`]: APIs, operations, products, backend URLs, the document's TLS material
+//!   (below `config`, `policy` and `tls`).
+//! - [`config`]: the configuration document: loading, validation, compiling routes, keys and
+//!   (through the policy compiler) policy plans.
+//! - [`snapshot`]: what a worker runs on, assembled in one place by the control thread from a
+//!   loaded document and the fetched `<openid-config>` keys.
 //! - [`control`]: the control thread (sources, compile, broadcast to workers).
 //! - [`worker`]: worker threads (one per core), listeners, the I/O driver, housekeeping.
 //! - [`proxy`]: the request path: connection loop, gate (route + key), backend exchange, pool.
@@ -17,6 +21,7 @@
 #![deny(unsafe_code)]
 
 pub mod admin;
+pub mod api_model;
 pub mod config;
 pub mod control;
 pub mod control_plane;

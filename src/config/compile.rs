@@ -10,7 +10,7 @@ use super::named_values::substitute;
 use super::policy_check::{compile_policy, PolicyKind};
 use super::route::Router;
 use super::snapshot::*;
-use super::url::parse_backend_url;
+use crate::api_model::parse_backend_url;
 
 mod refs;
 

@@ -3,7 +3,7 @@
 //! Module map:
 //! - `load` parses JSON (simd-json) and walks it into a `model::Doc`, collecting every
 //!   problem with its JSON path (`json` holds the walking helpers);
-//! - `compile` resolves named values (`named_values`), URLs (`url`), references, templates
+//! - `compile` resolves named values (`named_values`), URLs (`crate::api_model`), references, templates
 //!   (`template`), policies (`policy_check`) into an immutable [`Snapshot`];
 //! - `route`, `subscriptions`, `hosts` hold the request-path lookups, built at load time so
 //!   the per-request functions do not allocate.
@@ -25,14 +25,13 @@ mod route;
 mod snapshot;
 mod subscriptions;
 mod template;
-mod url;
 
+pub use crate::api_model::parse_backend_url;
 pub use error::{LoadError, Problem, Warning};
 pub use policy_check::{check_policy, PolicyKind, PolicyProblem};
 pub use route::{HeaderLookup, RouteMatch, RouteOutcome, RouteRequest, Router};
 pub use snapshot::*;
 pub use subscriptions::{Admission, AuthFailure, SubscriptionIndex};
-pub use url::parse_backend_url;
 
 /// A successfully loaded document.
 #[derive(Clone, Debug)]
@@ -72,5 +71,7 @@ pub fn duplicate_members(bytes: &[u8]) -> Vec<Problem> {
     duplicates::find(bytes)
 }
 
+#[cfg(test)]
+mod policy_tests;
 #[cfg(test)]
 mod tests;

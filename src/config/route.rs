@@ -18,8 +18,8 @@
 use std::cmp::Ordering;
 
 use super::hosts::cmp_lower;
-use super::snapshot::{ApiIdx, OpIdx, Protocols, Scheme};
 use super::template::Template;
+use crate::api_model::{ApiIdx, OpIdx, Protocols, Scheme};
 
 /// Read access to request headers, by lowercase name.
 pub trait HeaderLookup {

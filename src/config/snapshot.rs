@@ -10,16 +10,13 @@ use std::time::Duration;
 pub use super::hosts::HostMatcher;
 use super::route::Router;
 use super::subscriptions::SubscriptionIndex;
-pub use super::subscriptions::{SubScope, SubState, Subscription};
-
-/// Index into [`Snapshot::apis`].
-pub type ApiIdx = u32;
-/// Index into [`Api::operations`].
-pub type OpIdx = u32;
-/// Index into [`Snapshot::products`].
-pub type ProductIdx = u32;
-/// Index of a subscription in [`SubscriptionIndex`].
-pub type SubIdx = u32;
+// The API model and the TLS material live below config, policy and tls (see `crate::api_model`);
+// re-exported here so `crate::config::{Api, Product, Certificate, …}` keeps naming them.
+pub use super::subscriptions::{SubIdx, SubScope, SubState, Subscription};
+pub use crate::api_model::{
+    Api, ApiIdx, ApiType, BackendTls, BackendUrl, Certificate, HostnameConfig, OpIdx, Operation, Product, ProductIdx,
+    Protocols, Scheme, VersionScheme,
+};
 
 /// The whole compiled document.
 #[derive(Clone, Debug)]
@@ -65,141 +62,6 @@ impl Snapshot {
     }
 }
 
-/// One `gateway.hostnames` entry.
-#[derive(Clone, Debug, PartialEq)]
-pub struct HostnameConfig {
-    /// Lowercased; exact or `*.suffix`.
-    pub hostname: String,
-    pub certificate_id: Option<String>,
-    pub negotiate_client_certificate: bool,
-    pub http2_enabled: bool,
-}
-
-/// URL schemes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Scheme {
-    Http,
-    Https,
-}
-
-impl Scheme {
-    pub fn default_port(self) -> u16 {
-        match self {
-            Scheme::Http => 80,
-            Scheme::Https => 443,
-        }
-    }
-}
-
-/// Which schemes an API answers on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Protocols {
-    pub http: bool,
-    pub https: bool,
-}
-
-impl Protocols {
-    pub fn allows(self, scheme: Scheme) -> bool {
-        match scheme {
-            Scheme::Http => self.http,
-            Scheme::Https => self.https,
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ApiType {
-    Http,
-    WebSocket,
-    Grpc,
-}
-
-/// How the version of a versioned API is read from a request.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum VersionScheme {
-    /// The path segment right after the API path.
-    Segment,
-    /// A request header (name lowercased).
-    Header(String),
-    /// A query parameter (name as written).
-    Query(String),
-}
-
-#[derive(Clone, Debug)]
-pub struct Api {
-    pub id: String,
-    pub name: String,
-    /// Without leading/trailing '/', may contain '/', may be "" (root API).
-    pub path: String,
-    pub service_url: Option<BackendUrl>,
-    /// `serviceUrl` as `context.Api.ServiceUrl` shows it ("" without one), made once at load.
-    pub service_url_text: String,
-    pub protocols: Protocols,
-    pub subscription_required: bool,
-    /// Lowercased header name carrying the subscription key.
-    pub key_header: String,
-    /// Query parameter carrying the key, read only when the header is absent.
-    pub key_query: String,
-    pub kind: ApiType,
-    pub version: Option<String>,
-    pub version_scheme: Option<VersionScheme>,
-    /// API-scope policy XML after named-value substitution.
-    pub policy: Option<String>,
-    pub operations: Vec<Operation>,
-    /// The published product with `subscriptionRequired=false` containing this API, if any
-    /// (APIM allows at most one; more is a load error).
-    pub open_product: Option<ProductIdx>,
-}
-
-#[derive(Clone, Debug)]
-pub struct Operation {
-    pub id: String,
-    pub name: String,
-    /// Uppercase method; `None` means `*` (any method).
-    pub method: Option<String>,
-    pub url_template: String,
-    pub policy: Option<String>,
-}
-
-#[derive(Clone, Debug)]
-pub struct Product {
-    pub id: String,
-    pub name: String,
-    pub published: bool,
-    pub subscription_required: bool,
-    /// Sorted and deduplicated, so membership is a binary search on the request path.
-    pub apis: Vec<ApiIdx>,
-    pub policy: Option<String>,
-}
-
-impl Product {
-    pub fn contains(&self, api: ApiIdx) -> bool {
-        self.apis.binary_search(&api).is_ok()
-    }
-}
-
-/// A parsed absolute backend URL.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BackendUrl {
-    pub scheme: Scheme,
-    /// As written (lowercased), IPv6 without brackets.
-    pub host: String,
-    /// Explicit, or the scheme default.
-    pub port: u16,
-    /// The Host header value: host plus ":port" only when not the default; IPv6 bracketed.
-    pub authority: String,
-    /// Path without trailing '/', "" for none ("http://b:9/api/v3/" -> "/api/v3").
-    pub base_path: String,
-}
-
-impl BackendUrl {
-    /// `scheme://authority/base`.
-    pub fn text(&self) -> String {
-        let scheme = if self.scheme == Scheme::Https { "https" } else { "http" };
-        format!("{scheme}://{}{}", self.authority, self.base_path)
-    }
-}
-
 /// Named values, resolved. Debug prints names only: values are often secrets.
 #[derive(Clone, Default, PartialEq)]
 pub struct NamedValues {
@@ -226,29 +88,6 @@ impl fmt::Debug for NamedValues {
     }
 }
 
-/// A certificate (chain, leaf first) with an optional private key.
-#[derive(Clone, PartialEq)]
-pub struct Certificate {
-    pub id: String,
-    pub pem: String,
-    pub key: Option<String>,
-    /// A CA trusted for client-certificate and backend validation.
-    pub is_trusted: bool,
-    /// `pem` parsed (leaf first), once at load time.
-    pub chain: Vec<rustls::pki_types::CertificateDer<'static>>,
-}
-
-impl fmt::Debug for Certificate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Certificate")
-            .field("id", &self.id)
-            .field("pem_bytes", &self.pem.len())
-            .field("key", &self.key.as_ref().map(|_| "<redacted>"))
-            .field("is_trusted", &self.is_trusted)
-            .finish()
-    }
-}
-
 #[derive(Clone, Debug, PartialEq)]
 pub struct Backend {
     pub id: String,
@@ -259,25 +98,6 @@ pub struct Backend {
     /// Member backends of a pool (`pool.services`).
     pub pool: Vec<PoolMember>,
     pub circuit_breaker: Option<CircuitBreaker>,
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct BackendTls {
-    pub validate_certificate_chain: bool,
-    pub validate_certificate_name: bool,
-    pub ca_certificate_ids: Vec<String>,
-    pub client_certificate_id: Option<String>,
-}
-
-impl Default for BackendTls {
-    fn default() -> Self {
-        BackendTls {
-            validate_certificate_chain: true,
-            validate_certificate_name: true,
-            ca_certificate_ids: Vec::new(),
-            client_certificate_id: None,
-        }
-    }
 }
 
 /// Headers and query parameters added to backend requests (values after substitution).

@@ -9,7 +9,10 @@ use std::fmt;
 
 use subtle::ConstantTimeEq;
 
-use super::snapshot::{Api, ApiIdx, Product, ProductIdx, SubIdx};
+use crate::api_model::{Api, ApiIdx, Product, ProductIdx};
+
+/// Index of a subscription in [`SubscriptionIndex`].
+pub type SubIdx = u32;
 
 /// What a subscription grants access to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

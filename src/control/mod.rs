@@ -14,6 +14,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use crate::config;
 use crate::node::NodeState;
+use crate::policy::policies::validate_jwt::openid_urls;
 use crate::settings::Settings;
 use crate::snapshot::Snapshot;
 use crate::worker::WorkerMsg;
@@ -57,11 +58,11 @@ pub struct Control {
     pub node: Arc<NodeState>,
     builder: crate::snapshot::Builder,
     generation: u64,
-    /// `validate-jwt` `<openid-config>` keys, fetched here and attached to snapshots.
+    /// `validate-jwt` `<openid-config>` keys, fetched here; an input of each snapshot's assembly.
     openid: openid::OpenIdCache,
-    /// The last snapshot, kept only while it names an `<openid-config>` (to re-push it when
-    /// the provider's keys change).
-    current: Option<Snapshot>,
+    /// The document in service, kept only while it names an `<openid-config>` (to assemble
+    /// it again with new keys when the provider's keys change).
+    current: Option<config::Snapshot>,
 }
 
 impl Control {
@@ -77,12 +78,13 @@ impl Control {
             for w in &loaded.warnings {
                 tracing::warn!(path = %w.path, "{}", w.message);
             }
-            Ok(self.builder.build(loaded.snapshot, self.generation + 1)?)
-        });
-        let result = result.map(|mut snap| {
-            let named = self.openid.attach(&mut snap.doc.policy_plans);
-            self.current = named.then(|| snap.clone());
-            snap
+            let urls = openid_urls(&loaded.snapshot.policy_plans);
+            let keys = self.openid.key_sets(&urls);
+            let kept = (!urls.is_empty()).then(|| loaded.snapshot.clone());
+            let snap = self.builder.assemble(loaded.snapshot, &keys, self.generation + 1)?;
+            self.openid.track(&keys);
+            self.current = kept;
+            Ok(snap)
         });
         match &result {
             Ok(snap) => {
@@ -116,17 +118,23 @@ impl Control {
         result
     }
 
-    /// Fetches the `<openid-config>` keys that are due; when they changed, the current
-    /// snapshot carries the new keys under a new generation and is returned for broadcast.
+    /// Fetches the `<openid-config>` keys that are due; when they changed, the document in
+    /// service is assembled again with the new keys, under a new generation, for broadcast.
     pub fn refresh_openid(&mut self) -> Option<Snapshot> {
-        let current = self.current.as_mut()?;
+        let doc = self.current.as_ref()?;
         if !self.openid.refresh() {
             return None;
         }
-        self.openid.attach(&mut current.doc.policy_plans);
-        self.generation += 1;
-        current.generation = self.generation;
-        let snap = current.clone();
+        let snap = match self.builder.assemble(doc.clone(), &self.openid.current(), self.generation + 1) {
+            Ok(snap) => snap,
+            Err(e) => {
+                // The same document was assembled before; only a TLS setup that changed under
+                // it could fail here. The snapshot in service stays.
+                tracing::error!("openid-config keys changed but the snapshot could not be assembled: {e}");
+                return None;
+            }
+        };
+        self.generation = snap.generation;
         self.node.update_control(|c| c.generation = snap.generation);
         Some(snap)
     }

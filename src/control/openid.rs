@@ -1,5 +1,6 @@
 //! `validate-jwt` `<openid-config>`: the discovery document and its JWKS, fetched on the
-//! control thread (never on the request path) and handed to workers inside the snapshot.
+//! control thread (never on the request path). The key sets are an input of the snapshot's
+//! assembly ([`crate::snapshot::Builder::assemble`]), which hands them to workers.
 //!
 //! Per URL: fetched as soon as a snapshot names it, refreshed every hour, and re-fetched when
 //! a worker noted a `kid` miss, at most once per `policy.jwt.openid.refetch-interval` (APIM:
@@ -12,9 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::policy::policies::validate_jwt::keys::{parse_jwks, Provider};
-use crate::policy::policies::validate_jwt::{attach_openid, openid_urls};
-use crate::policy::Plans;
+use crate::policy::policies::validate_jwt::keys::{parse_jwks, KeySets, Provider};
 
 /// How long fetched keys are trusted before a refresh.
 const CACHE_FOR: Duration = Duration::from_secs(3600);
@@ -51,24 +50,48 @@ impl OpenIdCache {
         OpenIdCache { agent, refetch, entries: HashMap::new() }
     }
 
-    /// Gives every `<openid-config>` of `plans` what is known for its URL; forgets URLs the
-    /// plans no longer name. Returns whether the plans name any.
-    pub fn attach(&mut self, plans: &mut Plans) -> bool {
-        let urls = openid_urls(plans);
-        self.entries.retain(|u, _| urls.contains(u));
-        for u in &urls {
-            self.entries.entry(u.clone()).or_insert_with(|| {
-                let miss = Arc::new(AtomicBool::new(false));
-                let provider = Arc::new(Provider { miss: miss.clone(), ..Provider::default() });
-                Entry { provider, miss, last_attempt: None, last_success: None, fetched: Vec::new() }
-            });
+    /// The key sets for `urls` (a document's `<openid-config>` URLs): what is known for each,
+    /// or an empty provider for a URL not tracked yet. Changes nothing: a document that is
+    /// then rejected leaves the cache as it was (see [`OpenIdCache::track`]).
+    pub fn key_sets(&self, urls: &[String]) -> KeySets {
+        let mut keys = KeySets::default();
+        for u in urls {
+            let provider = match self.entries.get(u) {
+                Some(e) => e.provider.clone(),
+                None => Arc::new(Provider { miss: Arc::new(AtomicBool::new(false)), ..Provider::default() }),
+            };
+            keys.insert(u.clone(), provider);
         }
-        attach_openid(plans, |u| self.entries.get(u).map(|e| e.provider.clone()));
-        !urls.is_empty()
+        keys
     }
 
-    /// Fetches what is due; returns whether any provider's keys changed (the snapshot must
-    /// be re-attached and pushed).
+    /// The key sets of every URL tracked (those of the document in service).
+    pub fn current(&self) -> KeySets {
+        let mut keys = KeySets::default();
+        for (u, e) in &self.entries {
+            keys.insert(u.clone(), e.provider.clone());
+        }
+        keys
+    }
+
+    /// The document assembled with `keys` is in service: tracks exactly its URLs from now on
+    /// (new ones fetched at the next [`OpenIdCache::refresh`], sharing the miss flag of the
+    /// provider handed out), and forgets the URLs it no longer names.
+    pub fn track(&mut self, keys: &KeySets) {
+        self.entries.retain(|u, _| keys.get(u).is_some());
+        for (u, p) in keys.iter() {
+            self.entries.entry(u.to_string()).or_insert_with(|| Entry {
+                provider: p.clone(),
+                miss: p.miss.clone(),
+                last_attempt: None,
+                last_success: None,
+                fetched: Vec::new(),
+            });
+        }
+    }
+
+    /// Fetches what is due; returns whether any provider's keys changed (a snapshot must be
+    /// assembled with the new key sets and pushed).
     pub fn refresh(&mut self) -> bool {
         let now = Instant::now();
         let mut changed = false;

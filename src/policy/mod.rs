@@ -51,9 +51,7 @@ pub mod runtime;
 pub mod xml;
 
 #[cfg(test)]
-mod testkit;
-#[cfg(test)]
-mod tests;
+pub(crate) mod testkit;
 
 use std::collections::HashMap;
 
@@ -65,7 +63,7 @@ pub use runtime::{
     Response, ResponseEdits, ResponseState, ResponseView, Run, Section, SubscriptionInfo,
 };
 
-use crate::config::{Api, Product};
+use crate::api_model::{Api, Product};
 use plan::fragments::Fragments;
 use plan::merge::{default_backend, merge};
 use plan::{flatten::flatten, template_params, OpPlans};

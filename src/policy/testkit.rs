@@ -1,5 +1,6 @@
-//! Test helpers: a fake request/response, configuration loading, and a driver that runs a
-//! plan the way the proxy will (inbound → backend → outbound, on-error on failure).
+//! Test helpers: a fake request/response and a driver that runs a plan the way the proxy will
+//! (inbound → backend → outbound, on-error on failure). Loading whole configuration documents
+//! is the loader's business: see `config::policy_tests::documents`, which uses these.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -8,7 +9,6 @@ use super::expr::{compile_value, Value};
 use super::runtime::*;
 use super::xml::Src;
 use super::Plan;
-use crate::config::Snapshot;
 
 pub struct FakeReq {
     pub method: String,
@@ -112,37 +112,6 @@ pub fn info(ip: &str) -> RequestInfo<'static> {
 pub fn eval_with(src: &str, ctx: &PolicyContext<'_>) -> Result<Value, String> {
     let d = compile_value(&Src::plain(src, 0)).map_err(|e| format!("compile: {} at {}", e.message, e.pos))?;
     d.eval(ctx).map_err(|e| format!("eval: {e}"))
-}
-
-/// Loads a configuration document; panics with the problems when rejected.
-pub fn load(doc: &serde_json::Value) -> Snapshot {
-    let mut bytes = doc.to_string().into_bytes();
-    match crate::config::load_document(&mut bytes) {
-        Ok(l) => l.snapshot,
-        Err(e) => panic!("rejected:\n{e}"),
-    }
-}
-
-pub fn load_err(doc: &serde_json::Value) -> Vec<String> {
-    let mut bytes = doc.to_string().into_bytes();
-    match crate::config::load_document(&mut bytes) {
-        Ok(_) => Vec::new(),
-        Err(e) => e.problems.iter().map(ToString::to_string).collect(),
-    }
-}
-
-/// A config with one API (`orders`, operation `GET /items/{id}`), product `starter`, and the
-/// given policies (global, product, api, operation).
-pub fn config(global: Option<&str>, product: Option<&str>, api: Option<&str>, op: Option<&str>) -> serde_json::Value {
-    serde_json::json!({
-        "policy": global,
-        "backends": [{"id": "b1", "url": "http://b1:9000/x"}],
-        "apis": [{"id": "orders", "path": "orders", "serviceUrl": "http://backend:8080/api", "policy": api,
-                  "operations": [{"id": "get-order", "method": "GET", "urlTemplate": "/items/{id}", "policy": op},
-                                 {"id": "opt", "method": "OPTIONS", "urlTemplate": "/opt"}]}],
-        "products": [{"id": "starter", "apis": ["orders"], "policy": product}],
-        "subscriptions": [{"id": "sub1", "scope": "/products/starter", "primaryKey": "k1"}]
-    })
 }
 
 /// What running a plan produced.

@@ -15,7 +15,7 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
-use crate::config;
+use crate::api_model::{BackendTls as TlsSettings, Certificate};
 
 /// One backend-side TLS configuration and its pool profile (0: the default).
 #[derive(Clone)]
@@ -28,7 +28,7 @@ pub struct ClientTls {
 #[derive(Clone)]
 pub struct BackendTls {
     pub default: ClientTls,
-    /// By index in `doc.backends`; `None` where the backend uses the default.
+    /// By index in the document's `backends`; `None` where the backend uses the default.
     pub backends: Vec<Option<ClientTls>>,
     /// By certificate id: the default validation, presenting that certificate.
     pub certificates: HashMap<String, ClientTls>,
@@ -45,7 +45,7 @@ fn err(path: impl Into<String>, message: impl Into<String>) -> ClientTlsError {
     ClientTlsError { path: path.into(), message: message.into() }
 }
 
-fn key_of(c: &config::Certificate, path: &str) -> Result<PrivateKeyDer<'static>, ClientTlsError> {
+fn key_of(c: &Certificate, path: &str) -> Result<PrivateKeyDer<'static>, ClientTlsError> {
     let pem = c.key.as_deref().ok_or_else(|| err(path, "a client certificate needs its `key`"))?;
     rustls_pemfile::private_key(&mut pem.as_bytes())
         .map_err(|e| err(path, format!("key PEM: {e}")))?
@@ -53,10 +53,10 @@ fn key_of(c: &config::Certificate, path: &str) -> Result<PrivateKeyDer<'static>,
 }
 
 /// The platform's web roots plus the document's `isTrusted` certificates.
-fn default_roots(doc: &config::Snapshot) -> Result<RootCertStore, ClientTlsError> {
+fn default_roots(certificates: &[Certificate]) -> Result<RootCertStore, ClientTlsError> {
     let mut roots = RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    for (i, c) in doc.certificates.iter().enumerate().filter(|(_, c)| c.is_trusted) {
+    for (i, c) in certificates.iter().enumerate().filter(|(_, c)| c.is_trusted) {
         let path = format!("certificates[{i}] ({})", c.id);
         for der in c.chain.clone() {
             roots.add(der).map_err(|e| err(&path, format!("not a usable CA certificate: {e}")))?;
@@ -83,21 +83,26 @@ fn cert_profile(id: &str) -> u64 {
 }
 
 impl BackendTls {
-    pub fn build(doc: &config::Snapshot, provider: &Arc<CryptoProvider>) -> Result<BackendTls, ClientTlsError> {
-        let roots = Arc::new(default_roots(doc)?);
+    /// From the document's certificates and each backend's id and `tls` settings (in the
+    /// order of `backends`).
+    pub fn build(
+        certificates: &[Certificate],
+        backends: &[(&str, &TlsSettings)],
+        provider: &Arc<CryptoProvider>,
+    ) -> Result<BackendTls, ClientTlsError> {
+        let roots = Arc::new(default_roots(certificates)?);
         let default = builder(provider)?.with_root_certificates(roots.clone()).with_no_client_auth();
-        let by_id: HashMap<&str, (usize, &config::Certificate)> =
-            doc.certificates.iter().enumerate().map(|(i, c)| (c.id.as_str(), (i, c))).collect();
-        let mut backends = Vec::with_capacity(doc.backends.len());
-        for (i, b) in doc.backends.iter().enumerate() {
-            let path = format!("backends[{i}] ({}).tls", b.id);
-            let t = &b.tls;
+        let by_id: HashMap<&str, (usize, &Certificate)> =
+            certificates.iter().enumerate().map(|(i, c)| (c.id.as_str(), (i, c))).collect();
+        let mut built = Vec::with_capacity(backends.len());
+        for (i, &(id, t)) in backends.iter().enumerate() {
+            let path = format!("backends[{i}] ({id}).tls");
             let custom = !t.validate_certificate_chain
                 || !t.validate_certificate_name
                 || !t.ca_certificate_ids.is_empty()
                 || t.client_certificate_id.is_some();
             if !custom {
-                backends.push(None);
+                built.push(None);
                 continue;
             }
             let roots = if t.ca_certificate_ids.is_empty() {
@@ -133,18 +138,22 @@ impl BackendTls {
                 }
                 None => wants.with_no_client_auth(),
             };
-            backends.push(Some(ClientTls { profile: i as u64 + 1, config: Arc::new(config) }));
+            built.push(Some(ClientTls { profile: i as u64 + 1, config: Arc::new(config) }));
         }
-        let mut certificates = HashMap::new();
-        for (i, c) in doc.certificates.iter().enumerate().filter(|(_, c)| c.key.is_some()) {
+        let mut by_cert = HashMap::new();
+        for (i, c) in certificates.iter().enumerate().filter(|(_, c)| c.key.is_some()) {
             let path = format!("certificates[{i}] ({})", c.id);
             let cfg = builder(provider)?
                 .with_root_certificates(roots.clone())
                 .with_client_auth_cert(c.chain.clone(), key_of(c, &path)?)
                 .map_err(|e| err(&path, e.to_string()))?;
-            certificates.insert(c.id.clone(), ClientTls { profile: cert_profile(&c.id), config: Arc::new(cfg) });
+            by_cert.insert(c.id.clone(), ClientTls { profile: cert_profile(&c.id), config: Arc::new(cfg) });
         }
-        Ok(BackendTls { default: ClientTls { profile: 0, config: Arc::new(default) }, backends, certificates })
+        Ok(BackendTls {
+            default: ClientTls { profile: 0, config: Arc::new(default) },
+            backends: built,
+            certificates: by_cert,
+        })
     }
 }
 

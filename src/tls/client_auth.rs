@@ -14,7 +14,7 @@ use rustls::pki_types::{CertificateDer, UnixTime};
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{DigitallySignedStruct, DistinguishedName, SignatureScheme};
 
-use crate::config;
+use crate::api_model::Certificate;
 
 /// Requests a client certificate, accepts any chain, verifies the handshake signature.
 #[derive(Debug)]
@@ -196,10 +196,11 @@ pub enum ChainError {
 }
 
 impl ClientTrust {
-    pub fn build(doc: &config::Snapshot, provider: &Arc<CryptoProvider>) -> Result<ClientTrust, TrustError> {
+    /// From the document's certificates.
+    pub fn build(certificates: &[Certificate], provider: &Arc<CryptoProvider>) -> Result<ClientTrust, TrustError> {
         let mut roots = rustls::RootCertStore::empty();
         let mut t = ClientTrust::default();
-        for (index, c) in doc.certificates.iter().enumerate() {
+        for (index, c) in certificates.iter().enumerate() {
             let bad = |message: String| TrustError { index, id: c.id.clone(), message };
             let ders = c.chain.clone();
             let Some(first) = ders.first() else { continue };

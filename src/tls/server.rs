@@ -9,7 +9,7 @@ use rustls::crypto::CryptoProvider;
 use rustls::server::{ClientHello, ResolvesServerCert, StoresServerSessions};
 use rustls::sign::CertifiedKey;
 
-use crate::config;
+use crate::api_model::{Certificate, HostnameConfig};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TlsSetupError {
@@ -50,22 +50,24 @@ impl ServerTls {
         &self.provider
     }
 
-    /// The server configuration for a document; `None` when it has no certificate with a key.
+    /// The server configuration for a document's certificates and hostnames; `None` when it
+    /// has no certificate with a key.
     /// When a hostname sets `negotiateClientCertificate` (one switch for every hostname, as in
     /// APIM) the handshake asks for a client certificate, takes any, and leaves trust to policies.
     pub fn config_for(
         &self,
-        doc: &config::Snapshot,
+        certificates: &[Certificate],
+        hostnames: &[HostnameConfig],
         trust: &super::client_auth::ClientTrust,
     ) -> Result<Option<Arc<rustls::ServerConfig>>, TlsSetupError> {
-        let resolver = SniResolver::build(doc, &self.provider)?;
+        let resolver = SniResolver::build(certificates, hostnames, &self.provider)?;
         if resolver.is_empty() {
             return Ok(None);
         }
         let builder = rustls::ServerConfig::builder_with_provider(self.provider.clone())
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
             .map_err(|e| TlsSetupError::Rustls(e.to_string()))?;
-        let builder = if doc.hostnames.iter().any(|h| h.negotiate_client_certificate) {
+        let builder = if hostnames.iter().any(|h| h.negotiate_client_certificate) {
             builder.with_client_cert_verifier(Arc::new(super::client_auth::AnyClientCert::new(
                 self.provider.clone(),
                 trust,
@@ -95,10 +97,14 @@ impl SniResolver {
         self.default.is_none()
     }
 
-    fn build(doc: &config::Snapshot, provider: &CryptoProvider) -> Result<SniResolver, TlsSetupError> {
+    fn build(
+        certificates: &[Certificate],
+        hostnames: &[HostnameConfig],
+        provider: &CryptoProvider,
+    ) -> Result<SniResolver, TlsSetupError> {
         let mut keys: HashMap<&str, Arc<CertifiedKey>> = HashMap::new();
         let mut first_with_key = None;
-        for (index, cert) in doc.certificates.iter().enumerate() {
+        for (index, cert) in certificates.iter().enumerate() {
             let Some(key_pem) = &cert.key else { continue };
             let bad = |message: String| TlsSetupError::Certificate { index, id: cert.id.clone(), message };
             let chain = cert.chain.clone();
@@ -112,7 +118,7 @@ impl SniResolver {
             keys.insert(cert.id.as_str(), ck);
         }
         let mut r = SniResolver::default();
-        for h in &doc.hostnames {
+        for h in hostnames {
             let Some(ck) = h.certificate_id.as_deref().and_then(|id| keys.get(id)) else {
                 continue;
             };

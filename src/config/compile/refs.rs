@@ -3,12 +3,12 @@
 use std::collections::HashMap;
 
 use super::Compiler;
+use crate::api_model::parse_websocket_url;
 use crate::config::json::Ctx;
 use crate::config::model::{ApiDoc, ProductDoc, SubDoc};
 use crate::config::policy_check::PolicyKind;
 use crate::config::snapshot::{Api, ApiIdx, ApiType, BackendUrl, Operation, Product, ProductIdx};
 use crate::config::subscriptions::{SubScope, Subscription, SubscriptionIndex};
-use crate::config::url::parse_websocket_url;
 
 /// Reports duplicate (non-empty) ids in one collection, at `{coll}[i].id`.
 pub(crate) fn unique_ids<'a>(ctx: &mut Ctx, coll: &str, ids: impl Iterator<Item = &'a str>) {

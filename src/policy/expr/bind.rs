@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::policy::dotnet::crypto::{
     aes_decrypt, aes_encrypt, compute_hash, compute_hmac, CipherMode, HashAlgorithm, PaddingMode,
 };
-use crate::policy::dotnet::datetime::{self, DateTime, DateTimeKind, TimeSpan};
+use crate::policy::dotnet::datetime::{self, Civil, DateTime, DateTimeKind, TimeSpan};
 use crate::policy::dotnet::regex::{Regex, RegexOptions};
 use crate::policy::dotnet::{DotnetError, ExceptionKind};
 
@@ -172,7 +172,9 @@ pub fn construct(kind: &str, args: &[Value]) -> Option<Result<Value, EvalError>>
                     _ => DateTimeKind::Unspecified,
                 };
                 let i = |k: usize| i32::try_from(n.get(k).copied().unwrap_or(0)).unwrap_or(0);
-                Value::DateTime(DateTime::new(i(0), i(1), i(2), i(3), i(4), i(5), i(6), kind).map_err(dn)?)
+                Value::DateTime(
+                    DateTime::new(Civil::date(i(0), i(1), i(2)).at(i(3), i(4), i(5)).ms(i(6)), kind).map_err(dn)?,
+                )
             }
             _ => return Err(EvalError::new(format!("new {kind}(…) is not yet supported by ringgate"))),
         })

@@ -8,7 +8,7 @@
 //! other policies or APIs are added around it); a changed limit starts fresh.
 
 use super::Scope;
-use crate::config::{Api, Product};
+use crate::api_model::{Api, Product};
 use crate::policy::document::{Document, Stmt, StmtKind};
 use crate::policy::policies::limit::LimitIdent;
 use crate::policy::policies::Op;

@@ -12,6 +12,7 @@ pub mod ident;
 pub mod merge;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::expr::Dyn;
 use super::policies::forward_request::ForwardRequest;
@@ -158,9 +159,17 @@ impl Plan {
         self.len() == 0
     }
 
-    /// Every compiled op, for load-time data attached after compiling (keys of `validate-jwt`).
+    /// Every compiled op, for load-time data given after compiling (keys of `validate-jwt`).
     pub fn ops_mut(&mut self) -> impl Iterator<Item = &mut Op> {
         self.sections.iter_mut().flatten().filter_map(|s| match &mut s.kind {
+            StepKind::Op(op) => Some(op),
+            _ => None,
+        })
+    }
+
+    /// Every compiled op.
+    pub fn ops(&self) -> impl Iterator<Item = &Op> {
+        self.sections.iter().flatten().filter_map(|s| match &s.kind {
             StepKind::Op(op) => Some(op),
             _ => None,
         })
@@ -200,6 +209,32 @@ impl Plans {
             .flat_map(|o| o.plain.iter_mut().chain(o.by_product.iter_mut().map(|p| &mut p.1)));
         let api_level = self.api_level.iter_mut().flatten();
         std::iter::once(&mut self.global).chain(ops).chain(api_level).flat_map(Plan::ops_mut)
+    }
+
+    /// Every compiled op of every plan.
+    pub fn ops(&self) -> impl Iterator<Item = &Op> {
+        let ops = self.apis.iter().flatten().flat_map(|o| o.plain.iter().chain(o.by_product.iter().map(|p| &p.1)));
+        let api_level = self.api_level.iter().flatten();
+        std::iter::once(&self.global).chain(ops).chain(api_level).flat_map(Plan::ops)
+    }
+
+    /// Every `authentication-certificate` of the global and operation plans, in plan, section
+    /// and step order: the step (scope and path, for messages) and the certificate id it presents.
+    pub fn authentication_certificates(&self) -> impl Iterator<Item = (&Meta, &str)> {
+        let ops = self.apis.iter().flatten().flat_map(|o| o.plain.iter().chain(o.by_product.iter().map(|p| &p.1)));
+        std::iter::once(&self.global).chain(ops).flat_map(|plan| plan.sections.iter().flatten()).filter_map(|step| {
+            match &step.kind {
+                StepKind::Op(Op::AuthenticationCertificate(c)) => Some((&*step.meta, &*c.certificate_id)),
+                _ => None,
+            }
+        })
+    }
+
+    /// The backend timeout for plans whose `forward-request` sets none: the `timeout` of the
+    /// global policy's first `<forward-request>` (APIM's backend timeout), when it sets one
+    /// above zero.
+    pub fn global_forward_timeout(&self) -> Option<Duration> {
+        self.global.forward().filter(|f| f.timeout_set && !f.timeout.is_zero()).map(|f| f.timeout)
     }
 
     /// The plan of the scopes known before an operation matched (see [`Plans::api_level`]).

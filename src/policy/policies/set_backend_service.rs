@@ -2,7 +2,7 @@
 //! Constant values are checked at load time (URL syntax, backend existence).
 
 use super::{no_children, Attrs, Cx, Failure, Outcome, Result};
-use crate::config::parse_backend_url;
+use crate::api_model::parse_backend_url;
 use crate::policy::expr::{Dyn, Uses};
 use crate::policy::runtime::{BackendTarget, PolicyContext};
 use crate::policy::xml::Element;

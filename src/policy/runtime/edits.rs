@@ -1,7 +1,7 @@
 //! Edits the proxy applies while writing heads: the passthrough path stays zero-copy because
 //! the original head is never rewritten in memory, only filtered and extended on the way out.
 
-use crate::config::BackendUrl;
+use crate::api_model::BackendUrl;
 
 /// Header changes as a final state: drop every original header named in `removed`, then
 /// write `added` in order. `removed` and lookups are by lowercase name.

@@ -165,13 +165,7 @@ fn x509_members() {
     assert_eq!(c.get_name_info(X509NameType::DnsName), "client.contoso.com");
     assert_eq!(c.get_name_info(X509NameType::EmailName), "");
     let inside = crate::policy::dotnet::datetime::DateTime::new(
-        2027,
-        1,
-        1,
-        0,
-        0,
-        0,
-        0,
+        crate::policy::dotnet::datetime::Civil::date(2027, 1, 1),
         crate::policy::dotnet::datetime::DateTimeKind::Utc,
     )
     .unwrap();

@@ -60,6 +60,34 @@ impl DayOfWeek {
     }
 }
 
+/// A calendar date and a time of day, the fields `new DateTime(y, M, d, h, m, s, ms)` takes
+/// (checked by [`DateTime::new`], not here).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Civil {
+    pub year: i32,
+    pub month: i32,
+    pub day: i32,
+    pub hour: i32,
+    pub minute: i32,
+    pub second: i32,
+    pub millisecond: i32,
+}
+
+impl Civil {
+    /// Midnight of a date.
+    pub const fn date(year: i32, month: i32, day: i32) -> Civil {
+        Civil { year, month, day, hour: 0, minute: 0, second: 0, millisecond: 0 }
+    }
+    /// The same date at `hour:minute:second` (milliseconds kept).
+    pub const fn at(self, hour: i32, minute: i32, second: i32) -> Civil {
+        Civil { hour, minute, second, ..self }
+    }
+    /// The same date and time with `millisecond`.
+    pub const fn ms(self, millisecond: i32) -> Civil {
+        Civil { millisecond, ..self }
+    }
+}
+
 /// `System.DateTime`: ticks and a kind. Equality and ordering compare ticks only, as .NET.
 #[derive(Clone, Copy, Debug)]
 pub struct DateTime {
@@ -104,8 +132,8 @@ impl DateTime {
     }
 
     /// `new DateTime(y, M, d, h, m, s, ms, kind)`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(y: i32, mo: i32, d: i32, h: i32, mi: i32, s: i32, ms: i32, kind: DateTimeKind) -> DnResult<Self> {
+    pub fn new(c: Civil, kind: DateTimeKind) -> DnResult<Self> {
+        let Civil { year: y, month: mo, day: d, hour: h, minute: mi, second: s, millisecond: ms } = c;
         if !(1..=9999).contains(&y) || !(1..=12).contains(&mo) {
             return Err(DotnetError::out_of_range(
                 "year",
@@ -138,7 +166,7 @@ impl DateTime {
 
     /// `new DateTime(y, M, d)` (Unspecified).
     pub fn ymd(y: i32, mo: i32, d: i32) -> DnResult<Self> {
-        Self::new(y, mo, d, 0, 0, 0, 0, DateTimeKind::Unspecified)
+        Self::new(Civil::date(y, mo, d), DateTimeKind::Unspecified)
     }
 
     /// `DateTime.UtcNow` for a clock reading the language passes in.

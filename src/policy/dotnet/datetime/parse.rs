@@ -8,7 +8,7 @@
 //! A time without a date needs "today" and is refused (FormatException).
 
 use super::calendar::{days_in_month, DAY_ABBREVS, DAY_NAMES, MONTH_ABBREVS, MONTH_NAMES};
-use super::{DateTime, DateTimeKind, DateTimeOffset, TimeSpan, TICKS_PER_MINUTE};
+use super::{Civil, DateTime, DateTimeKind, DateTimeOffset, TimeSpan, TICKS_PER_MINUTE};
 use crate::policy::dotnet::error::{DnResult, DotnetError};
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -279,7 +279,7 @@ fn valid(f: &Fields) -> bool {
 }
 
 fn clock(f: &Fields) -> DnResult<DateTime> {
-    let base = DateTime::new(f.y, f.mo, f.d, f.h, f.mi, f.s, 0, DateTimeKind::Unspecified)?;
+    let base = DateTime::new(Civil::date(f.y, f.mo, f.d).at(f.h, f.mi, f.s), DateTimeKind::Unspecified)?;
     base.add_ticks(f.frac)
 }
 

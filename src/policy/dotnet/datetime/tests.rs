@@ -1,17 +1,15 @@
-#![allow(clippy::too_many_arguments)]
-
 use super::*;
 use crate::policy::dotnet::error::ExceptionKind;
 
-fn dt(y: i32, mo: i32, d: i32, h: i32, mi: i32, s: i32, ms: i32, k: DateTimeKind) -> DateTime {
-    DateTime::new(y, mo, d, h, mi, s, ms, k).unwrap()
+fn dt(c: Civil, k: DateTimeKind) -> DateTime {
+    DateTime::new(c, k).unwrap()
 }
 
 #[test]
 fn standard_formats_invariant() {
     // https://learn.microsoft.com/dotnet/standard/base-types/standard-date-and-time-format-strings
     // (the page's 2009-06-15T13:45:30 examples, invariant culture column).
-    let u = dt(2009, 6, 15, 13, 45, 30, 0, DateTimeKind::Unspecified);
+    let u = dt(Civil::date(2009, 6, 15).at(13, 45, 30), DateTimeKind::Unspecified);
     let z = u.with_kind(DateTimeKind::Utc);
     let cases = [
         (u, "d", "06/15/2009"),
@@ -46,10 +44,10 @@ fn standard_formats_invariant() {
 #[test]
 fn custom_formats() {
     // https://learn.microsoft.com/dotnet/standard/base-types/custom-date-and-time-format-strings
-    let a = dt(2008, 8, 29, 19, 27, 15, 18, DateTimeKind::Unspecified);
-    let midnight = dt(2008, 1, 1, 0, 0, 0, 0, DateTimeKind::Unspecified);
-    let even = dt(2009, 6, 15, 13, 45, 30, 0, DateTimeKind::Utc);
-    let odd = dt(2009, 6, 15, 13, 45, 30, 500, DateTimeKind::Utc);
+    let a = dt(Civil::date(2008, 8, 29).at(19, 27, 15).ms(18), DateTimeKind::Unspecified);
+    let midnight = dt(Civil::date(2008, 1, 1), DateTimeKind::Unspecified);
+    let even = dt(Civil::date(2009, 6, 15).at(13, 45, 30), DateTimeKind::Utc);
+    let odd = dt(Civil::date(2009, 6, 15).at(13, 45, 30).ms(500), DateTimeKind::Utc);
     let cases = [
         (a, "hh:mm:ss.fff tt", "07:27:15.018 PM"),
         (a, "hh:mm:ss.FFF tt", "07:27:15.018 PM"),
@@ -111,7 +109,7 @@ fn offset_formats() {
     // https://learn.microsoft.com/dotnet/standard/base-types/standard-date-and-time-format-strings
     // DateTimeOffset examples with a -07:00 offset.
     let dto = DateTimeOffset::new(
-        dt(2009, 6, 15, 13, 45, 30, 0, DateTimeKind::Unspecified),
+        dt(Civil::date(2009, 6, 15).at(13, 45, 30), DateTimeKind::Unspecified),
         TimeSpan::from_hours(-7.0).unwrap(),
     )
     .unwrap();
@@ -131,7 +129,8 @@ fn offset_formats() {
     }
     assert_eq!(dto.to_unix_seconds(), 1_245_098_730);
     assert_eq!(dto.utc_date_time().hour(), 20);
-    let same = DateTimeOffset::new(dt(2009, 6, 15, 20, 45, 30, 0, DateTimeKind::Utc), TimeSpan::ZERO).unwrap();
+    let same =
+        DateTimeOffset::new(dt(Civil::date(2009, 6, 15).at(20, 45, 30), DateTimeKind::Utc), TimeSpan::ZERO).unwrap();
     assert_eq!(dto, same);
     assert_eq!(
         DateTimeOffset::from_unix_seconds(0).unwrap().to_string_format("o").unwrap(),
@@ -146,7 +145,7 @@ fn properties_and_arithmetic() {
     assert_eq!(jan31.add_months(1).unwrap().to_string_format("yyyy-MM-dd").unwrap(), "2009-02-28");
     assert_eq!(DateTime::ymd(2008, 1, 31).unwrap().add_months(1).unwrap().day(), 29);
     assert_eq!(DateTime::ymd(2008, 2, 29).unwrap().add_years(1).unwrap().day(), 28);
-    let d = dt(2009, 6, 15, 13, 45, 30, 0, DateTimeKind::Utc);
+    let d = dt(Civil::date(2009, 6, 15).at(13, 45, 30), DateTimeKind::Utc);
     assert_eq!(d.day_of_week(), DayOfWeek::Monday);
     assert_eq!(d.day_of_week().name(), "Monday");
     assert_eq!(d.day_of_year(), 166);
@@ -159,7 +158,7 @@ fn properties_and_arithmetic() {
     assert_eq!(d.add_milliseconds(1.5).unwrap().fraction_ticks(), 20_000);
     assert_eq!(d.kind(), DateTimeKind::Utc);
     assert_eq!(d.add_days(1.0).unwrap().kind(), DateTimeKind::Utc);
-    let later = dt(2009, 6, 16, 14, 46, 31, 0, DateTimeKind::Utc);
+    let later = dt(Civil::date(2009, 6, 16).at(14, 46, 31), DateTimeKind::Utc);
     assert_eq!(later.subtract(d).to_dotnet_string(), "1.01:01:01");
     assert!(later > d);
     // https://learn.microsoft.com/dotnet/api/system.datetime.ticks: 0001-01-01 is tick 0
@@ -311,7 +310,7 @@ proptest::proptest! {
 #[test]
 fn time_zones() {
     // https://learn.microsoft.com/dotnet/api/system.timezoneinfo.converttimefromutc
-    let utc = |y, mo, d, h, mi| dt(y, mo, d, h, mi, 0, 0, DateTimeKind::Utc);
+    let utc = |y, mo, d, h, mi| dt(Civil::date(y, mo, d).at(h, mi, 0), DateTimeKind::Utc);
     let cases = [
         ("W. Europe Standard Time", utc(2024, 1, 15, 12, 0), "2024-01-15T13:00:00"),
         ("W. Europe Standard Time", utc(2024, 7, 15, 12, 0), "2024-07-15T14:00:00"),
@@ -349,14 +348,17 @@ fn time_zones() {
     assert!(ny.is_daylight_saving_time(utc(2024, 7, 1, 0, 0)));
     assert_eq!(ny.utc_offset_at(utc(2024, 1, 1, 0, 0)).to_dotnet_string(), "-05:00:00");
     assert_eq!(ny.base_utc_offset().to_dotnet_string(), "-05:00:00");
-    let back = ny.convert_to_utc(dt(2024, 7, 1, 8, 0, 0, 0, DateTimeKind::Unspecified)).unwrap();
+    let back = ny.convert_to_utc(dt(Civil::date(2024, 7, 1).at(8, 0, 0), DateTimeKind::Unspecified)).unwrap();
     assert_eq!(back.to_string_format("o").unwrap(), "2024-07-01T12:00:00.0000000Z");
     // 02:30 on the spring-forward day does not exist; 01:30 on the fall-back day is standard.
     assert_eq!(
-        ny.convert_to_utc(dt(2024, 3, 10, 2, 30, 0, 0, DateTimeKind::Unspecified)).unwrap_err().kind,
+        ny.convert_to_utc(dt(Civil::date(2024, 3, 10).at(2, 30, 0), DateTimeKind::Unspecified)).unwrap_err().kind,
         ExceptionKind::Argument
     );
-    assert_eq!(ny.convert_to_utc(dt(2024, 11, 3, 1, 30, 0, 0, DateTimeKind::Unspecified)).unwrap().hour(), 6);
+    assert_eq!(
+        ny.convert_to_utc(dt(Civil::date(2024, 11, 3).at(1, 30, 0), DateTimeKind::Unspecified)).unwrap().hour(),
+        6
+    );
     let e = TimeZoneInfo::find("Mars Standard Time").unwrap_err();
     assert_eq!(
         (e.kind, e.message.as_str()),

@@ -6,7 +6,7 @@
 use super::token::{JToken, JValue};
 use crate::policy::dotnet::datetime::days_in_month;
 use crate::policy::dotnet::datetime::{
-    DateTime, DateTimeKind, TICKS_PER_DAY, TICKS_PER_MINUTE, TICKS_PER_MS, UNIX_EPOCH_TICKS,
+    Civil, DateTime, DateTimeKind, TICKS_PER_DAY, TICKS_PER_MINUTE, TICKS_PER_MS, UNIX_EPOCH_TICKS,
 };
 use crate::policy::dotnet::error::{DnResult, DotnetError, ExceptionKind};
 
@@ -503,7 +503,7 @@ pub fn date_of(s: &str) -> Option<DateTime> {
     if i != b.len() {
         return None;
     }
-    let base = DateTime::new(y as i32, mo as i32, d as i32, 0, 0, 0, 0, DateTimeKind::Unspecified).ok()?;
+    let base = DateTime::new(Civil::date(y as i32, mo as i32, d as i32), DateTimeKind::Unspecified).ok()?;
     let ticks = base.ticks() + h * 36_000_000_000 + mi * TICKS_PER_MINUTE + se * 10_000_000 + frac;
     let _ = TICKS_PER_DAY;
     match (utc, zone) {

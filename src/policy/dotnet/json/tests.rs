@@ -322,13 +322,7 @@ fn building_and_serializing() {
         "when",
         JToken::value(JValue::Date(
             crate::policy::dotnet::datetime::DateTime::new(
-                2020,
-                1,
-                2,
-                3,
-                4,
-                5,
-                600,
+                crate::policy::dotnet::datetime::Civil::date(2020, 1, 2).at(3, 4, 5).ms(600),
                 crate::policy::dotnet::datetime::DateTimeKind::Utc,
             )
             .unwrap(),

@@ -126,7 +126,11 @@ fn split_cases() {
 #[test]
 fn composite_formatting() {
     // https://learn.microsoft.com/dotnet/standard/base-types/composite-formatting
-    let d = DateTime::new(2009, 6, 15, 13, 45, 30, 0, crate::policy::dotnet::datetime::DateTimeKind::Utc).unwrap();
+    let d = DateTime::new(
+        crate::policy::dotnet::datetime::Civil::date(2009, 6, 15).at(13, 45, 30),
+        crate::policy::dotnet::datetime::DateTimeKind::Utc,
+    )
+    .unwrap();
     let cases: Vec<(&str, Vec<FormatArg>, &str)> = vec![
         ("{0,-10}|{1,8:N2}|", vec![FormatArg::Str("abc".into()), FormatArg::Double(1234.5)], "abc       |1,234.50|"),
         ("{0:D5}", vec![FormatArg::Int(42, 32)], "00042"),

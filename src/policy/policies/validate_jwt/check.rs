@@ -14,7 +14,7 @@ use crate::policy::policies::{Failure, Outcome, Result};
 use crate::policy::runtime::PolicyContext;
 
 /// A failed check: APIM's reason and what went wrong (logged; the caller sees the message).
-pub(super) struct Reject(pub &'static str, pub String);
+pub(crate) struct Reject(pub &'static str, pub String);
 
 fn reject<T>(reason: &'static str, detail: impl Into<String>) -> std::result::Result<T, Reject> {
     Err(Reject(reason, detail.into()))
@@ -92,7 +92,7 @@ fn object(part: &str) -> Option<Map<String, Json>> {
 /// (serde's JSON model is several times the text).
 pub const MAX_TOKEN: usize = 64 * 1024;
 
-pub(super) fn validate(p: &ValidateJwt, token: &str, now: u64) -> std::result::Result<(), Reject> {
+pub(crate) fn validate(p: &ValidateJwt, token: &str, now: u64) -> std::result::Result<(), Reject> {
     if token.len() > MAX_TOKEN {
         return reject("JwtInvalid", format!("token of {} bytes, over {MAX_TOKEN}", token.len()));
     }

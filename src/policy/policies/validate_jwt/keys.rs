@@ -5,6 +5,7 @@
 //! decides which key may check which algorithm, so an HMAC token is never checked against
 //! an RSA or EC public key (algorithm confusion) and `none` is never a signature algorithm.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -213,5 +214,27 @@ impl Provider {
         if !self.miss.load(Ordering::Relaxed) {
             self.miss.store(true, Ordering::Relaxed);
         }
+    }
+}
+
+/// The providers the control thread holds, by `<openid-config>` URL: an input of the snapshot's
+/// assembly, which gives each `<openid-config>` of the plans the provider of its URL (none yet:
+/// the policy fails with `TokenSignatureKeyNotFound` until one is fetched).
+#[derive(Clone, Debug, Default)]
+pub struct KeySets {
+    by_url: HashMap<String, Arc<Provider>>,
+}
+
+impl KeySets {
+    pub fn insert(&mut self, url: impl Into<String>, provider: Arc<Provider>) {
+        self.by_url.insert(url.into(), provider);
+    }
+
+    pub fn get(&self, url: &str) -> Option<&Arc<Provider>> {
+        self.by_url.get(url)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Arc<Provider>)> {
+        self.by_url.iter().map(|(u, p)| (u.as_str(), p))
     }
 }

@@ -4,14 +4,13 @@
 //!
 //! Keys come from `<issuer-signing-keys>` (compiled here; `certificate-id` is resolved against
 //! the document's certificates by [`resolve_certificates`]) and from `<openid-config>`, whose
-//! discovery document and JWKS the control thread fetches and attaches to the compiled op
-//! ([`attach_openid`]): the request path never makes a network call. Encrypted tokens
+//! discovery document and JWKS the control thread fetches; the snapshot's assembly takes those
+//! key sets as an input and gives each compiled op its provider ([`attach_openid`]): the
+//! request path never makes a network call. Encrypted tokens
 //! (`<decryption-keys>`) are refused at load time.
 
-mod check;
+pub(crate) mod check;
 pub mod keys;
-#[cfg(test)]
-mod tests;
 
 use std::sync::Arc;
 
@@ -21,7 +20,7 @@ use crate::policy::expr::{Dyn, Uses};
 use crate::policy::runtime::PolicyContext;
 use crate::policy::xml::Element;
 use crate::policy::Plans;
-use keys::{Provider, SigningKey};
+use keys::{KeySets, Provider, SigningKey};
 
 /// Where the token is read from.
 #[derive(Clone, Debug)]
@@ -42,7 +41,7 @@ pub struct Claim {
     pub values: Vec<Box<str>>,
 }
 
-/// `<openid-config url>`: the provider the control thread attached, if any yet.
+/// `<openid-config url>`: the provider the snapshot was assembled with, if any yet.
 #[derive(Clone, Debug)]
 pub struct OpenId {
     pub url: Box<str>,
@@ -268,18 +267,23 @@ pub fn resolve_certificates<'c>(plans: &mut Plans, certificates: impl Fn(&str) -
 }
 
 /// The `<openid-config>` URLs the plans name (sorted, without duplicates).
-pub fn openid_urls(plans: &mut Plans) -> Vec<String> {
-    let mut urls: Vec<String> = ops(plans).flat_map(|v| v.openid.iter().map(|o| o.url.to_string())).collect();
+pub fn openid_urls(plans: &Plans) -> Vec<String> {
+    let jwt = plans.ops().filter_map(|op| match op {
+        Op::ValidateJwt(v) => Some(&**v),
+        _ => None,
+    });
+    let mut urls: Vec<String> = jwt.flat_map(|v| v.openid.iter().map(|o| o.url.to_string())).collect();
     urls.sort();
     urls.dedup();
     urls
 }
 
-/// Hands each `<openid-config>` the provider the control thread holds for its URL.
-pub fn attach_openid(plans: &mut Plans, provider: impl Fn(&str) -> Option<Arc<Provider>>) {
+/// Gives each `<openid-config>` the provider of its URL in `keys` (part of the snapshot's
+/// assembly, on plans fresh from the loader).
+pub fn attach_openid(plans: &mut Plans, keys: &KeySets) {
     for v in ops(plans) {
         for o in &mut v.openid {
-            o.provider = provider(&o.url);
+            o.provider = keys.get(&o.url).cloned();
         }
     }
 }

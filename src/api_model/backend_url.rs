@@ -1,7 +1,43 @@
 //! Backend URL parsing (`serviceUrl`, backend `url`), done once at load time so the proxy
 //! only concatenates precomputed pieces per request.
 
-use super::snapshot::{BackendUrl, Scheme};
+/// URL schemes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Scheme {
+    Http,
+    Https,
+}
+
+impl Scheme {
+    pub fn default_port(self) -> u16 {
+        match self {
+            Scheme::Http => 80,
+            Scheme::Https => 443,
+        }
+    }
+}
+
+/// A parsed absolute backend URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BackendUrl {
+    pub scheme: Scheme,
+    /// As written (lowercased), IPv6 without brackets.
+    pub host: String,
+    /// Explicit, or the scheme default.
+    pub port: u16,
+    /// The Host header value: host plus ":port" only when not the default; IPv6 bracketed.
+    pub authority: String,
+    /// Path without trailing '/', "" for none ("http://b:9/api/v3/" -> "/api/v3").
+    pub base_path: String,
+}
+
+impl BackendUrl {
+    /// `scheme://authority/base`.
+    pub fn text(&self) -> String {
+        let scheme = if self.scheme == Scheme::Https { "https" } else { "http" };
+        format!("{scheme}://{}{}", self.authority, self.base_path)
+    }
+}
 
 /// Parses an absolute `http://` or `https://` URL with a host. Query strings, fragments and
 /// user-info are refused: the gateway appends the request's own path and query.

@@ -1,5 +1,6 @@
 //! `validate-jwt` in the engine: the RFC 7515 appendix vectors, every APIM reason, load-time
-//! refusals, certificates and openid-config providers attached by the control thread.
+//! refusals, certificates, and openid-config providers given by the key sets a snapshot is
+//! assembled with.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -7,10 +8,12 @@ use std::sync::Arc;
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::json;
 
-use super::check::validate;
-use super::keys::{parse_jwks, Provider, SigningKey};
-use super::*;
-use crate::policy::testkit::{config, drive, load, load_err, FakeReq, FakeResp};
+use super::documents::{config, load, load_err};
+use crate::policy::policies::validate_jwt::check::{validate, MAX_TOKEN};
+use crate::policy::policies::validate_jwt::keys::{parse_jwks, KeySets, Provider, SigningKey};
+use crate::policy::policies::validate_jwt::*;
+use crate::policy::policies::Op;
+use crate::policy::testkit::{drive, FakeReq, FakeResp};
 
 /// RFC 7515 A.1 HMAC key (base64url).
 const A1_K: &str = "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow";
@@ -219,12 +222,15 @@ fn openid_provider_keys_issuer_and_misses() {
 fn attach_reaches_every_plan() {
     let doc = r#"<policies><inbound><validate-jwt header-name="Authorization"><openid-config url="https://idp.local/oidc"/></validate-jwt></inbound></policies>"#;
     let mut snap = load(&config(Some(doc), Some("<policies><inbound><base/></inbound></policies>"), None, None));
-    assert_eq!(openid_urls(&mut snap.policy_plans), vec!["https://idp.local/oidc".to_string()]);
-    let provider = Arc::new(Provider::default());
-    attach_openid(&mut snap.policy_plans, |_| Some(provider.clone()));
+    assert_eq!(openid_urls(&snap.policy_plans), vec!["https://idp.local/oidc".to_string()]);
+    let mut keys = KeySets::default();
+    keys.insert("https://idp.local/oidc", Arc::new(Provider::default()));
+    attach_openid(&mut snap.policy_plans, &keys);
     let attached =
-        snap.policy_plans.ops_mut().filter(|o| matches!(o, Op::ValidateJwt(v) if v.openid[0].provider.is_some()));
+        snap.policy_plans.ops().filter(|o| matches!(o, Op::ValidateJwt(v) if v.openid[0].provider.is_some()));
     assert!(attached.count() >= 2, "global plan and the product's plan");
+    attach_openid(&mut snap.policy_plans, &KeySets::default());
+    assert!(snap.policy_plans.ops().all(|o| !matches!(o, Op::ValidateJwt(v) if v.openid[0].provider.is_some())));
 }
 
 #[test]
@@ -356,7 +362,7 @@ fn critical_header_extensions_are_refused() {
 #[test]
 fn oversized_tokens_are_refused_before_decoding() {
     let p = hs_op("");
-    let claims = json!({"exp": now() + 60, "pad": "x".repeat(super::check::MAX_TOKEN)});
+    let claims = json!({"exp": now() + 60, "pad": "x".repeat(MAX_TOKEN)});
     let token = hs(Algorithm::HS256, None, claims, &secret());
     assert_eq!(reason(&p, &token, now()), "JwtInvalid");
 }

@@ -1,13 +1,17 @@
 //! Engine tests: loading through the real configuration compiler, scope merge, each policy on
 //! a fake context, fragments, positions, and robustness against arbitrary input.
 
+mod client_certificate;
 mod corpus;
+mod documents;
 mod fuzz;
 mod limits;
+mod validate_jwt;
 
-use super::testkit::*;
-use super::Plan;
 use crate::config::Snapshot;
+use crate::policy::testkit::*;
+use crate::policy::{BackendTarget, DocKind, Plan};
+use documents::{config, load, load_err};
 
 fn op_plan(s: &Snapshot, product: Option<u32>) -> &Plan {
     s.policy_plans.get(0, Some(0), product)
@@ -233,7 +237,7 @@ fn routing_and_transformation_policies() {
     let e = &r.request_edits;
     assert_eq!(e.path_and_query.as_deref(), Some("/products/42/detail?view=full&a=1&trace=1"));
     assert_eq!(e.method.as_deref(), Some("POST"));
-    assert!(matches!(&e.backend, Some(super::BackendTarget::Url(u)) if u.host == "other" && u.port == 8443));
+    assert!(matches!(&e.backend, Some(BackendTarget::Url(u)) if u.host == "other" && u.port == 8443));
     assert!(e.headers.is_removed("x-del") && e.headers.values("x-skip").next().is_none());
     assert_eq!(e.headers.values("x-multi").collect::<Vec<_>>(), ["a", "POST"], "after set-method");
     assert_eq!(r.req_header("authorization").as_deref(), Some("Basic c3ZjOnBAc3M="));
@@ -250,7 +254,7 @@ fn routing_and_transformation_policies() {
     ));
     assert!(bad[0].contains("unknown backend 'nope'"), "{bad:?}");
     let ok = run(r#"<policies><inbound><set-backend-service backend-id="b1"/></inbound></policies>"#, get());
-    assert_eq!(ok.request_edits.backend, Some(super::BackendTarget::BackendId("b1".into())));
+    assert_eq!(ok.request_edits.backend, Some(BackendTarget::BackendId("b1".into())));
 }
 
 #[test]
@@ -337,8 +341,8 @@ fn loader_survives_arbitrary_and_mutated_input() {
     let mut rng = fastrand::Rng::with_seed(0x5eed);
     let seeds: Vec<String> = corpus::DOCS.iter().map(|d| d.1.to_string()).collect();
     let check = |text: &str| {
-        let _ = crate::policy::check_document(text, super::DocKind::Policies, &Default::default(), None);
-        let _ = crate::policy::check_document(text, super::DocKind::Fragment, &Default::default(), None);
+        let _ = crate::policy::check_document(text, DocKind::Policies, &Default::default(), None);
+        let _ = crate::policy::check_document(text, DocKind::Fragment, &Default::default(), None);
     };
     for _ in 0..300 {
         let n = rng.usize(0..200);

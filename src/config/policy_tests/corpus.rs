@@ -3,6 +3,7 @@
 //! and run on a fake context with a behaviour assertion. The documents are data files under
 //! `tests/policy-corpus/`; `tests/policy_corpus.rs` runs the same files end to end.
 
+use super::documents::*;
 use crate::policy::expr::jwt::make_jwt;
 use crate::policy::testkit::*;
 

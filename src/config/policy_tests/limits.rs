@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use super::documents::*;
 use crate::config::Snapshot;
 use crate::limits::LimitStore;
 use crate::policy::runtime::*;
