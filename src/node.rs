@@ -50,12 +50,7 @@ pub struct WorkerReport {
 }
 
 /// The node-wide sums of the workers' reports.
-#[derive(Default)]
-pub struct Merged {
-    pub requests: u64,
-    pub by_route: BTreeMap<(String, String, &'static str), u64>,
-    pub histograms: BTreeMap<String, ApiHistograms>,
-}
+pub use crate::telemetry::totals::Totals as Merged;
 
 pub struct WorkerSlot {
     /// Generation of the snapshot this worker runs (0 = none yet).
@@ -129,5 +124,15 @@ impl NodeState {
 
     pub fn is_draining(&self) -> bool {
         self.draining.load(Ordering::Acquire)
+    }
+}
+
+impl crate::telemetry::totals::TotalsSource for NodeState {
+    fn started(&self) -> Instant {
+        self.started
+    }
+
+    fn totals(&self) -> Merged {
+        self.merged()
     }
 }

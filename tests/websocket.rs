@@ -191,6 +191,38 @@ fn handshake_policies_admit_refuse_and_shape() {
     assert_eq!(r["status"], 101, "{r}");
     let r = client("handshake", &with_key, &[], &[]);
     assert_eq!(r["status"], 429, "the third handshake is over the limit: {r}");
+
+    // Inherited from the global scope, what a handshake cannot run is skipped (APIM's rule): the
+    // set-method would turn the handshake into a POST the origin refuses; the set-header runs.
+    let global = r#"<policies><inbound><set-header name="x-global" exists-action="override"><value>g</value></set-header>
+        <set-method>POST</set-method></inbound><backend><forward-request/></backend></policies>"#;
+    let doc = json!({"revision": "ws2b", "policy": global,
+        "apis": [ws_api("chat", "chat", &format!("ws://127.0.0.1:{}", b.port), json!({}))]});
+    gw.write_config(&doc.to_string());
+    gw.wait_revision("ws2b");
+    let r = client("handshake", &base, &[], &[]);
+    assert_eq!(r["status"], 101, "{r}");
+    assert_eq!(r["backend_saw"]["x-global"], "g");
+}
+
+#[test]
+fn policies_a_handshake_cannot_run_are_refused_at_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let api_policy = "<policies>\n<inbound>\n<base/>\n<set-body>x</set-body>\n</inbound>\n</policies>";
+    let op_policy = "<policies><inbound><choose><when condition=\"@(true)\"><set-method>POST</set-method></when></choose></inbound></policies>";
+    let mut api = ws_api("x", "x", "ws://127.0.0.1:1", json!({"policy": api_policy}));
+    api["operations"][0]["policy"] = op_policy.into();
+    let bad = json!({"apis": [api]});
+    let path = dir.path().join("bad.json");
+    std::fs::write(&path, bad.to_string()).unwrap();
+    let (code, out, err) = run_cli(&["validate", path.to_str().unwrap()]);
+    let text = format!("{out}{err}");
+    assert_ne!(code, 0, "{text}");
+    assert!(
+        text.contains("apis[0].policy:4:1") && text.contains("<set-body> cannot apply to a WebSocket API's handshake"),
+        "{text}"
+    );
+    assert!(text.contains("apis[0].operations[0].policy") && text.contains("<set-method>"), "{text}");
 }
 
 #[test]

@@ -63,7 +63,7 @@ pub use runtime::{
     Response, ResponseEdits, ResponseState, ResponseView, Run, Section, SubscriptionInfo,
 };
 
-use crate::api_model::{Api, Product};
+use crate::api_model::{Api, ApiType, Product};
 use plan::fragments::Fragments;
 use plan::merge::{default_backend, merge};
 use plan::{flatten::flatten, template_params, OpPlans};
@@ -169,6 +169,33 @@ pub fn build_plans(src: &Sources, apis: &[Api], products: &[Product]) -> (Plans,
     }
     let default = default_backend();
     let global = resolved.get("policy");
+    // A WebSocket API's handshake: what it cannot run is refused in its own documents and
+    // skipped where inherited (global, product), as APIM does.
+    let is_ws = |api: &Api| api.kind == ApiType::WebSocket;
+    for (i, api) in apis.iter().enumerate().filter(|(_, a)| is_ws(a)) {
+        let own = std::iter::once(format!("apis[{i}].policy"))
+            .chain((0..api.operations.len()).map(|j| format!("apis[{i}].operations[{j}].policy")));
+        for path in own {
+            let Some(d) = resolved.get(path.as_str()) else { continue };
+            for (off, name) in plan::websocket::refused(d) {
+                let m = format!(
+                    "policy <{name}> cannot apply to a WebSocket API's handshake (onHandshake); APIM does not \
+                     support it there"
+                );
+                scope_problems.push(src.problem(&path, off, m));
+            }
+        }
+    }
+    let ws_global = apis.iter().any(is_ws).then(|| global.map(plan::websocket::skipping_unsupported)).flatten();
+    let ws_products: HashMap<u32, Document> = products
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| apis.iter().enumerate().any(|(i, a)| is_ws(a) && p.contains(i as u32)))
+        .filter_map(|(j, _)| {
+            let d = resolved.get(format!("products[{j}].policy").as_str())?;
+            Some((u32::try_from(j).ok()?, plan::websocket::skipping_unsupported(d)))
+        })
+        .collect();
     let mut plans = Plans {
         global: plan_of(&[(Scope::Global, global)], &default, false),
         apis: Vec::with_capacity(apis.len()),
@@ -194,12 +221,19 @@ pub fn build_plans(src: &Sources, apis: &[Api], products: &[Product]) -> (Plans,
         'apis: for (i, api) in apis.iter().enumerate() {
             let api_doc = resolved.get(format!("apis[{i}].policy").as_str());
             let api_idx = u32::try_from(i).unwrap_or(u32::MAX);
+            // Built from the inherited documents a handshake can run (the count uses the originals).
+            let handshake = build && is_ws(api);
+            let global = if handshake { ws_global.as_ref() } else { global };
             let prods: Vec<(u32, &Document)> = products
                 .iter()
                 .enumerate()
                 .filter(|(_, p)| p.published && p.contains(api_idx))
                 .filter_map(|(j, _)| {
-                    Some((u32::try_from(j).ok()?, resolved.get(format!("products[{j}].policy").as_str())?))
+                    let j = u32::try_from(j).ok()?;
+                    match handshake {
+                        true => Some((j, ws_products.get(&j)?)),
+                        false => Some((j, resolved.get(format!("products[{j}].policy").as_str())?)),
+                    }
                 })
                 .collect();
             let api_levels = [(Scope::Global, global), (Scope::Api, api_doc)];
@@ -219,7 +253,8 @@ pub fn build_plans(src: &Sources, apis: &[Api], products: &[Product]) -> (Plans,
                 if op.is_some() {
                     levels.push((Scope::Operation, op_doc));
                 }
-                let has_plain = api_doc.is_some() || op_doc.is_some() || options_op;
+                // A handshake never falls back to the global plan: its own skips what it cannot run.
+                let has_plain = api_doc.is_some() || op_doc.is_some() || options_op || (is_ws(api) && global.is_some());
                 if !build {
                     if has_plain {
                         steps = steps.saturating_add(weigh(&levels));

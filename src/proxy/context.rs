@@ -13,13 +13,26 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use super::h1::parked::IdleConnections;
-use super::upgrade::Tunnels;
+use super::stop::Stop;
 use super::upstream::connect::Resolver;
 use super::upstream::pool::Pool;
 use crate::node::NodeState;
 use crate::settings::Settings;
 use crate::snapshot::Snapshot;
 use crate::telemetry::Recorder;
+
+/// The WebSocket tunnels of one core: the drain's stop, and the counts the metrics show.
+#[derive(Default)]
+pub struct Tunnels {
+    pub stop: Stop,
+    pub active: Cell<u64>,
+    pub opened: Cell<u64>,
+    /// Bytes relayed client → backend and backend → client, by tunnels that ended.
+    pub bytes_up: Cell<u64>,
+    pub bytes_down: Cell<u64>,
+    /// Of those, bytes spliced kernel to kernel.
+    pub bytes_spliced: Cell<u64>,
+}
 
 /// Size of relay buffers: one read from a backend or client moves at most this much.
 pub const BUF_SIZE: usize = 64 * 1024;

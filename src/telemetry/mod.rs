@@ -12,6 +12,7 @@ pub mod otlp;
 pub mod record;
 pub mod recorder;
 pub mod statsd;
+pub mod totals;
 pub mod trace;
 
 pub use names::Names;

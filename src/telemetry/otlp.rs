@@ -16,7 +16,7 @@ use opentelemetry_proto::tonic::resource::v1::Resource;
 use prost::Message;
 
 use super::histograms::{at_or_below, ApiHistograms};
-use crate::node::{Merged, NodeState};
+use super::totals::{Totals, TotalsSource};
 
 /// The APIM names of the four duration histograms, in `Record::durations` order.
 pub const DURATION_NAMES: [&str; 4] =
@@ -26,7 +26,7 @@ pub struct Exporter {
     pub url: String,
     pub interval: Duration,
     pub buckets_ms: Vec<f64>,
-    pub node: Arc<NodeState>,
+    pub node: Arc<dyn TotalsSource>,
 }
 
 impl Exporter {
@@ -39,7 +39,7 @@ impl Exporter {
                 .into();
             loop {
                 std::thread::sleep(self.interval);
-                let body = encode(&self.node, &self.buckets_ms);
+                let body = encode(&*self.node, &self.buckets_ms);
                 let sent = agent.post(&self.url).header("Content-Type", "application/x-protobuf").send(&body[..]);
                 match sent {
                     Ok(r) if r.status().is_success() => {}
@@ -65,11 +65,11 @@ fn unix_nanos(t: SystemTime) -> u64 {
 }
 
 /// The export request for the node's current totals, protobuf-encoded.
-pub fn encode(node: &NodeState, buckets_ms: &[f64]) -> Vec<u8> {
+pub fn encode(node: &dyn TotalsSource, buckets_ms: &[f64]) -> Vec<u8> {
     let now = SystemTime::now();
-    let start = unix_nanos(now - node.started.elapsed());
+    let start = unix_nanos(now - node.started().elapsed());
     let now = unix_nanos(now);
-    let Merged { by_route, histograms, .. } = node.merged();
+    let Totals { by_route, histograms, .. } = node.totals();
     let cumulative = AggregationTemporality::Cumulative as i32;
     let mut metrics = Vec::new();
     let points = by_route
@@ -151,16 +151,25 @@ mod tests {
 
     #[test]
     fn encodes_apim_names_counts_and_buckets() {
-        let node = NodeState::new(2, "epoll");
-        for w in &node.workers {
-            let mut r = w.report.lock().expect("lock");
-            r.by_route.insert(("echo".into(), "get".into(), "2xx"), 3);
-            let mut h = ApiHistograms::default();
-            h.record([2_000, 1_000, 500, 500], 10, 10);
-            h.record([30_000, 20_000, 5_000, 5_000], 10, 10);
-            r.histograms.insert("echo".into(), h);
+        // Two workers' worth, summed, as the node hands them over.
+        struct TwoWorkers(std::time::Instant);
+        impl TotalsSource for TwoWorkers {
+            fn started(&self) -> std::time::Instant {
+                self.0
+            }
+            fn totals(&self) -> Totals {
+                let mut t = Totals::default();
+                t.by_route.insert(("echo".into(), "get".into(), "2xx"), 6);
+                let mut h = ApiHistograms::default();
+                for _ in 0..2 {
+                    h.record([2_000, 1_000, 500, 500], 10, 10);
+                    h.record([30_000, 20_000, 5_000, 5_000], 10, 10);
+                }
+                t.histograms.insert("echo".into(), h);
+                t
+            }
         }
-        let bytes = encode(&node, &[5.0, 10.0, 25.0]);
+        let bytes = encode(&TwoWorkers(std::time::Instant::now()), &[5.0, 10.0, 25.0]);
         let req = ExportMetricsServiceRequest::decode(&bytes[..]).expect("valid protobuf");
         let metrics = &req.resource_metrics[0].scope_metrics[0].metrics;
         let names: Vec<&str> = metrics.iter().map(|m| m.name.as_str()).collect();

@@ -10,6 +10,7 @@ pub mod flatten;
 pub mod fragments;
 pub mod ident;
 pub mod merge;
+pub mod websocket;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -5,10 +5,7 @@
 //! side closes, the idle timeout, or the drain's end.
 
 pub mod frames;
-pub mod stop;
 pub mod tunnel;
-
-use std::cell::Cell;
 
 use super::backend::Answer;
 use super::exchange::Exchange;
@@ -16,19 +13,6 @@ use super::failure::Failure;
 use super::h1::head::{response_head_with, ClientFraming, ResponseShape};
 use super::io::Duplex;
 use crate::policy::ResponseEdits;
-
-/// The WebSocket tunnels of one core: the drain's stop, and the counts the metrics show.
-#[derive(Default)]
-pub struct Tunnels {
-    pub stop: stop::Stop,
-    pub active: Cell<u64>,
-    pub opened: Cell<u64>,
-    /// Bytes relayed client → backend and backend → client, by tunnels that ended.
-    pub bytes_up: Cell<u64>,
-    pub bytes_down: Cell<u64>,
-    /// Of those, bytes spliced kernel to kernel.
-    pub bytes_spliced: Cell<u64>,
-}
 
 /// Relays the backend's `101` and runs the tunnel; the connection never carries on after it.
 pub async fn tunnel<S: Duplex>(x: &mut Exchange<'_, S>, mut answer: Answer<'_>, edits: Option<&ResponseEdits>) -> bool {

@@ -14,9 +14,9 @@ use monoio::io::{AsyncReadRent, AsyncWriteRent, AsyncWriteRentExt};
 use monoio::net::Pipe;
 
 use super::frames::{close_to_client, close_to_server, FrameCursor, GOING_AWAY};
-use super::stop::Stop;
 use crate::proxy::context::BUF_SIZE;
 use crate::proxy::io::{read_more, write_from, Duplex, IoFailure};
+use crate::proxy::stop::Stop;
 use crate::proxy::upstream::split::{split, ReadHalf, WriteHalf};
 
 /// Once one side has closed, how long the other has to close too.

@@ -1,6 +1,6 @@
-//! The drain's last word to the tunnels of one core: fired once, when the drain timeout ends,
-//! it wakes every tunnel waiting on it (each then closes with 1001 at a frame boundary).
-//! Single-threaded (`Cell`/`RefCell`): one core owns it.
+//! A one-shot signal for the tasks of one core: fired once, it wakes every task waiting on it.
+//! The drain's last word to the WebSocket tunnels (each then closes with 1001 at a frame
+//! boundary). Single-threaded (`Cell`/`RefCell`): one core owns it.
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
