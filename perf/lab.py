@@ -25,7 +25,10 @@ set-headers, a choose on a header, rewrite-uri) on an operation, compared to pas
 `--base REV` (an A/B run) adds `ringgate-base` (and `ringgate-policy-base` with `policy`): the same
 targets built from commit REV, and gives each ringgate target's ratio to its base in the same
 repetition (req/s and proxy CPU per request): the figure that says whether a change made things
-slower. Writes bench-results/<UTC stamp>-<label>.json (machine, kernel, CPU, commit, every command, every
+slower. `websocket`: ringgate and nginx proxying the same WebSocket echo origin (perf/tools
+ws_echo), loaded by perf/tools wsload (64 connections, closed loop: a binary message, its echo,
+the next) at 128 B and 16 KiB: messages per second, and proxy CPU per message (whose inverse is
+messages per second per proxy core). Writes bench-results/<UTC stamp>-<label>.json (machine, kernel, CPU, commit, every command, every
 raw figure) and .md (the summary), and copies the summary to bench-results/LATEST.md.
 """
 import argparse, json, os, platform, re, resource, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
@@ -33,6 +36,10 @@ import urllib.request
 from datetime import datetime, timezone
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TOOLS = os.path.join(ROOT, "perf", "tools")
+# The websocket scenario: message sizes (scenario name -> bytes) and connections.
+WS_SIZES = {"ws-128": 128, "ws-16k": 16384}
+WS_CONNECTIONS = 64
 SIZES = {"5b": "/", "128": "/128", "1k": "/1k", "16k": "/16k", "64k": "/64k", "256k": "/256k"}
 PROXY_CPU, LOAD_CPU = "1", "0"
 TELEMETRY_TARGETS = ("ringgate-off", "ringgate-metrics", "ringgate-telemetry")
@@ -318,6 +325,7 @@ def check_tools():
 def build():
     subprocess.check_call(["cargo", "build", "--release", "--bin", "ringgate", "--example", "bench_backend",
                            "--example", "config_bench"], cwd=ROOT)
+    subprocess.check_call(["cargo", "build", "--release", "--bin", "ws_echo", "--bin", "wsload"], cwd=TOOLS)
 
 
 def build_base(rev):
@@ -358,7 +366,12 @@ def run(args):
     work = tempfile.mkdtemp(prefix="ringgate-lab-")
     lab = Lab(work)
     runs = []
+    rss_idle = {}
     try:
+        if "websocket" in args.scenarios:
+            runs += websocket_runs(lab, args)
+        if not [s for s in args.scenarios if s in SIZES or s in TLS_SCENARIOS]:
+            return result_of(args, lab, rss_idle, runs)
         backend = free_port()
         lab.spawn("backend", [os.path.join(ROOT, "target/release/examples/bench_backend"), f"127.0.0.1:{backend}"], LOAD_CPU)
         wait_ok(f"http://127.0.0.1:{backend}/1k")
@@ -386,9 +399,99 @@ def run(args):
     finally:
         lab.stop()
         shutil.rmtree(work, ignore_errors=True)
+    return result_of(args, lab, rss_idle, runs)
+
+
+def result_of(args, lab, rss_idle, runs):
     return {"question": __doc__.split("\n\n")[1].strip(), "machine": machine(), "commit": git_commit(),
             "date": datetime.now(timezone.utc).isoformat(), "args": vars(args), "commands": lab.commands,
             "rss_idle_kb": rss_idle, "runs": runs, "summary": summarize(runs)}
+
+
+def websocket_runs(lab, args):
+    """The websocket scenario: its own origin and proxies (nginx with the upgrade headers,
+    ringgate with a `websocket` API), stopped when done."""
+    echo = subprocess.Popen(["taskset", "-c", LOAD_CPU, os.path.join(TOOLS, "target/release/ws_echo")],
+                            stdout=subprocess.PIPE, text=True)
+    lab.procs["ws-echo"] = echo
+    origin = int(echo.stdout.readline().split()[1])
+    ports = {}
+    if "nginx" in args.targets:
+        port = ports["nginx"] = free_port()
+        conf = os.path.join(lab.work, "nginx-ws.conf")
+        open(conf, "w").write(f"""worker_processes 1; worker_cpu_affinity 10; daemon off; master_process on;
+pid {lab.work}/nginx-ws.pid; error_log {lab.work}/nginx-ws.err;
+events {{ worker_connections 20000; }}
+http {{ access_log off;
+  server {{ listen 127.0.0.1:{port} reuseport backlog=4096;
+    location / {{ proxy_pass http://127.0.0.1:{origin}; proxy_http_version 1.1;
+      proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection "upgrade";
+      proxy_read_timeout 300s; proxy_buffering off; }} }} }}
+""")
+        lab.spawn("nginx-ws", ["nginx", "-c", conf], PROXY_CPU)
+    if "ringgate" in args.targets:
+        port, admin = free_port(), free_port()
+        ports["ringgate"] = port
+        doc = os.path.join(lab.work, "ringgate-ws.json")
+        json.dump({"revision": "lab-ws", "apis": [{"id": "ws", "path": "", "type": "websocket", "subscriptionRequired": False,
+                                                   "serviceUrl": f"ws://127.0.0.1:{origin}"}]}, open(doc, "w"))
+        lab.spawn("ringgate-ws", ringgate_cmd(doc, port, admin), PROXY_CPU)
+    procs = {"nginx": "nginx-ws", "ringgate": "ringgate-ws"}
+    for port in ports.values():
+        wait_ws(args, port)
+    runs = []
+    for rep in range(args.reps):
+        for scenario, size in WS_SIZES.items():
+            order = list(ports.items())
+            order = order[rep % len(order):] + order[:rep % len(order)]
+            for name, port in order:
+                pids = [lab.procs[procs[name]].pid]  # with its children (nginx's worker)
+                c0 = cpu_seconds(pids)
+                w, cmd = wsload(args, port, size, args.duration)
+                c1 = cpu_seconds(pids)
+                # The CPU window covers wsload's warm-up too, so it is divided by every echo
+                # (messages_total), not by the counted ones.
+                messages, total = w["messages"], w["messages_total"]
+                r = {"rep": rep, "scenario": scenario, "target": name, "command": " ".join(cmd),
+                     "rps": w["msgs_per_s"], "requests": messages, "messages_total": total, "errors": w["errors"],
+                     "latency_ms": {"50": w["p50_us"] / 1000, "99": w["p99_us"] / 1000},
+                     "proxy_cpu_s": round(c1 - c0, 3),
+                     "cpu_us_per_req": round((c1 - c0) * 1e6 / total, 3) if total else None,
+                     "rss_kb": rss_kb(pids)}
+                print(f"rep {rep} {scenario:>10} {name:<20} {r['rps']:>10.0f} msg/s  p99 {r['latency_ms']['99']:.2f} ms"
+                      f"  cpu {r['cpu_us_per_req']} us/msg  errors {r['errors']}", flush=True)
+                runs.append(r)
+                time.sleep(1)
+    for name in procs.values():
+        p = lab.procs.pop(name, None)
+        if p:
+            p.send_signal(signal.SIGTERM)
+            p.wait(timeout=10)
+    return runs
+
+
+def wait_ws(args, port, deadline=20):
+    """Until a short wsload run through the proxy gets its echoes (the proxy is up, and warm)."""
+    end = time.time() + deadline
+    while True:
+        try:
+            w, _ = wsload(args, port, 128, 1)
+            if w["messages"] and not w["errors"]:
+                return
+        except (RuntimeError, ValueError, subprocess.TimeoutExpired):
+            pass
+        if time.time() > end:
+            raise RuntimeError(f"no WebSocket echo through 127.0.0.1:{port}")
+        time.sleep(0.2)
+
+
+def wsload(args, port, size, duration):
+    cmd = ["taskset", "-c", LOAD_CPU, os.path.join(TOOLS, "target/release/wsload"), "--url", f"ws://127.0.0.1:{port}/",
+           "--connections", str(WS_CONNECTIONS), "--size", str(size), "--duration", str(duration)]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
+    if out.returncode != 0:
+        raise RuntimeError(f"wsload failed: {out.stderr.strip()} ({' '.join(cmd)})")
+    return json.loads(out.stdout.strip().splitlines()[-1]), cmd
 
 
 def wrk_run(lab, args, rep, scenario, name, port, path, conns):
@@ -476,7 +579,7 @@ def summarize(runs):
     out = {}
     for (scenario, target) in sorted({(r["scenario"], r["target"]) for r in runs}):
         mine = [r for r in runs if r["scenario"] == scenario and r["target"] == target]
-        ratios, p99_ratios, off_ratios, off_cpu_ratios = [], [], [], []
+        ratios, p99_ratios, off_ratios, off_cpu_ratios, cpu_ratios = [], [], [], [], []
         for r in mine:
             base = BASE.get(target, "ringgate-off")
             off = next((x for x in runs if x["scenario"] == scenario and x["target"] == base and x["rep"] == r["rep"]), None)
@@ -487,6 +590,8 @@ def summarize(runs):
             ref = next((x for x in runs if x["scenario"] == scenario and x["target"] == "nginx" and x["rep"] == r["rep"]), None)
             if ref and ref["rps"]:
                 ratios.append(r["rps"] / ref["rps"])
+                if ref["cpu_us_per_req"] and r["cpu_us_per_req"]:
+                    cpu_ratios.append(r["cpu_us_per_req"] / ref["cpu_us_per_req"])
                 if ref["latency_ms"].get("99"):
                     p99_ratios.append(r["latency_ms"].get("99", 0) / ref["latency_ms"]["99"])
         cpu = [r["cpu_us_per_req"] for r in mine if r["cpu_us_per_req"]]
@@ -496,6 +601,7 @@ def summarize(runs):
             "cpu_us_per_req_median": statistics.median(cpu) if cpu else None,
             "rps_ratio_to_nginx_median": round(statistics.median(ratios), 3) if ratios else None,
             "p99_ratio_to_nginx_median": round(statistics.median(p99_ratios), 3) if p99_ratios else None,
+            "cpu_ratio_to_nginx_median": round(statistics.median(cpu_ratios), 3) if cpu_ratios else None,
             "rps_ratio_to_off_median": round(statistics.median(off_ratios), 3) if off_ratios else None,
             "rps_ratios_to_off": [round(x, 3) for x in off_ratios],
             "cpu_ratio_to_off_median": round(statistics.median(off_cpu_ratios), 3) if off_cpu_ratios else None,
@@ -509,16 +615,22 @@ def render(result, stamp, args):
     lines = [f"# Lab run {stamp} ({args.label})", "",
              f"Machine: {m['cpu']}, {m['cores']} cores, kernel {m['kernel']}; commit `{result['commit']}`.",
              f"Proxy under test on CPU {PROXY_CPU}, origin and wrk on CPU {LOAD_CPU}; 1 worker each; "
-             f"wrk -t1 -c{'/'.join(str(c) for c in args.connections)} -d{args.duration}s, {args.reps} repetitions, targets alternating.", "",
-             "| scenario | target | req/s (median) | ratio to nginx | ratio to base (per rep) | p99 ms | p99 ratio | proxy CPU us/req | CPU/req ratio to base | errors |",
-             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+             (f"wrk -t1 -c{'/'.join(str(c) for c in args.connections)} -d{args.duration}s" if [s for s in args.scenarios if s != "websocket"]
+              else f"wsload (perf/tools) {WS_CONNECTIONS} connections, {args.duration}s after 1s of warm-up")
+             + f", {args.reps} repetitions, targets alternating.", "",
+             "| scenario | target | req/s (median) | ratio to nginx | ratio to base (per rep) | p99 ms | p99 ratio | proxy CPU us/req | CPU/req ratio to nginx | CPU/req ratio to base | errors |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for key, s in result["summary"].items():
         scenario, target = key.split("/", 1)
         off = s.get("rps_ratio_to_off_median")
         off_text = f"{off} ({', '.join(str(x) for x in s['rps_ratios_to_off'])})" if off is not None else "None"
         lines.append(f"| {scenario} | {target} | {s['rps_median']:.0f} | {s['rps_ratio_to_nginx_median']} | {off_text} | "
                      f"{s['p99_ms_median']:.2f} | {s['p99_ratio_to_nginx_median']} | {s['cpu_us_per_req_median']} | "
-                     f"{s.get('cpu_ratio_to_off_median')} | {s['errors']} |")
+                     f"{s.get('cpu_ratio_to_nginx_median')} | {s.get('cpu_ratio_to_off_median')} | {s['errors']} |")
+    if any(k.startswith("ws-") for k in result["summary"]):
+        lines += ["", f"`ws-*` rows: WebSocket messages (echo round trips) per second through the proxy, {WS_CONNECTIONS} "
+                  "connections, closed loop, binary messages of 128 B or 16 KiB; \"proxy CPU us/req\" is per message "
+                  "(its inverse is messages per second per proxy core)."]
     lines += ["", "Ratios are medians of per-repetition ratios (same repetition, same machine state); "
               "the base of ringgate-metrics and ringgate-telemetry is ringgate-off (no per-request metrics, no access log), "
               + ("with `--base`, the base of ringgate and ringgate-policy is the same target built from "
