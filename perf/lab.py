@@ -615,7 +615,7 @@ def render(result, stamp, args):
     lines = [f"# Lab run {stamp} ({args.label})", "",
              f"Machine: {m['cpu']}, {m['cores']} cores, kernel {m['kernel']}; commit `{result['commit']}`.",
              f"Proxy under test on CPU {PROXY_CPU}, origin and wrk on CPU {LOAD_CPU}; 1 worker each; "
-             (f"wrk -t1 -c{'/'.join(str(c) for c in args.connections)} -d{args.duration}s" if [s for s in args.scenarios if s != "websocket"]
+             + (f"wrk -t1 -c{'/'.join(str(c) for c in args.connections)} -d{args.duration}s" if [s for s in args.scenarios if s != "websocket"]
               else f"wsload (perf/tools) {WS_CONNECTIONS} connections, {args.duration}s after 1s of warm-up")
              + f", {args.reps} repetitions, targets alternating.", "",
              "| scenario | target | req/s (median) | ratio to nginx | ratio to base (per rep) | p99 ms | p99 ratio | proxy CPU us/req | CPU/req ratio to nginx | CPU/req ratio to base | errors |",
