@@ -31,7 +31,8 @@ fn main() -> std::io::Result<()> {
 
 async fn serve(stream: TcpStream) {
     let _ = stream.set_nodelay(true);
-    let config = WebSocketConfig { max_message_size: Some(64 << 20), max_frame_size: Some(64 << 20), ..Default::default() };
+    let config =
+        WebSocketConfig { max_message_size: Some(64 << 20), max_frame_size: Some(64 << 20), ..Default::default() };
     let Ok(mut ws) = tokio_tungstenite::accept_async_with_config(stream, Some(config)).await else { return };
     while let Some(Ok(msg)) = ws.next().await {
         let echo = match msg {

@@ -84,7 +84,8 @@ async fn one(
     hist: &RefCell<Histogram<u64>>,
     tally: &RefCell<Tally>,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let config = WebSocketConfig { max_message_size: Some(64 << 20), max_frame_size: Some(64 << 20), ..Default::default() };
+    let config =
+        WebSocketConfig { max_message_size: Some(64 << 20), max_frame_size: Some(64 << 20), ..Default::default() };
     let (mut ws, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), true).await?;
     let payload = vec![0x5a_u8; size];
     loop {
