@@ -46,4 +46,9 @@ impl Budget {
         }
         Ok(())
     }
+
+    /// Bytes still available.
+    pub fn memory_left(&self) -> usize {
+        MAX_BYTES.saturating_sub(self.bytes)
+    }
 }

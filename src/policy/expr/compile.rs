@@ -78,8 +78,21 @@ pub fn assignable(from: Ty, to: Ty) -> bool {
         // Newtonsoft's implicit conversions to JToken.
         || (to == Ty::Json && matches!(from, Ty::Str | Ty::Int | Ty::Long | Ty::Double | Ty::Bool | Ty::Null))
         || (to == Ty::Func && from == Ty::Func)
-        || (to == Ty::List && matches!(from, Ty::Array | Ty::List))
+        || (to == Ty::List && matches!(from, Ty::Array | Ty::List | Ty::XmlList | Ty::RxMatches))
         || (to == Ty::Array && from == Ty::List)
+        // System.Xml.Linq's implicit conversions from string.
+        || (matches!(to, Ty::XName | Ty::XNs) && from == Ty::Str)
+}
+
+/// The implicit conversion of a value of type `from` stored where `to` is declared: the
+/// ones that change the value's representation (`double d = 1;`, `XNamespace ns = "urn:x";`).
+pub fn coerce(e: Expr, from: Ty, to: Ty) -> Expr {
+    match (from, to) {
+        (Ty::Int | Ty::Long | Ty::Char, Ty::Double)
+        | (Ty::Char, Ty::Int | Ty::Long)
+        | (Ty::Str, Ty::XName | Ty::XNs) => Expr::Cast(to, Box::new(e)),
+        _ => e,
+    }
 }
 
 fn wrap32(e: Expr, ty: Ty) -> Expr {
@@ -229,6 +242,7 @@ impl Compiler {
             if names.is_empty()
                 || prop_of(&names).is_none()
                 || (names == ["Request", "Certificate"] && name == "Verify")
+                || name == "ToUri"
             {
                 return self.context_call(&path, name, generic, args, pos);
             }
@@ -418,7 +432,11 @@ impl Compiler {
                     }
                     return Ok((Expr::JsonCast(target.kind, Box::new(x)), Ty::Json));
                 }
+                // XElement's and XAttribute's explicit conversions to strings and numbers.
+                let xml = matches!(from, Ty::Xml | Ty::XAttr)
+                    && matches!(target.ty, Ty::Str | Ty::Int | Ty::Long | Ty::Double | Ty::Bool);
                 let ok = from == target.ty
+                    || xml
                     || matches!(from, Ty::Any | Ty::Null | Ty::Json)
                     || matches!(target.ty, Ty::Any)
                     || (target.ty.numeric() && from.numeric())
@@ -610,6 +628,12 @@ impl Compiler {
             }
             Ty::Claims => Ty::Array,
             Ty::RxGroups => Ty::RxGroup,
+            Ty::RxMatches => {
+                if !matches!(ity, Ty::Int | Ty::Any) {
+                    return err(index.pos, "a MatchCollection index must be an integer");
+                }
+                Ty::RxMatch
+            }
             Ty::Json => Ty::Json,
             Ty::Dict | Ty::Any | Ty::Group => Ty::Any,
             t => return err(pos, format!("cannot apply indexing with [] to an expression of type {}", t.name())),
@@ -661,7 +685,8 @@ impl Compiler {
                 if !assignable(vty, tty) {
                     return err(pos, format!("cannot implicitly convert type {} to {}", vty.name(), tty.name()));
                 }
-                None
+                let v = coerce(v, vty, tty);
+                return Ok((Expr::Assign { target: t, op: None, value: Box::new(v), post: false, wrap32: false }, tty));
             }
             Some("??") => Some(AssignOp::Coalesce),
             Some(o) => {
@@ -816,6 +841,12 @@ impl Compiler {
                     _ => BinOp::Ge,
                 };
                 Ok((Expr::Binary(o, a, b), Ty::Bool))
+            }
+            "+" if at == Ty::XNs => {
+                if !matches!(bt, Ty::Str | Ty::Any) {
+                    return bad("XNamespace + string");
+                }
+                Ok((Expr::Binary(BinOp::Add, a, b), Ty::XName))
             }
             "+" => {
                 let ty = if at == Ty::Str || bt == Ty::Str {

@@ -72,6 +72,7 @@ impl Compiler {
                     }
                 };
                 let slot = self.declare(name, declared, *pos)?;
+                let e = e.map(|e| super::compile::coerce(e, ety, declared));
                 let init = e.unwrap_or(match declared {
                     Ty::Int | Ty::Long => Expr::Const(Value::Int(0)),
                     Ty::Double => Expr::Const(Value::Double(0.0)),

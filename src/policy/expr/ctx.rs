@@ -160,6 +160,14 @@ impl Compiler {
                 }
                 Ok((Expr::Prop { p: CtxProp::Certificate(CertPart::Verify), nullc }, Ty::Bool))
             }
+            (["Request", "Url" | "OriginalUrl"] | ["Api", "ServiceUrl"], "ToUri") => {
+                if !args.is_empty() {
+                    return err(pos, "IUrl.ToUri takes no arguments");
+                }
+                let p = prop_of(&names).unwrap_or(CtxProp::Url(UrlPart::Whole));
+                let url = Expr::Prop { p, nullc };
+                Ok((Expr::StaticCall { name: "Uri.FromUrl", args: vec![url], targ: None, outs: Vec::new() }, Ty::Uri))
+            }
             ([m @ ("Request" | "Response"), "Headers"], "GetValueOrDefault") => {
                 if args.is_empty() || args.len() > 2 {
                     return err(pos, "Headers.GetValueOrDefault takes 1 or 2 arguments");
@@ -242,9 +250,8 @@ impl Compiler {
                     Some("JObject") => (BodyAs::Json("JObject"), Ty::Json),
                     Some("JArray") => (BodyAs::Json("JArray"), Ty::Json),
                     Some("JToken") => (BodyAs::Json("JToken"), Ty::Json),
-                    Some(g @ ("XDocument" | "XElement" | "XNode")) => {
-                        return err(pos, format!("Body.As<{g}> (System.Xml.Linq.{g}) is not yet supported by ringgate"))
-                    }
+                    Some("XDocument") => (BodyAs::Xml(true), Ty::XDoc),
+                    Some("XElement" | "XNode") => (BodyAs::Xml(false), Ty::Xml),
                     Some(g) => {
                         return err(pos, format!("Body.As<{g}>: APIM allows string, byte[], JObject, JArray, JToken, XNode, XElement, XDocument"))
                     }

@@ -189,6 +189,7 @@ impl<'c, 'a> Eval<'c, 'a> {
             ));
         }
         match as_ {
+            BodyAs::Xml(doc) => super::bind_xml::parse(self, &String::from_utf8_lossy(body), doc),
             BodyAs::Str => {
                 self.budget.alloc(body.len())?;
                 Ok(Value::str(&String::from_utf8_lossy(body)))
@@ -852,7 +853,11 @@ fn json_cast(kind: &str, v: Value) -> Result<Value, EvalError> {
 
 /// C# `==` on values: strings ordinally, numbers numerically, reference types by identity.
 pub fn equals(x: &Value, y: &Value) -> bool {
+    if let Some(b) = super::bind_xml::equals(x, y) {
+        return b;
+    }
     match (x, y) {
+        (Value::Uri(a), Value::Uri(b)) => a == b,
         (Value::Null, Value::Null) => true,
         (Value::Null, _) | (_, Value::Null) => false,
         (Value::Str(a), Value::Str(b)) => a == b,
@@ -888,6 +893,11 @@ fn binary(op: BinOp, x: Value, y: Value) -> Result<Value, EvalError> {
     use BinOp::*;
     if let Some(r) = super::bind::binary(op, &x, &y) {
         return r;
+    }
+    if op == Add {
+        if let Some(r) = super::bind_xml::binary_add(&x, &y) {
+            return r;
+        }
     }
     match op {
         Eq | Ne => {
@@ -978,6 +988,9 @@ pub fn cast(t: Ty, v: Value) -> Result<Value, EvalError> {
     if t == Ty::Any {
         return Ok(v);
     }
+    if let Some(r) = super::bind_xml::cast(t, &v) {
+        return r;
+    }
     if let Value::Json(j) = &v {
         return match t {
             Ty::Json => Ok(v),
@@ -1024,6 +1037,9 @@ pub fn cast(t: Ty, v: Value) -> Result<Value, EvalError> {
         (Ty::Json, _) => Err(bad(&v)),
         (Ty::List, Value::List(_) | Value::Array(_)) => Ok(v),
         (Ty::Array, Value::Array(_) | Value::List(_)) => Ok(v),
+        (Ty::XmlList | Ty::RxMatches, Value::List(_)) => Ok(v),
+        (Ty::XName, Value::Str(s)) => Ok(Value::XName(Arc::new(crate::policy::dotnet::xml::XName::parse(s)))),
+        (Ty::XNs, Value::Str(s)) => Ok(Value::XNs(s.clone())),
         (t, v) if v.ty() == t => Ok(v.clone()),
         _ => Err(bad(&v)),
     }

@@ -237,6 +237,14 @@ pub fn check_call(
     if on == Ty::Null {
         return err(pos, format!("cannot call {name}() on null"));
     }
+    if on != Ty::Any {
+        if let Some((id, min, max, ret)) = super::bind_lib::method(on, name) {
+            if n < min || n > max {
+                return err(pos, format!("no overload of {} takes {n} argument(s)", full_name(on, name)));
+            }
+            return Ok((id, ret));
+        }
+    }
     if let Some((min, max, ret)) = super::bind::method_ty(on, name) {
         if n < min || n > max {
             return err(pos, format!("no overload of {}.{name} takes {n} argument(s)", on.name()));
@@ -273,6 +281,11 @@ pub fn check_call(
             format!("Enumerable.{name} is not yet supported by ringgate (order by one composite key instead)"),
         );
     }
+    if on == Ty::Any {
+        if let Some((id, _, _, ret)) = super::bind_lib::method(on, name) {
+            return Ok((id, ret));
+        }
+    }
     if on.enumerable() || matches!(on, Ty::List | Ty::Dict | Ty::Group) {
         if let Some((id, min, max, ret)) = linq::signature(name) {
             if n < min || n > max {
@@ -295,9 +308,18 @@ pub fn check_prop(on: Ty, name: &str, pos: usize) -> Result<(&'static str, Ty), 
     if let Some(t) = super::bind::prop_ty(on, name) {
         return Ok((leak_name(name), t));
     }
+    if on != Ty::Any {
+        if let Some(r) = super::bind_lib::prop(on, name) {
+            return Ok(r);
+        }
+    }
     match found(PROPS, on, name).first() {
         Some(r) => Ok((r.name, if on == Ty::Any { Ty::Any } else { ret_of(r, on) })),
         None if on == Ty::Any && BOUND_NAMES.contains(&name) => Ok((leak_name(name), Ty::Any)),
+        None if on == Ty::Any => match super::bind_lib::prop(on, name) {
+            Some(r) => Ok(r),
+            None => err(pos, refusal(on, name, false)),
+        },
         None => err(pos, refusal(on, name, false)),
     }
 }
@@ -319,7 +341,7 @@ fn full_name(on: Ty, name: &str) -> String {
         Ty::Exception => "System.Exception",
         Ty::Jwt => "Jwt",
         Ty::Basic => "BasicAuthCredentials",
-        _ => "object",
+        t => super::bind_lib::full_name(t).unwrap_or("object"),
     };
     format!("{t}.{name}")
 }
@@ -343,6 +365,13 @@ fn refusal(on: Ty, name: &str, method: bool) -> String {
             | Ty::Bool
             | Ty::Exception
             | Ty::Pair
+            | Ty::Xml
+            | Ty::XDoc
+            | Ty::XAttr
+            | Ty::XName
+            | Ty::XNs
+            | Ty::Uri
+            | Ty::RxMatches
     );
     if apim_all {
         format!("{what} is not yet supported by ringgate")
@@ -355,6 +384,9 @@ fn refusal(on: Ty, name: &str, method: bool) -> String {
 
 /// The id of a member that `recv.Name = v` (or an object initializer) may set.
 pub fn settable(on: Ty, name: &str) -> Option<&'static str> {
+    if let Some(id) = super::bind_lib::settable(on, name) {
+        return Some(id);
+    }
     match (on, name) {
         (Ty::Pair | Ty::Any, "Value") => Some("Value"),
         (Ty::StringBuilder | Ty::Any, "Length") => Some("Length"),
@@ -384,6 +416,9 @@ pub fn invoke(
     args: Vec<Value>,
     targ: Option<Ty>,
 ) -> Result<Value, EvalError> {
+    if let Some(r) = super::bind_lib::invoke(ev, name, &recv, &args) {
+        return r;
+    }
     if let Some(r) = super::bind::invoke(name, &recv, &args) {
         return r;
     }
@@ -450,6 +485,9 @@ pub fn get(name: &str, recv: &Value) -> Result<Value, EvalError> {
     if let Some(r) = super::bind::get(name, recv) {
         return r;
     }
+    if let Some(r) = super::bind_lib::get(name, recv) {
+        return r;
+    }
     let count = |n: usize| Value::Int(i64::try_from(n).unwrap_or(i64::MAX));
     Ok(match (name, recv) {
         ("Length" | "Count", Value::Str(s)) => count(strings::utf16_len(s)),
@@ -505,6 +543,9 @@ fn first_last(j: &JRef, first: bool) -> Value {
 
 /// `recv.name = v` at runtime.
 pub fn set(name: &str, recv: &Value, v: Value) -> Result<(), EvalError> {
+    if let Some(r) = super::bind_xml::set(name, recv, &v) {
+        return r;
+    }
     match (name, recv) {
         ("Value", Value::Pair(p)) => match (&p.0, &p.1) {
             (Value::Json(owner), Value::Str(k)) => {
@@ -672,9 +713,10 @@ fn list_method(
     args: &[Value],
 ) -> Result<Option<Value>, EvalError> {
     let a0 = args.first().unwrap_or(&Value::Null);
-    let fixed = c.kind == CollKind::Array;
+    let fixed = matches!(c.kind, CollKind::Array | CollKind::ReadOnly(_));
     if fixed && matches!(name, "Add" | "AddRange" | "Remove" | "RemoveAt" | "Insert" | "Clear" | "RemoveAll") {
-        return Err(EvalError::of("NotSupportedException", "Collection was of a fixed size."));
+        let m = if c.kind == CollKind::Array { "Collection was of a fixed size." } else { "Collection is read-only." };
+        return Err(EvalError::of("NotSupportedException", m));
     }
     Ok(Some(match name {
         "Add" => {

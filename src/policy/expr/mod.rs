@@ -7,6 +7,9 @@
 //! reachable from any node), and every failure is an [`EvalError`], never a panic.
 
 pub mod bind;
+pub mod bind_lib;
+pub mod bind_uri;
+pub mod bind_xml;
 pub mod budget;
 pub mod compile;
 pub mod compile_stmt;
@@ -27,6 +30,7 @@ pub mod statics;
 pub mod strings;
 pub mod types;
 pub mod value;
+pub mod xml;
 
 use std::sync::Arc;
 
@@ -194,5 +198,7 @@ pub fn compile_value(src: &Src) -> Result<Dyn, ExprError> {
 
 #[cfg(test)]
 mod cases;
+#[cfg(test)]
+mod cases_lib;
 #[cfg(test)]
 mod tests;

@@ -122,6 +122,8 @@ pub enum BodyAs {
     Bytes,
     /// `JObject`, `JArray` or `JToken`: the kind the body must parse as.
     Json(&'static str),
+    /// `XDocument` (`true`) or `XElement`/`XNode` (`false`).
+    Xml(bool),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

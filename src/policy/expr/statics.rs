@@ -58,6 +58,11 @@ pub fn canonical_type(dotted: &str) -> Option<&'static str> {
         "SHA512" | "SHA512Managed" => "SHA512",
         "MD5" => "MD5",
         "BitConverter" => "BitConverter",
+        "XDocument" => "XDocument",
+        "XElement" => "XElement",
+        "XNamespace" => "XNamespace",
+        "XName" => "XName",
+        "UriPartial" => "UriPartial",
         s if types::apim_allows(s) => {
             // A type APIM allows but ringgate has no statics for: keep its name for the refusal.
             return TYPES_NAMED.iter().find(|t| **t == s).copied().or(Some("<allowed>"));
@@ -174,6 +179,9 @@ pub fn unknown_type(dotted: &str, member: &str, pos: usize) -> ExprError {
 
 fn refuse(ty: &str, member: &str, pos: usize, dotted_hint: &str) -> ExprError {
     let shown = if ty == "<allowed>" { dotted_hint } else { ty };
+    if shown == "XDocument" && member == "Load" {
+        return ExprError::new(pos, "System.Xml.Linq.XDocument.Load is not allowed in APIM policy expressions");
+    }
     match apim_restricted(shown, member) {
         Some(false) => {
             ExprError::new(pos, format!("System.{shown}.{member} is not allowed in APIM policy expressions"))
@@ -260,6 +268,12 @@ static METHODS: &[(&str, usize, usize, Ty)] = &[
     ("SHA512.Create", 0, 0, Ty::Hasher),
     ("MD5.Create", 0, 0, Ty::Hasher),
     ("BitConverter.ToString", 1, 1, Ty::Str),
+    ("Regex.Matches", 2, 3, Ty::RxMatches),
+    ("Regex.Split", 2, 3, Ty::Array),
+    ("XDocument.Parse", 1, 1, Ty::XDoc),
+    ("XElement.Parse", 1, 1, Ty::Xml),
+    ("XNamespace.Get", 1, 1, Ty::XNs),
+    ("XName.Get", 1, 2, Ty::XName),
 ];
 
 /// Static properties and constants.
@@ -307,6 +321,14 @@ static PROPS: &[(&str, Ty)] = &[
     ("RegexOptions.Compiled", Ty::Enum),
     ("RegexOptions.CultureInvariant", Ty::Enum),
     ("RegexOptions.IgnorePatternWhitespace", Ty::Enum),
+    ("UriPartial.Scheme", Ty::Enum),
+    ("UriPartial.Authority", Ty::Enum),
+    ("UriPartial.Path", Ty::Enum),
+    ("UriPartial.Query", Ty::Enum),
+    ("Uri.UriSchemeHttp", Ty::Str),
+    ("Uri.UriSchemeHttps", Ty::Str),
+    ("Uri.SchemeDelimiter", Ty::Str),
+    ("XNamespace.None", Ty::XNs),
 ];
 
 pub fn check(
@@ -378,6 +400,10 @@ pub fn constant(id: &'static str) -> Option<Value> {
         "Double.NegativeInfinity" => Value::Double(f64::NEG_INFINITY),
         "Math.PI" => Value::Double(std::f64::consts::PI),
         "Math.E" => Value::Double(std::f64::consts::E),
+        "Uri.UriSchemeHttp" => Value::str("http"),
+        "Uri.UriSchemeHttps" => Value::str("https"),
+        "Uri.SchemeDelimiter" => Value::str("://"),
+        "XNamespace.None" => Value::XNs(Arc::from("")),
         _ => {
             PROPS.iter().find(|p| p.0 == id).filter(|p| p.1 == Ty::Enum)?;
             let (t, m) = id.split_once('.')?;
@@ -393,6 +419,10 @@ pub fn check_new(t: &TypeRef, res: Resolved, tys: &[Ty], pos: usize) -> Result<&
     Ok(match res.kind {
         "JObject" => "JObject",
         "JArray" => "JArray",
+        "Uri" if n == 1 || (n == 2 && tys[0] == Ty::Uri) => "Uri",
+        "XElement" if n >= 1 => "XElement",
+        "XAttribute" if n == 2 => "XAttribute",
+        "XDocument" => "XDocument",
         "JProperty" if n == 2 => "JProperty",
         "JValue" if n == 1 => "JValue",
         "List" if n <= 1 => "List",
@@ -574,6 +604,9 @@ pub fn call(ev: &mut Eval<'_, '_>, id: &str, args: Vec<Value>, targ: Option<Ty>)
             .as_f64()
             .ok_or_else(|| EvalError::new(format!("a number is needed, found {}", v.type_name())))
     };
+    if let Some(r) = super::bind_lib::static_call(ev, id, &args) {
+        return r;
+    }
     if matches!(
         id.split('.').next(),
         Some("DateTime" | "TimeSpan" | "Regex" | "SHA256" | "SHA1" | "SHA384" | "SHA512" | "MD5" | "BitConverter")
@@ -840,6 +873,9 @@ pub fn round_half_even(x: f64) -> f64 {
 
 /// `new T(args)` at runtime, before its initializer.
 pub fn construct(ev: &mut Eval<'_, '_>, kind: &str, elem: &'static str, args: Vec<Value>) -> Result<Value, EvalError> {
+    if let Some(r) = super::bind_lib::construct(kind, &args) {
+        return r;
+    }
     if matches!(kind, "Regex" | "TimeSpan" | "DateTime") || kind.starts_with("HMAC") {
         if let Some(r) = super::bind::construct(kind, &args) {
             return r;

@@ -210,7 +210,7 @@ fn compile_time_rejections() {
         ("@(new Random())", "ERR type Random is not yet supported by ringgate"),
         ("@(1 +)", "ERR expected an expression"),
         ("@(typeof(string))", "ERR typeof"),
-        ("@(context.Request.Body.As<XElement>())", "ERR is not yet supported by ringgate"),
+        ("@(context.Request.Body.As<XElement>())", "ERR Data at the root level is invalid"), // a JSON body is not XML
     ]);
 }
 

@@ -18,6 +18,9 @@ pub enum CollKind {
     List,
     Array,
     HashSet,
+    /// A read-only sequence a library returns (`MatchCollection`, `IEnumerable<XElement>`):
+    /// its .NET type name, for `ToString()`.
+    ReadOnly(&'static str),
 }
 
 #[derive(Debug)]
@@ -101,6 +104,16 @@ pub enum Value {
     RxGroup(Arc<crate::policy::dotnet::regex::Group>),
     /// A hash or HMAC object (`SHA256.Create()`, `new HMACSHA256(key)`): algorithm and key.
     Hasher(Arc<(crate::policy::dotnet::crypto::HashAlgorithm, Option<Arc<[u8]>>)>),
+    /// `System.Uri`.
+    Uri(Arc<crate::policy::dotnet::uri::Uri>),
+    /// An `XDocument` or `XElement` (a shared node: edits are seen through every handle).
+    Xml(super::xml::XRef),
+    /// An `XAttribute` (a snapshot of its name and value, and its owner).
+    XAttr(Arc<super::xml::XAttr>),
+    /// An `XName`.
+    XName(Arc<crate::policy::dotnet::xml::XName>),
+    /// An `XNamespace` (its URI).
+    XNs(Arc<str>),
 }
 
 /// Static types, as far as they are known at load time (`Any` defers the check to runtime).
@@ -135,6 +148,18 @@ pub enum Ty {
     RxGroups,
     RxGroup,
     Hasher,
+    Uri,
+    /// `XElement` (and `XNode`).
+    Xml,
+    /// `XDocument`.
+    XDoc,
+    /// A sequence of elements (`Elements()`, `Descendants()`): a read-only list whose items are `Xml`.
+    XmlList,
+    XAttr,
+    XName,
+    XNs,
+    /// `MatchCollection`: a read-only list whose items are `Match`.
+    RxMatches,
 }
 
 impl Ty {
@@ -169,6 +194,14 @@ impl Ty {
             Ty::RxGroups => "GroupCollection",
             Ty::RxGroup => "Group",
             Ty::Hasher => "HashAlgorithm",
+            Ty::Uri => "Uri",
+            Ty::Xml => "XElement",
+            Ty::XDoc => "XDocument",
+            Ty::XmlList => "IEnumerable<XElement>",
+            Ty::XAttr => "XAttribute",
+            Ty::XName => "XName",
+            Ty::XNs => "XNamespace",
+            Ty::RxMatches => "MatchCollection",
         }
     }
     /// The .NET type name (`Int32`), as Newtonsoft's conversion messages write it.
@@ -193,7 +226,17 @@ impl Ty {
     pub fn enumerable(self) -> bool {
         matches!(
             self,
-            Ty::Any | Ty::Str | Ty::Bytes | Ty::Array | Ty::List | Ty::Dict | Ty::Group | Ty::Json | Ty::Claims
+            Ty::Any
+                | Ty::Str
+                | Ty::Bytes
+                | Ty::Array
+                | Ty::List
+                | Ty::Dict
+                | Ty::Group
+                | Ty::Json
+                | Ty::Claims
+                | Ty::XmlList
+                | Ty::RxMatches
         )
     }
 }
@@ -236,6 +279,12 @@ impl Value {
             Value::RxGroups(_) => Ty::RxGroups,
             Value::RxGroup(_) => Ty::RxGroup,
             Value::Hasher(_) => Ty::Hasher,
+            Value::Uri(_) => Ty::Uri,
+            Value::Xml(x) if x.is_document() => Ty::XDoc,
+            Value::Xml(_) => Ty::Xml,
+            Value::XAttr(_) => Ty::XAttr,
+            Value::XName(_) => Ty::XName,
+            Value::XNs(_) => Ty::XNs,
         }
     }
 
@@ -251,7 +300,15 @@ impl Value {
                 CollKind::List => "List",
                 CollKind::Array => "Array",
                 CollKind::HashSet => "HashSet",
+                CollKind::ReadOnly(n) => n.rsplit('.').next().unwrap_or(n),
             },
+            Value::Xml(x) => {
+                if x.is_document() {
+                    "XDocument"
+                } else {
+                    "XElement"
+                }
+            }
             v => v.ty().name(),
         }
     }
@@ -290,6 +347,7 @@ impl Value {
                 CollKind::Array => {
                     let _ = write!(out, "{}[]", c.elem);
                 }
+                CollKind::ReadOnly(n) => out.push_str(n),
             },
             Value::Dict(_) => out.push_str("System.Collections.Generic.Dictionary`2[System.String,System.Object]"),
             Value::Pair(p) => {
@@ -317,6 +375,11 @@ impl Value {
             Value::RxGroups(_) => out.push_str("System.Text.RegularExpressions.GroupCollection"),
             Value::RxGroup(g) => out.push_str(&g.value),
             Value::Hasher(_) => out.push_str("System.Security.Cryptography.HashAlgorithm"),
+            Value::Uri(u) => out.push_str(&u.to_dotnet_string()),
+            Value::Xml(x) => out.push_str(&x.to_xml(true)),
+            Value::XAttr(a) => out.push_str(&super::xml::attribute_text(a)),
+            Value::XName(n) => out.push_str(&n.to_dotnet_string()),
+            Value::XNs(n) => out.push_str(n),
         }
     }
 

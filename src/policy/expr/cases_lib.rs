@@ -1,0 +1,170 @@
+//! Table rows for `Uri`, `System.Xml.Linq` and `Regex.Matches`/`Split`: expressions as
+//! written in policies and the text .NET gives for their values (`ToString()` of the
+//! result), or `ERR <part of the message>`. Values follow the .NET API documentation
+//! (Uri's members, RFC 3986 §5.4 for relative resolution, XElement.ToString's indented
+//! form, Regex.Split including captured groups).
+
+use super::cases::run;
+use crate::policy::expr::Value;
+use crate::policy::runtime::PolicyContext;
+use crate::policy::testkit::{eval_with, info, FakeReq};
+
+const URL: &str = "new Uri(\"https://api.contoso.com:8443/v1/orders/42?x=1&y=a%20b#top\")";
+
+#[test]
+fn uri_members() {
+    let rows: Vec<(String, &str)> = vec![
+        (format!("@({URL}.Host)"), "api.contoso.com"),
+        (format!("@({URL}.Port)"), "8443"),
+        (format!("@({URL}.Scheme)"), "https"),
+        (format!("@({URL}.AbsolutePath)"), "/v1/orders/42"),
+        (format!("@({URL}.Query)"), "?x=1&y=a%20b"),
+        (format!("@({URL}.Fragment)"), "#top"),
+        (format!("@({URL}.PathAndQuery)"), "/v1/orders/42?x=1&y=a%20b"),
+        (format!("@({URL}.Authority)"), "api.contoso.com:8443"),
+        (format!("@({URL}.AbsoluteUri)"), "https://api.contoso.com:8443/v1/orders/42?x=1&y=a%20b#top"),
+        (format!("@({URL}.ToString())"), "https://api.contoso.com:8443/v1/orders/42?x=1&y=a b#top"),
+        (format!("@(string.Join(\"|\", {URL}.Segments))"), "/|v1/|orders/|42"),
+        (format!("@({URL}.Segments.Last())"), "42"),
+        (format!("@({URL}.IsDefaultPort)"), "False"),
+        (format!("@({URL}.GetLeftPart(UriPartial.Authority))"), "https://api.contoso.com:8443"),
+        (format!("@({URL}.GetLeftPart(UriPartial.Path))"), "https://api.contoso.com:8443/v1/orders/42"),
+        ("@(new Uri(\"http://example.com\").AbsolutePath)".into(), "/"),
+        ("@(new Uri(\"http://example.com\").ToString())".into(), "http://example.com/"),
+        ("@(new Uri(\"HTTP://Example.COM:80/a\").AbsoluteUri)".into(), "http://example.com/a"),
+        ("@(new Uri(\"http://example.com\").Port)".into(), "80"),
+        ("@(new Uri(new Uri(\"http://a/b/c/d;p?q\"), \"../g\").ToString())".into(), "http://a/b/g"), // RFC 3986 §5.4.1
+        ("@(new Uri(new Uri(\"http://a/b/c/d;p?q\"), \"g?y\").AbsoluteUri)".into(), "http://a/b/c/g?y"),
+        ("@(new Uri(\"not a uri\"))".into(), "ERR"),
+        ("@(new Uri(\"http://x/\") == new Uri(\"http://x/\"))".into(), "True"),
+        ("@(Uri.UriSchemeHttps + Uri.SchemeDelimiter)".into(), "https://"),
+        ("@{ Uri u = new Uri(\"https://h/p\"); return u.Host + u.AbsolutePath; }".into(), "h/p"),
+        ("@(context.Request.Url.ToUri().Host)".into(), "api.contoso.local"),
+        ("@(context.Request.Url.ToUri().Port)".into(), "443"),
+        ("@(context.Request.Url.ToUri().AbsolutePath)".into(), "/orders/items/42"),
+        ("@(context.Request.Url.ToUri().Query)".into(), "?format=json&q=a%20b"),
+        ("@(context.Request.Url.ToUri().Segments[2])".into(), "items/"),
+        ("@(context.Request.OriginalUrl.ToUri().Scheme)".into(), "https"),
+        ("@(context.Api.ServiceUrl.ToUri().Authority)".into(), "backend:8080"),
+        ("@(context.Request.Url.ToUri(1))".into(), "ERR IUrl.ToUri takes no arguments"),
+        (
+            format!("@({URL}.MakeRelativeUri({URL}))"),
+            "ERR System.Uri.MakeRelativeUri() is not yet supported by ringgate",
+        ),
+        ("@(new Uri(\"https://h/\", UriKind.Absolute))".into(), "ERR UriKind"),
+    ];
+    let rows: Vec<(&str, &str)> = rows.iter().map(|(a, b)| (a.as_str(), *b)).collect();
+    run(&rows);
+}
+
+const DOC: &str = r#"XDocument.Parse("<order id=\"7\"><line sku=\"a\" qty=\"2\">Apple</line><line sku=\"b\" qty=\"5\">Pear</line><note/></order>")"#;
+
+#[test]
+fn xml_members() {
+    let rows: Vec<(String, &str)> = vec![
+        (format!("@({DOC}.Root.Name.LocalName)"), "order"),
+        (format!("@({DOC}.Root.Attribute(\"id\").Value)"), "7"),
+        (format!("@((int){DOC}.Root.Attribute(\"id\") + 1)"), "8"),
+        (format!("@({DOC}.Root.Elements(\"line\").Count())"), "2"),
+        (format!("@({DOC}.Root.Elements().Count())"), "3"),
+        (format!("@({DOC}.Descendants(\"line\").Sum(l => (int)l.Attribute(\"qty\")))"), "7"),
+        (format!("@(string.Join(\",\", {DOC}.Descendants(\"line\").Select(l => l.Value)))"), "Apple,Pear"),
+        (format!("@({DOC}.Descendants().Where(e => e.Name.LocalName == \"line\").First().Attribute(\"sku\").Value)"), "a"),
+        (format!("@({DOC}.Root.Element(\"line\").Value)"), "Apple"),
+        (format!("@((string){DOC}.Root.Element(\"missing\"))"), ""),
+        (format!("@({DOC}.Root.Element(\"missing\") == null)"), "True"),
+        (format!("@({DOC}.Root.Attribute(\"nope\")?.Value ?? \"none\")"), "none"),
+        (format!("@({DOC}.Root.Element(\"note\").IsEmpty)"), "True"),
+        (format!("@({DOC}.Root.HasElements)"), "True"),
+        (format!("@({DOC}.Root.Element(\"line\").Parent.Name.LocalName)"), "order"),
+        (format!("@({DOC}.Root.Element(\"line\").Attribute(\"qty\").ToString())"), "qty=\"2\""),
+        (format!("@({DOC}.Root.Element(\"line\").Name == \"line\")"), "True"),
+        (format!("@({DOC}.Root.Value)"), "ApplePear"),
+        (format!("@({DOC}.Root.Element(\"line\").ToString())"), "<line sku=\"a\" qty=\"2\">Apple</line>"),
+        (format!("@({DOC}.Root.Element(\"line\").Foo())"), "ERR System.Xml.Linq.XElement.Foo() is not yet supported by ringgate"),
+        ("@(XElement.Parse(\"<a><b>1</b><c /></a>\").ToString())".into(), "<a>\r\n  <b>1</b>\r\n  <c />\r\n</a>"),
+        ("@(XDocument.Parse(\"<?xml version=\\\"1.0\\\"?><a/>\").ToString())".into(), "<a />"),
+        ("@(XElement.Parse(\"<a>1<b>2</b>3</a>\").Value)".into(), "123"),
+        ("@((double)XElement.Parse(\"<p> 2.5 </p>\"))".into(), "2.5"),
+        ("@((bool)XElement.Parse(\"<f>1</f>\"))".into(), "True"),
+        ("@((int)XElement.Parse(\"<n>x</n>\"))".into(), "ERR"),
+        ("@{ try { XDocument.Parse(\"<a>\"); return \"ok\"; } catch (Exception) { return \"bad\"; } }".into(), "bad"),
+        ("@{ XNamespace ns = \"urn:x\"; var d = XDocument.Parse(\"<r xmlns=\\\"urn:x\\\"><v>1</v></r>\"); return d.Root.Element(ns + \"v\").Value + \"|\" + (d.Root.Element(\"v\") == null) + \"|\" + d.Root.Name; }".into(), "1|True|{urn:x}r"),
+        ("@{ var d = XDocument.Parse(\"<s:E xmlns:s=\\\"urn:s\\\"><s:B><m>9</m></s:B></s:E>\"); XNamespace s = \"urn:s\"; return d.Root.Element(s + \"B\").Element(\"m\").Value + d.Root.Name.NamespaceName; }".into(), "9urn:s"),
+        ("@(new XElement(\"item\", new XAttribute(\"id\", 5), \"text\").ToString())".into(), "<item id=\"5\">text</item>"),
+        ("@(new XElement(\"list\", new XElement(\"a\", 1), new XElement(\"b\", true)).ToString())".into(), "<list>\r\n  <a>1</a>\r\n  <b>true</b>\r\n</list>"),
+        ("@{ var e = XElement.Parse(\"<a x=\\\"1\\\"/>\"); e.SetAttributeValue(\"x\", null); e.SetAttributeValue(\"y\", 2); return e.ToString(); }".into(), "<a y=\"2\" />"),
+        ("@{ var e = XElement.Parse(\"<a><b/></a>\"); e.Element(\"b\").Value = \"t\"; e.SetElementValue(\"c\", \"u\"); return e.ToString(); }".into(), "<a>\r\n  <b>t</b>\r\n  <c>u</c>\r\n</a>"),
+        ("@{ var d = XDocument.Parse(\"<a><b/><c/></a>\"); d.Root.Element(\"b\").Remove(); return d.ToString(); }".into(), "<a>\r\n  <c />\r\n</a>"),
+        ("@{ var d = XDocument.Parse(\"<a><b/></a>\"); foreach (var b in d.Descendants(\"b\")) { b.SetAttributeValue(\"seen\", \"yes\"); } return d.Root.Element(\"b\").Attribute(\"seen\").Value; }".into(), "yes"),
+        ("@{ var sb = new StringBuilder(); foreach (XElement e in XElement.Parse(\"<a><x/><y/></a>\").Elements()) { sb.Append(e.Name.LocalName); } return sb.ToString(); }".into(), "xy"),
+        ("@{ var root = new XElement(\"r\"); var item = new XElement(\"i\"); root.Add(item); item.SetAttributeValue(\"n\", 1); return root.ToString(); }".into(), "<r>\r\n  <i n=\"1\" />\r\n</r>"),
+        ("@{ var e = new XElement(\"r\"); e.Add(e); return 1; }".into(), "ERR"),
+        ("@(XDocument.Load(\"x.xml\"))".into(), "ERR XDocument.Load is not allowed in APIM policy expressions"),
+    ];
+    let rows: Vec<(&str, &str)> = rows.iter().map(|(a, b)| (a.as_str(), *b)).collect();
+    run(&rows);
+}
+
+#[test]
+fn xml_bodies() {
+    let r = FakeReq::new("POST", "/orders/items");
+    let xml = r#"<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><GetPrice><Item>Apple</Item></GetPrice></soap:Body></soap:Envelope>"#;
+    let rows = [
+        ("@(context.Request.Body.As<XDocument>(preserveContent: true).Descendants(\"Item\").First().Value)", "Apple"),
+        ("@(context.Request.Body.As<XElement>(true).Name.LocalName)", "Envelope"),
+        ("@{ XNamespace soap = \"http://schemas.xmlsoap.org/soap/envelope/\"; var body = context.Request.Body.As<XDocument>(true).Root.Element(soap + \"Body\"); return body.Elements().First().Name.LocalName; }", "GetPrice"),
+        ("@(context.Request.Body.As<XNode>(true).ToString().Length > 0)", "True"),
+        ("@{ var a = context.Request.Body.As<XDocument>(); var b = context.Request.Body.As<XDocument>(); return 1; }", "ERR the body was already read"),
+    ];
+    for (src, want) in rows {
+        let mut ctx = PolicyContext::new(&r, info("10.1.2.3"));
+        ctx.request_body = Some(std::sync::Arc::from(xml.as_bytes()));
+        let got = match eval_with(src, &ctx) {
+            Ok(v) => v.to_text(),
+            Err(e) => format!("ERR {e}"),
+        };
+        match want.strip_prefix("ERR ") {
+            Some(p) => assert!(got.contains(p), "{src}: {got}"),
+            None => assert_eq!(got, want, "{src}"),
+        }
+    }
+    let mut ctx = PolicyContext::new(&r, info("10.1.2.3"));
+    ctx.request_body = Some(std::sync::Arc::from(&b"<a><b>"[..]));
+    let got = eval_with("@(context.Request.Body.As<XDocument>().Root)", &ctx);
+    assert!(got.is_err(), "malformed XML throws: {got:?}");
+    let _ = Value::Null;
+}
+
+#[test]
+fn regex_collections() {
+    run(&[
+        ("@(Regex.Matches(\"a1b22c333\", @\"\\d+\").Count)", "3"),
+        ("@(string.Join(\",\", Regex.Matches(\"a1b22c333\", @\"\\d+\").Cast<Match>().Select(m => m.Value)))", "1,22,333"),
+        ("@(string.Join(\",\", Regex.Matches(\"a1b22\", @\"\\d+\").Select(m => m.Index)))", "1,3"),
+        ("@{ var sb = new StringBuilder(); foreach (Match m in Regex.Matches(\"k1=v1;k2=v2\", @\"(\\w+)=(\\w+)\")) { sb.Append(m.Groups[2].Value); } return sb.ToString(); }", "v1v2"),
+        ("@(Regex.Matches(\"abc\", @\"\\d\").Count)", "0"),
+        ("@(Regex.Matches(\"a1b2\", @\"\\d\")[1].Value)", "2"),
+        ("@(Regex.Matches(\"A1b2\", \"[a-z]\", RegexOptions.IgnoreCase).Count)", "2"),
+        ("@(Regex.Matches(\"a1\", @\"\\d\").ToString())", "System.Text.RegularExpressions.MatchCollection"),
+        ("@(string.Join(\"|\", Regex.Split(\"a1b22c\", @\"\\d+\")))", "a|b|c"),
+        ("@(string.Join(\"|\", Regex.Split(\"a-b_c\", \"[-_]\")))", "a|b|c"),
+        ("@(string.Join(\"|\", Regex.Split(\"a1b\", @\"(\\d)\")))", "a|1|b"), // captured groups are included
+        ("@(Regex.Split(\"1,2\", \",\").Length)", "2"),
+        ("@(new Regex(@\"\\s+\").Split(\"a  b c\").Length)", "3"),
+        ("@(new Regex(\"o\").Matches(\"foo\").Count)", "2"),
+        ("@(Regex.Matches(\"aa\", @\"(a)\\1\"))", "ERR Regex pattern"),
+        ("@{ var ms = Regex.Matches(\"x\", \"x\"); ms.Add(null); return 1; }", "ERR"),
+    ]);
+}
+
+/// Implicit conversions that change a value's representation where a type is declared.
+#[test]
+fn declared_conversions() {
+    run(&[
+        ("@{ double d = 1; return d / 2; }", "0.5"),
+        ("@{ double d = 3.5; d = 2; return d / 4; }", "0.5"),
+        ("@{ long n = 'a'; return n; }", "97"),
+        ("@{ XName n = \"{urn:a}b\"; return n.LocalName + \"|\" + n.NamespaceName; }", "b|urn:a"),
+    ]);
+}
