@@ -50,6 +50,9 @@ impl RequestView for FakeReq {
     fn header(&self, n: &str) -> Option<&[u8]> {
         self.headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_bytes())
     }
+    fn header_list(&self) -> Option<Vec<(&str, &[u8])>> {
+        Some(self.headers.iter().map(|(k, v)| (k.as_str(), v.as_bytes())).collect())
+    }
 }
 
 pub struct FakeResp {
@@ -73,6 +76,9 @@ impl ResponseView for FakeResp {
     }
     fn header(&self, n: &str) -> Option<&[u8]> {
         self.headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_bytes())
+    }
+    fn header_list(&self) -> Option<Vec<(&str, &[u8])>> {
+        Some(self.headers.iter().map(|(k, v)| (k.as_str(), v.as_bytes())).collect())
     }
 }
 

@@ -168,3 +168,42 @@ fn declared_conversions() {
         ("@{ XName n = \"{urn:a}b\"; return n.LocalName + \"|\" + n.NamespaceName; }", "b|urn:a"),
     ]);
 }
+
+/// `context.Request.Headers` as APIM's `IReadOnlyDictionary<string, string[]>`, and the
+/// members of `context.User`/`context.Product` the configuration cannot back.
+#[test]
+fn headers_dictionary_and_directory() {
+    run(&[
+        ("@(context.Request.Headers.Count)", "3"),
+        ("@(string.Join(\",\", context.Request.Headers.Keys))", "authorization,x-region,x-list"),
+        ("@(context.Request.Headers.Keys.Count())", "3"),
+        ("@(context.Request.Headers.Any(h => h.Key == \"x-list\"))", "True"),
+        ("@(string.Join(\";\", context.Request.Headers.Where(h => h.Key.StartsWith(\"x-\")).Select(h => h.Key + \"=\" + string.Join(\"|\", h.Value))))", "x-region=east asia;x-list=a|b|c"),
+        ("@{ var n = 0; foreach (var h in context.Request.Headers) { n += h.Value.Length; } return n; }", "5"),
+        ("@{ string[] value; if (context.Request.Headers.TryGetValue(\"X-List\", out value)) { return value.Length + \":\" + value[1]; } return \"none\"; }", "3:b"),
+        ("@{ string[] value; return context.Request.Headers.TryGetValue(\"Nope\", out value) + \"|\" + (value == null); }", "False|True"),
+        ("@(context.Request.Headers.TryGetValue(\"X-List\", out var v) ? v.First() : \"\")", "a"),
+        ("@(context.Request.Headers.ContainsKey(\"X-REGION\"))", "True"),
+        ("@(context.Request.Headers.GetValueOrDefault(\"x-region\", \"\"))", "east asia"),
+        ("@(context.Response.Headers.Count)", "ERR context.Response"),
+        ("@(context.User.Id)", "u1"),
+        ("@(context.User.Email)", "ERR context.User.Email is not yet supported by ringgate: the gateway's configuration has no user records"),
+        ("@(context.User.Groups.Any(g => g.Name == \"Administrators\"))", "ERR context.User.Groups.Any is not yet supported by ringgate"),
+        ("@(context.Product.Groups.Count())", "ERR context.Product.Groups.Count is not yet supported by ringgate: the gateway's configuration has no product groups"),
+        ("@(context.Product.Name)", "Starter"),
+    ]);
+}
+
+#[test]
+fn headers_dictionary_sees_edits() {
+    let r = FakeReq::new("GET", "/x").h("A", "1").h("B", "2");
+    let mut ctx = PolicyContext::new(&r, info("10.1.2.3"));
+    ctx.request_edits.headers.delete("a");
+    ctx.request_edits.headers.set("C", ["3".to_string()]);
+    ctx.request_edits.headers.append("b", ["4".to_string()]);
+    let got = eval_with(
+        "@(string.Join(\";\", context.Request.Headers.Select(h => h.Key + \"=\" + string.Join(\"|\", h.Value))))",
+        &ctx,
+    );
+    assert_eq!(got.map(|v| v.to_text()), Ok("b=2|4;C=3".to_string()));
+}

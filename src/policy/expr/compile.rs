@@ -29,7 +29,7 @@ pub struct Compiler {
 pub type R = Result<(Expr, Ty), ExprError>;
 
 /// Compiled arguments, the `out` arguments' (index, local slot), and the arguments' types.
-type CallArgs = (Vec<Expr>, Vec<(u8, u16)>, Vec<Ty>);
+pub(crate) type CallArgs = (Vec<Expr>, Vec<(u8, u16)>, Vec<Ty>);
 
 pub fn err<T>(pos: usize, m: impl Into<String>) -> Result<T, ExprError> {
     Err(ExprError::new(pos, m))
@@ -156,7 +156,7 @@ impl Compiler {
 
     /// Arguments of a member or static call: lambdas get their parameters typed from the
     /// receiver's element type, `out` arguments declare (or name) a local.
-    fn call_args(&mut self, args: &[Arg], elem: Ty, method: &str) -> Result<CallArgs, ExprError> {
+    pub(crate) fn call_args(&mut self, args: &[Arg], elem: Ty, method: &str) -> Result<CallArgs, ExprError> {
         let mut exprs = Vec::with_capacity(args.len());
         let mut outs = Vec::new();
         let mut tys = Vec::with_capacity(args.len());
@@ -239,8 +239,10 @@ impl Compiler {
         };
         if let Some(path) = context_path(recv) {
             let names: Vec<&str> = path.iter().map(|p| p.0).collect();
+            // `context.Request.Headers.Keys.Count()`: a member of a member of the dictionary.
+            let header_chain = names.len() > 2 && names[1] == "Headers";
             if names.is_empty()
-                || prop_of(&names).is_none()
+                || (prop_of(&names).is_none() && !header_chain)
                 || (names == ["Request", "Certificate"] && name == "Verify")
                 || name == "ToUri"
             {

@@ -127,6 +127,20 @@ impl Compiler {
         if let Some(p) = prop_of(&names) {
             return Ok((Expr::Prop { p, nullc }, prop_ty(p)));
         }
+        if let [m @ ("Request" | "Response"), "Headers", rest @ ..] = names.as_slice() {
+            let recv = headers(m);
+            return match rest {
+                [] => Ok((recv, Ty::Dict)),
+                [prop] => {
+                    let (id, ty) = super::members::check_prop(Ty::Dict, prop, pos)?;
+                    Ok((Expr::Get { recv: Box::new(recv), name: id, nullc }, ty))
+                }
+                _ => err(pos, unknown_member(&names)),
+            };
+        }
+        if let Some(refusal) = no_directory(&names) {
+            return err(pos, refusal);
+        }
         // `context.Request.Url.Path.Length`: a property of a context value.
         if let (Some((last, head)), Some(&(_, last_nullc))) = (names.split_last(), path.last()) {
             if let Some(p) = prop_of(head) {
@@ -178,6 +192,33 @@ impl Compiler {
                     None => None,
                 };
                 Ok((Expr::Header { msg: msg(m), name, default, nullc }, Ty::Str))
+            }
+            ([m @ ("Request" | "Response"), "Headers"], "TryGetValue") => {
+                let (exprs, outs, _) = self.call_args(args, Ty::Any, method)?;
+                if exprs.len() != 2 || outs.first().map(|o| o.0) != Some(1) {
+                    return err(pos, "Headers.TryGetValue takes a name and an out string[]");
+                }
+                let name = if *m == "Response" { super::headers::RESPONSE_TRY } else { super::headers::REQUEST_TRY };
+                Ok((Expr::StaticCall { name, args: exprs, targ: None, outs }, Ty::Bool))
+            }
+            ([m @ ("Request" | "Response"), "Headers"], _)
+                if !matches!(method, "GetValueOrDefault" | "ContainsKey") =>
+            {
+                // Any other member of the dictionary (LINQ, Keys…): on the whole dictionary.
+                let targ = match generic {
+                    [] => None,
+                    [t] => Some(super::types::resolve(t)?.ty),
+                    _ => {
+                        return err(
+                            pos,
+                            format!("{method}<…> with several type arguments is not yet supported by ringgate"),
+                        )
+                    }
+                };
+                let (exprs, outs, tys) = self.call_args(args, Ty::Pair, method)?;
+                let (id, ty) = super::members::check_call(Ty::Dict, method, &tys, targ, args, pos)?;
+                let recv = Box::new(headers(m));
+                Ok((Expr::Invoke { recv, name: id, args: exprs, nullc, targ, outs }, ty))
             }
             ([m @ ("Request" | "Response"), "Headers"], "ContainsKey") => {
                 let [a] = args else { return err(pos, "Headers.ContainsKey takes 1 argument") };
@@ -271,10 +312,36 @@ impl Compiler {
             _ => {
                 let mut all = names.clone();
                 all.push(method);
+                if let Some(refusal) = no_directory(&all) {
+                    return err(pos, refusal);
+                }
                 err(pos, format!("{}()", unknown_member(&all)))
             }
         }
     }
+}
+
+/// `context.Request.Headers` / `context.Response.Headers` as a whole dictionary.
+fn headers(m: &str) -> Expr {
+    let name = if m == "Response" { super::headers::RESPONSE } else { super::headers::REQUEST };
+    Expr::StaticCall { name, args: Vec::new(), targ: None, outs: Vec::new() }
+}
+
+/// Members of `context.User` and `context.Product` whose data ringgate's configuration does
+/// not hold (it has no user records and no groups): refused, naming the member.
+fn no_directory(names: &[&str]) -> Option<String> {
+    let what = match names {
+        ["User", m, ..] if *m != "Id" => {
+            "user records (a subscription carries only its userId, which context.User.Id reads)"
+        }
+        ["Product", "Groups", ..] => "product groups",
+        ["Product", m, ..] if !matches!(*m, "Id" | "Name") => "this product property",
+        _ => return None,
+    };
+    Some(format!(
+        "context.{} is not yet supported by ringgate: the gateway's configuration has no {what}",
+        names.join(".")
+    ))
 }
 
 /// The refusal for a `context` member ringgate does not run.

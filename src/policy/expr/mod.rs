@@ -16,6 +16,7 @@ pub mod compile_stmt;
 pub mod ctx;
 pub mod eval;
 pub mod format;
+pub mod headers;
 pub mod json;
 pub mod jsonpath;
 pub mod jwt;

@@ -604,6 +604,9 @@ pub fn call(ev: &mut Eval<'_, '_>, id: &str, args: Vec<Value>, targ: Option<Ty>)
             .as_f64()
             .ok_or_else(|| EvalError::new(format!("a number is needed, found {}", v.type_name())))
     };
+    if let Some(r) = super::headers::call(ev, id, &args) {
+        return r;
+    }
     if let Some(r) = super::bind_lib::static_call(ev, id, &args) {
         return r;
     }

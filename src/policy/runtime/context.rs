@@ -31,6 +31,12 @@ pub trait RequestView {
     fn query(&self) -> &str;
     /// The first value of a header, by lowercase name.
     fn header(&self, lowercase_name: &str) -> Option<&[u8]>;
+    /// Every header as received, in order, names as written: what enumerating
+    /// `context.Request.Headers` lists. `None` when the view cannot list them (the
+    /// enumeration then fails with a message saying so; lookups by name still work).
+    fn header_list(&self) -> Option<Vec<(&str, &[u8])>> {
+        None
+    }
 }
 
 /// Read access to a backend response head (outbound).
@@ -38,6 +44,10 @@ pub trait ResponseView {
     fn status(&self) -> u16;
     fn reason(&self) -> &str;
     fn header(&self, lowercase_name: &str) -> Option<&[u8]>;
+    /// Every header, in order (as [`RequestView::header_list`]).
+    fn header_list(&self) -> Option<Vec<(&str, &[u8])>> {
+        None
+    }
 }
 
 impl<T: ResponseView + ?Sized> ResponseView for &T {
@@ -49,6 +59,9 @@ impl<T: ResponseView + ?Sized> ResponseView for &T {
     }
     fn header(&self, lowercase_name: &str) -> Option<&[u8]> {
         (**self).header(lowercase_name)
+    }
+    fn header_list(&self) -> Option<Vec<(&str, &[u8])>> {
+        (**self).header_list()
     }
 }
 
@@ -321,6 +334,48 @@ impl<'a> PolicyContext<'a> {
     pub fn response_status(&self) -> Option<u16> {
         let r = self.response.as_ref()?;
         Some(self.response_edits.status.as_ref().map(|s| s.0).or(r.backend.as_ref().map(|b| b.status())).unwrap_or(200))
+    }
+}
+
+/// The headers a message will carry, edits applied: each name once (as first written),
+/// with its value as `lookup` gives it (the comma-joined values).
+fn list_headers<'s>(
+    edits: &HeaderEdits,
+    orig: &[(&str, &[u8])],
+    lookup: impl Fn(&str) -> Option<Cow<'s, str>>,
+) -> Vec<(String, String)> {
+    let mut names: Vec<String> = Vec::new();
+    let seen = |names: &[String], n: &str| names.iter().any(|x| x.eq_ignore_ascii_case(n));
+    for (n, _) in orig.iter().filter(|(n, _)| !edits.is_removed(&n.to_ascii_lowercase())) {
+        if !seen(&names, n) {
+            names.push(n.to_string());
+        }
+    }
+    for (n, _) in &edits.added {
+        if !seen(&names, n) {
+            names.push(n.to_string());
+        }
+    }
+    names.into_iter().filter_map(|n| lookup(&n.to_ascii_lowercase()).map(|v| (n, v.into_owned()))).collect()
+}
+
+impl PolicyContext<'_> {
+    /// Every request header as the backend will see it (edits applied), in order:
+    /// `None` when the request view cannot list headers.
+    pub fn request_header_list(&self) -> Option<Vec<(String, String)>> {
+        let orig = self.request.header_list()?;
+        Some(list_headers(&self.request_edits.headers, &orig, |n| self.request_header(n)))
+    }
+
+    /// Every response header as the client will see it; `None` when there is no response
+    /// yet or its view cannot list headers.
+    pub fn response_header_list(&self) -> Option<Vec<(String, String)>> {
+        let r = self.response.as_ref()?;
+        let orig = match &r.backend {
+            Some(b) => b.header_list()?,
+            None => Vec::new(),
+        };
+        Some(list_headers(&self.response_edits.headers, &orig, |n| self.response_header(n)))
     }
 }
 
