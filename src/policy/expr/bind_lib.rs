@@ -30,6 +30,7 @@ const NS: &[Ty] = &[Ty::XNs];
 const U: &[Ty] = &[Ty::Uri];
 const RX: &[Ty] = &[Ty::Regex];
 const MC: &[Ty] = &[Ty::RxMatches];
+const DTO: &[Ty] = &[Ty::Dto];
 
 static METHODS: &[Row] = &[
     row(XD, "ToString", 0, 0, Ty::Str),
@@ -52,6 +53,18 @@ static METHODS: &[Row] = &[
     row(U, "GetLeftPart", 1, 1, Ty::Str),
     row(RX, "Matches", 1, 1, Ty::RxMatches),
     row(RX, "Split", 1, 1, Ty::Array),
+    row(DTO, "ToUnixTimeSeconds", 0, 0, Ty::Long),
+    row(DTO, "ToUnixTimeMilliseconds", 0, 0, Ty::Long),
+    row(DTO, "ToUniversalTime", 0, 0, Ty::Dto),
+    row(DTO, "ToString", 0, 1, Ty::Str),
+    row(DTO, "AddDays", 1, 1, Ty::Dto),
+    row(DTO, "AddHours", 1, 1, Ty::Dto),
+    row(DTO, "AddMinutes", 1, 1, Ty::Dto),
+    row(DTO, "AddSeconds", 1, 1, Ty::Dto),
+    row(DTO, "AddMilliseconds", 1, 1, Ty::Dto),
+    row(DTO, "AddMonths", 1, 1, Ty::Dto),
+    row(DTO, "Add", 1, 1, Ty::Dto),
+    row(DTO, "Subtract", 1, 1, Ty::Any),
 ];
 
 static PROPS: &[Row] = &[
@@ -85,6 +98,20 @@ static PROPS: &[Row] = &[
     row(U, "UserInfo", 0, 0, Ty::Str),
     row(U, "Segments", 0, 0, Ty::Array),
     row(MC, "Count", 0, 0, Ty::Int),
+    row(DTO, "UtcDateTime", 0, 0, Ty::DateTime),
+    row(DTO, "DateTime", 0, 0, Ty::DateTime),
+    row(DTO, "LocalDateTime", 0, 0, Ty::DateTime),
+    row(DTO, "Date", 0, 0, Ty::DateTime),
+    row(DTO, "Offset", 0, 0, Ty::TimeSpan),
+    row(DTO, "Year", 0, 0, Ty::Int),
+    row(DTO, "Month", 0, 0, Ty::Int),
+    row(DTO, "Day", 0, 0, Ty::Int),
+    row(DTO, "Hour", 0, 0, Ty::Int),
+    row(DTO, "Minute", 0, 0, Ty::Int),
+    row(DTO, "Second", 0, 0, Ty::Int),
+    row(DTO, "Millisecond", 0, 0, Ty::Int),
+    row(DTO, "Ticks", 0, 0, Ty::Long),
+    row(DTO, "UtcTicks", 0, 0, Ty::Long),
 ];
 
 fn find(rows: &'static [Row], on: Ty, name: &str) -> Option<&'static Row> {
@@ -93,7 +120,7 @@ fn find(rows: &'static [Row], on: Ty, name: &str) -> Option<&'static Row> {
 
 /// Whether the type's members are all in this table (so a miss is refused here).
 pub fn owns(on: Ty) -> bool {
-    matches!(on, Ty::Xml | Ty::XDoc | Ty::XAttr | Ty::XName | Ty::XNs | Ty::Uri | Ty::RxMatches)
+    matches!(on, Ty::Xml | Ty::XDoc | Ty::XAttr | Ty::XName | Ty::XNs | Ty::Uri | Ty::RxMatches | Ty::Dto)
 }
 
 /// A method: its id, arity and result type (`Any` on a receiver of unknown type).
@@ -118,6 +145,7 @@ pub fn full_name(on: Ty) -> Option<&'static str> {
         Ty::XNs => "System.Xml.Linq.XNamespace",
         Ty::Uri => "System.Uri",
         Ty::RxMatches => "System.Text.RegularExpressions.MatchCollection",
+        Ty::Dto => "System.DateTimeOffset",
         _ => return None,
     })
 }
@@ -177,12 +205,14 @@ pub fn static_call(ev: &mut Eval<'_, '_>, id: &str, args: &[Value]) -> Option<Re
     regex_static(ev, id, args)
         .or_else(|| super::bind_xml::static_call(ev, id, args))
         .or_else(|| super::bind_uri::static_call(id, args))
+        .or_else(|| super::bind_dto::static_call(id, args))
 }
 
 /// `new T(args)` for the types here.
 pub fn construct(kind: &str, args: &[Value]) -> Option<Result<Value, EvalError>> {
     Some(match kind {
         "Uri" => super::bind_uri::construct(args),
+        "DateTimeOffset" => super::bind_dto::construct(args),
         "XElement" | "XAttribute" | "XDocument" => super::bind_xml::construct(kind, args),
         _ => return None,
     })
@@ -190,7 +220,9 @@ pub fn construct(kind: &str, args: &[Value]) -> Option<Result<Value, EvalError>>
 
 /// Properties at runtime.
 pub fn get(name: &str, recv: &Value) -> Option<Result<Value, EvalError>> {
-    super::bind_xml::get(name, recv).or_else(|| super::bind_uri::get(name, recv))
+    super::bind_xml::get(name, recv)
+        .or_else(|| super::bind_uri::get(name, recv))
+        .or_else(|| super::bind_dto::get(name, recv))
 }
 
 /// Methods at runtime.
@@ -207,5 +239,7 @@ pub fn invoke(ev: &mut Eval<'_, '_>, name: &str, recv: &Value, args: &[Value]) -
             _ => None,
         };
     }
-    super::bind_xml::invoke(name, recv, args).or_else(|| super::bind_uri::invoke(name, recv, args))
+    super::bind_xml::invoke(name, recv, args)
+        .or_else(|| super::bind_uri::invoke(name, recv, args))
+        .or_else(|| super::bind_dto::invoke(name, recv, args))
 }

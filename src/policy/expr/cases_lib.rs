@@ -207,3 +207,29 @@ fn headers_dictionary_sees_edits() {
     );
     assert_eq!(got.map(|v| v.to_text()), Ok("b=2|4;C=3".to_string()));
 }
+
+/// Anonymous types (as JSON payloads are built in community policies) and DateTimeOffset.
+#[test]
+fn anonymous_types_and_offsets() {
+    run(&[
+        ("@(JsonConvert.SerializeObject(new { typ = \"JWT\", alg = \"HS256\" }))", "{\"typ\":\"JWT\",\"alg\":\"HS256\"}"),
+        ("@{ var exp = 1700000000L; var username = \"john_doe\"; var payload = new { exp, username }; return JsonConvert.SerializeObject(payload); }", "{\"exp\":1700000000,\"username\":\"john_doe\"}"),
+        ("@(new { a = 1, b = \"x\" }.ToString())", "{ a = 1, b = x }"),
+        ("@(new { a = 1, b = \"x\" }.b)", "x"),
+        ("@(new { context.Request.Method }.Method)", "GET"),
+        ("@(JObject.FromObject(new { n = 2.5, ok = true })[\"n\"].ToString())", "2.5"),
+        ("@(new { a = 1 }.c)", "ERR does not contain a definition for 'c'"),
+        ("@(new { a = 1, a = 2 })", "ERR two members named 'a'"),
+        ("@(new { 1 + 2 })", "ERR an anonymous type member must be named"),
+        ("@(DateTimeOffset.FromUnixTimeSeconds(1700000000).UtcDateTime.ToString(\"o\"))", "2023-11-14T22:13:20.0000000Z"),
+        ("@(DateTimeOffset.FromUnixTimeSeconds(1700000000).ToUnixTimeMilliseconds())", "1700000000000"),
+        ("@(new DateTimeOffset(new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc)).ToUnixTimeSeconds())", "1704067200"),
+        ("@(new DateTimeOffset(new DateTime(2024, 1, 1, 0, 0, 0, DateTimeKind.Utc)).AddMinutes(10).ToUnixTimeSeconds())", "1704067800"),
+        ("@(new DateTimeOffset(new DateTime(2024, 1, 1, 12, 0, 0), TimeSpan.FromHours(2)).ToString(\"yyyy-MM-ddTHH:mmzzz\"))", "2024-01-01T12:00+02:00"),
+        ("@(new DateTimeOffset(new DateTime(2024, 1, 1, 12, 0, 0), TimeSpan.FromHours(2)).UtcDateTime.Hour)", "10"),
+        ("@(DateTimeOffset.UtcNow.ToUnixTimeSeconds() > 1700000000)", "True"),
+        ("@(DateTimeOffset.UtcNow > DateTimeOffset.FromUnixTimeSeconds(0))", "True"),
+        ("@((DateTimeOffset.FromUnixTimeSeconds(120) - DateTimeOffset.FromUnixTimeSeconds(60)).TotalSeconds)", "60"),
+        ("@(DateTimeOffset.Parse(\"2024-05-06T07:08:09+02:00\").ToUnixTimeSeconds())", "1714972089"),
+    ]);
+}

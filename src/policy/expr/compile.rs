@@ -395,6 +395,10 @@ impl Compiler {
                     }
                 }
                 let (r, rty) = self.expr(recv)?;
+                if rty == Ty::Anon {
+                    let name = Arc::from(name.as_str());
+                    return Ok((Expr::Field { recv: Box::new(r), name, nullc: *nullc }, Ty::Any));
+                }
                 if let Some((m, ty)) = property_of(name, rty) {
                     return Ok((Expr::Call { recv: Box::new(r), m, args: Vec::new(), nullc: *nullc, ty: None }, ty));
                 }
@@ -482,6 +486,13 @@ impl Compiler {
                 Ok((Expr::Concat(out), Ty::Str))
             }
             AstKind::New { ty, args, init } => self.new_object(ty, args, init, pos),
+            AstKind::NewAnon(members) => {
+                let mut out = Vec::with_capacity(members.len());
+                for (n, v) in members {
+                    out.push((Arc::from(n.as_str()), self.expr(v)?.0));
+                }
+                Ok((Expr::Anon(out), Ty::Anon))
+            }
             AstKind::NewArray { elem, size, items } => {
                 let (ename, ety) = match elem {
                     Some(t) => {
@@ -733,10 +744,11 @@ impl Compiler {
         }
         let (a, b) = (Box::new(a), Box::new(b));
         let known = |t: Ty| !matches!(t, Ty::Any | Ty::Json | Ty::Null);
-        let time = |t: Ty| matches!(t, Ty::DateTime | Ty::TimeSpan);
+        let time = |t: Ty| matches!(t, Ty::DateTime | Ty::TimeSpan | Ty::Dto);
         if time(at) || time(bt) {
             let (o, ty) = match (op, at, bt) {
-                ("-", Ty::DateTime, Ty::DateTime) => (BinOp::Sub, Ty::TimeSpan),
+                ("-", Ty::DateTime, Ty::DateTime) | ("-", Ty::Dto, Ty::Dto) => (BinOp::Sub, Ty::TimeSpan),
+                ("+" | "-", Ty::Dto, Ty::TimeSpan) => (if op == "+" { BinOp::Add } else { BinOp::Sub }, Ty::Dto),
                 ("+" | "-", Ty::DateTime, Ty::TimeSpan) => {
                     (if op == "+" { BinOp::Add } else { BinOp::Sub }, Ty::DateTime)
                 }

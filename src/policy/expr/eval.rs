@@ -452,6 +452,24 @@ impl<'c, 'a> Eval<'c, 'a> {
                 }
                 members::get(name, &r)
             }
+            Expr::Anon(members) => {
+                let mut fields = Vec::with_capacity(members.len());
+                for (n, e) in members {
+                    fields.push((n.clone(), self.eval(e)?));
+                }
+                self.budget.alloc(32 * fields.len())?;
+                Ok(Value::Anon(fields.into()))
+            }
+            Expr::Field { recv, name, nullc } => match self.eval(recv)? {
+                Value::Null if *nullc => Ok(Value::Null),
+                Value::Null => Err(null_ref(&format!("reading {name} of null"))),
+                Value::Anon(fields) => {
+                    fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).ok_or_else(|| {
+                        EvalError::new(format!("'<anonymous type>' does not contain a definition for '{name}'"))
+                    })
+                }
+                other => fail(format!("{name} is not available on {}", other.type_name())),
+            },
             Expr::StaticCall { name, args, targ, outs } => {
                 self.budget.step()?;
                 let a = self.args(args)?;
@@ -898,6 +916,9 @@ fn binary(op: BinOp, x: Value, y: Value) -> Result<Value, EvalError> {
         if let Some(r) = super::bind_xml::binary_add(&x, &y) {
             return r;
         }
+    }
+    if let Some(r) = super::bind_dto::binary(op, &x, &y) {
+        return r;
     }
     match op {
         Eq | Ne => {

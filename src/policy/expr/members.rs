@@ -372,6 +372,7 @@ fn refusal(on: Ty, name: &str, method: bool) -> String {
             | Ty::XNs
             | Ty::Uri
             | Ty::RxMatches
+            | Ty::Dto
     );
     if apim_all {
         format!("{what} is not yet supported by ringgate")

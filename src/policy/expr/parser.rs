@@ -168,6 +168,8 @@ pub enum AstKind {
     Throw(Box<Ast>),
     /// `default(T)`.
     Default(TypeRef),
+    /// `new { a = x, b.c }`: an anonymous type's members, in order.
+    NewAnon(Vec<(String, Ast)>),
     /// `typeof(T)`, `nameof(x)`: accepted by the parser so the compiler can refuse with a name.
     Unsupported(&'static str),
 }
@@ -749,8 +751,8 @@ impl Parser {
             let items = self.array_items()?;
             return Ok(Ast { kind: AstKind::NewArray { elem: None, size: None, items }, pos });
         }
-        if self.is("{") {
-            return Err(err(pos, "anonymous types (new { … }) are not yet supported by ringgate"));
+        if self.eat("{") {
+            return self.anon_members(pos);
         }
         let ty = self.try_type()?.ok_or_else(|| err(self.pos(), "expected a type after 'new'"))?;
         if ty.array {
@@ -773,6 +775,40 @@ impl Parser {
             return Err(err(self.pos(), "expected '(' or '{' after the type in 'new'"));
         }
         Ok(Ast { kind: AstKind::New { ty, args, init }, pos })
+    }
+
+    /// `{ a = x, b.c, d }` after `new`: a member is named by `name =`, or by the last
+    /// identifier of a simple name or member access (a projection initializer).
+    fn anon_members(&mut self, pos: usize) -> Result<Ast, ExprError> {
+        let mut members: Vec<(String, Ast)> = Vec::new();
+        while !self.eat("}") {
+            let named = matches!(self.peek(), Tok::Ident(_)) && matches!(self.peek_at(1), Tok::Punct("="));
+            let (name, value) = if named {
+                let name = self.ident("a member name")?;
+                self.expect("=")?;
+                (name, self.expr()?)
+            } else {
+                let at = self.pos();
+                let e = self.expr()?;
+                let name = match &e.kind {
+                    AstKind::Ident(n) => n.clone(),
+                    AstKind::Member { name, .. } => name.clone(),
+                    _ => return Err(err(
+                        at,
+                        "an anonymous type member must be named (name = value) or be a simple name or member access",
+                    )),
+                };
+                (name, e)
+            };
+            if members.iter().any(|(n, _)| *n == name) {
+                return Err(err(pos, format!("an anonymous type cannot have two members named '{name}'")));
+            }
+            members.push((name, value));
+            if !self.eat(",") && !self.is("}") {
+                return Err(err(self.pos(), format!("expected ',' or '}}', found {}", describe(self.peek()))));
+            }
+        }
+        Ok(Ast { kind: AstKind::NewAnon(members), pos })
     }
 
     fn array_items(&mut self) -> Result<Vec<Ast>, ExprError> {
@@ -1350,8 +1386,8 @@ mod tests {
 
     #[test]
     fn rejections_with_positions() {
-        let e = parse_expression("a + new { x = 1 }", 0).unwrap_err();
-        assert_eq!(e.pos, 4);
+        let e = parse_expression("a + new { 1 + 2 }", 0).unwrap_err();
+        assert_eq!(e.pos, 10, "an unnamed anonymous-type member: {e:?}");
         assert!(parse_expression("x switch { _ => 1 }", 0).is_err());
         let deep = "(".repeat(500) + "1" + &")".repeat(500);
         assert!(parse_expression(&deep, 0).unwrap_err().message.contains("deeply"));

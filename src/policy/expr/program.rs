@@ -310,6 +310,14 @@ pub enum Expr {
     /// An interpolation hole with a format specifier (`{x:N2}`).
     Format(Box<Expr>, Arc<str>),
     Throw(Box<Expr>),
+    /// `new { a = x, b }`.
+    Anon(Vec<(Arc<str>, Expr)>),
+    /// A member of an anonymous object, found by name when read.
+    Field {
+        recv: Box<Expr>,
+        name: Arc<str>,
+        nullc: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

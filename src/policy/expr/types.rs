@@ -323,6 +323,7 @@ pub fn resolve(t: &TypeRef) -> Result<Resolved, ExprError> {
         "Func" | "Action" => r(Ty::Func, "Func"),
         "DateTime" => r(Ty::DateTime, "DateTime"),
         "TimeSpan" => r(Ty::TimeSpan, "TimeSpan"),
+        "DateTimeOffset" => r(Ty::Dto, "DateTimeOffset"),
         "Regex" => r(Ty::Regex, "Regex"),
         "Match" => r(Ty::RxMatch, "Match"),
         "MatchCollection" => r(Ty::RxMatches, "MatchCollection"),

@@ -114,6 +114,10 @@ pub enum Value {
     XName(Arc<crate::policy::dotnet::xml::XName>),
     /// An `XNamespace` (its URI).
     XNs(Arc<str>),
+    /// `System.DateTimeOffset`.
+    Dto(crate::policy::dotnet::datetime::DateTimeOffset),
+    /// An instance of an anonymous type (`new { a = 1, b }`): its members in order.
+    Anon(Arc<[(Arc<str>, Value)]>),
 }
 
 /// Static types, as far as they are known at load time (`Any` defers the check to runtime).
@@ -160,6 +164,9 @@ pub enum Ty {
     XNs,
     /// `MatchCollection`: a read-only list whose items are `Match`.
     RxMatches,
+    Dto,
+    /// An anonymous type (its members are checked when read).
+    Anon,
 }
 
 impl Ty {
@@ -202,6 +209,8 @@ impl Ty {
             Ty::XName => "XName",
             Ty::XNs => "XNamespace",
             Ty::RxMatches => "MatchCollection",
+            Ty::Dto => "DateTimeOffset",
+            Ty::Anon => "<anonymous type>",
         }
     }
     /// The .NET type name (`Int32`), as Newtonsoft's conversion messages write it.
@@ -285,6 +294,8 @@ impl Value {
             Value::XAttr(_) => Ty::XAttr,
             Value::XName(_) => Ty::XName,
             Value::XNs(_) => Ty::XNs,
+            Value::Dto(_) => Ty::Dto,
+            Value::Anon(_) => Ty::Anon,
         }
     }
 
@@ -380,6 +391,18 @@ impl Value {
             Value::XAttr(a) => out.push_str(&super::xml::attribute_text(a)),
             Value::XName(n) => out.push_str(&n.to_dotnet_string()),
             Value::XNs(n) => out.push_str(n),
+            Value::Dto(d) => out.push_str(&d.to_dotnet_string()),
+            Value::Anon(fields) => {
+                // `{ a = 1, b = x }`, as the compiler-generated ToString writes it.
+                out.push('{');
+                for (i, (k, v)) in fields.iter().enumerate() {
+                    out.push_str(if i == 0 { " " } else { ", " });
+                    out.push_str(k);
+                    out.push_str(" = ");
+                    v.write_text(out);
+                }
+                out.push_str(" }");
+            }
         }
     }
 
@@ -507,6 +530,14 @@ pub fn to_json(v: &Value) -> Result<JRef, String> {
             let obj = JRef::new(JKind::Object(Vec::new()));
             for (k, x) in d.lock().iter() {
                 obj.set(&k.to_text(), to_json(x)?)?;
+            }
+            obj
+        }
+        // Newtonsoft serialises an anonymous object's members as properties, in order.
+        Value::Anon(fields) => {
+            let obj = JRef::new(JKind::Object(Vec::new()));
+            for (k, x) in fields.iter() {
+                obj.set(k, to_json(x)?)?;
             }
             obj
         }
