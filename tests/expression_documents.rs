@@ -189,8 +189,17 @@ fn header_documents() {
             }</value></set-header>"#,
             "",
         ),
+        api(
+            "enumerate",
+            // Enumerating the request's headers (APIM's IReadOnlyDictionary<string, string[]>).
+            r#"<set-header name="X-Custom-Seen" exists-action="override"><value>@(string.Join(",", context.Request.Headers.Where(h => h.Key.StartsWith("X-Custom-", StringComparison.OrdinalIgnoreCase)).Select(h => h.Key.ToLowerInvariant() + "=" + string.Join("|", h.Value)).OrderBy(x => x)))</value></set-header>"#,
+            "",
+        ),
     ];
     let gw = Gateway::start(&doc(&b, apis), &[]);
+
+    let e = gw.get("/enumerate/echo", &[("X-Custom-B", "2"), ("x-custom-a", "1"), ("Other", "no")]).json();
+    assert_eq!(one(&e, "x-custom-seen").as_deref(), Some("x-custom-a=1,x-custom-b=2"), "{e}");
 
     let e = gw.get("/linq/echo", &[("X-Tags", " Beta, alpha,,BETA , gamma ")]).json();
     assert_eq!(one(&e, "x-tags").as_deref(), Some("alpha;beta;gamma"), "{e}");

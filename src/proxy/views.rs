@@ -63,6 +63,9 @@ impl RequestView for HeadView<'_> {
     fn header(&self, lowercase_name: &str) -> Option<&[u8]> {
         self.head.header(self.buf, lowercase_name)
     }
+    fn header_list(&self) -> Option<Vec<(&str, &[u8])>> {
+        Some(list_headers(&self.head.headers, self.buf))
+    }
 }
 
 /// A backend's response head, owned: policies read it while the connection reads on.
@@ -81,6 +84,15 @@ impl ResponseView for BackendHead {
     fn header(&self, lowercase_name: &str) -> Option<&[u8]> {
         response_header(&self.head, &self.bytes, lowercase_name)
     }
+    fn header_list(&self) -> Option<Vec<(&str, &[u8])>> {
+        Some(list_headers(&self.head.headers, &self.bytes))
+    }
+}
+
+/// Every header over the bytes it was parsed from, in order, names as written (only an
+/// expression that enumerates the headers asks, so the list is made on demand).
+fn list_headers<'b>(headers: &[crate::http::request::HeaderSpan], bytes: &'b [u8]) -> Vec<(&'b str, &'b [u8])> {
+    headers.iter().map(|h| (text(h.name.get(bytes)), h.value.get(bytes))).collect()
 }
 
 /// The first value of a response header, over the bytes the head was parsed from.
