@@ -15,7 +15,7 @@ use monoio::net::Pipe;
 
 use super::frames::{close_to_client, close_to_server, FrameCursor, GOING_AWAY};
 use crate::proxy::context::BUF_SIZE;
-use crate::proxy::io::{read_more, write_from, Duplex, IoFailure};
+use crate::proxy::io::{read_more, read_window, Duplex, IoFailure};
 use crate::proxy::stop::Stop;
 use crate::proxy::upstream::split::{split, ReadHalf, WriteHalf};
 
@@ -29,8 +29,6 @@ const CLOSE_WAIT: Duration = Duration::from_secs(1);
 pub const STOP_GRACE: Duration = Duration::from_millis(2 * 1000 + 500);
 /// The first read of each direction takes at most this much.
 const FIRST_WINDOW: usize = 4096;
-/// A read that waits on the tunnel's watch rather than a deadline of its own.
-const UNBOUNDED: Duration = Duration::from_secs(24 * 3600);
 
 /// How a tunnel ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,8 +71,9 @@ enum Toward {
 
 /// What both directions share.
 struct Shared<'a> {
-    /// The last time a byte moved either way.
-    activity: Cell<Instant>,
+    /// Bumped each time bytes move either way; the watch notes when it last changed (no clock
+    /// read and no timer per read or write: at small messages they cost more than the relay).
+    activity: Cell<u64>,
     /// Set when a side closed or broke: the other must be done by then.
     deadline: Cell<Option<Instant>>,
     stop: &'a Stop,
@@ -96,10 +95,9 @@ pub async fn run<C: Duplex, B: Duplex>(
     idle: Duration,
     stop: &Stop,
 ) -> Totals {
-    let now = Instant::now();
     let (up, down) = (Cell::new(0), Cell::new(0));
     let spliced = Cell::new(0);
-    let shared = Shared { activity: Cell::new(now), deadline: Cell::new(None), stop, idle, up, down, spliced };
+    let shared = Shared { activity: Cell::new(0), deadline: Cell::new(None), stop, idle, up, down, spliced };
     let (client_rd, client_wr) = split(client);
     let (backend_rd, backend_wr) = split(backend);
     let up = direction(client_rd, backend_wr, client_early, Toward::Backend, &shared);
@@ -119,11 +117,17 @@ pub async fn run<C: Duplex, B: Duplex>(
 
 /// Resolves when the tunnel must end without the directions' say: the idle timeout, or a side
 /// that closed while the other did not follow. Wakes at least once a second to see a deadline
-/// set meanwhile.
+/// set meanwhile. Activity is seen when it wakes, so the idle end comes at most one wake
+/// interval (a second, or the idle timeout if shorter) late; reads and writes need no timer of
+/// their own: when this resolves, the select in [`run`] cancels them.
 async fn watch(shared: &Shared<'_>) -> End {
+    let (mut seen, mut since) = (shared.activity.get(), Instant::now());
     loop {
         let now = Instant::now();
-        let idle_due = shared.activity.get() + shared.idle;
+        if shared.activity.get() != seen {
+            (seen, since) = (shared.activity.get(), now);
+        }
+        let idle_due = since + shared.idle;
         if now >= idle_due {
             return End::Idle;
         }
@@ -132,7 +136,7 @@ async fn watch(shared: &Shared<'_>) -> End {
             return End::Closed;
         }
         let due = linger_due.map_or(idle_due, |d| d.min(idle_due));
-        monoio::time::sleep((due - now).min(Duration::from_secs(1))).await;
+        monoio::time::sleep((due - now).min(Duration::from_secs(1)).min(shared.idle)).await;
     }
 }
 
@@ -159,14 +163,14 @@ async fn direction<C: Duplex, D: Duplex>(
             // At the stop, what follows the current frame is not relayed.
             let n = frames.advance(&buf, stopping);
             buf.truncate(n);
-            let (r, back) = write_from(&mut wr, buf, 0, shared.idle).await;
+            let (r, back) = wr.write_all(buf).await;
             buf = back;
             if r.is_err() {
                 shared.deadline.set(Some(Instant::now()));
                 return End::Failed;
             }
             moved.set(moved.get() + n as u64);
-            shared.activity.set(Instant::now());
+            shared.bump();
             buf.clear();
         }
         if stopping && frames.at_boundary() {
@@ -204,18 +208,18 @@ async fn direction<C: Duplex, D: Duplex>(
         let read = if !stopping && frames.at_boundary() {
             // Between frames, the stop may cut the wait short (the read is cancelled: what it
             // would have brought belongs to frames that are not relayed any more).
-            let read = pin!(read_more(&mut rd, &mut buf, window, UNBOUNDED));
+            let read = pin!(read_untimed(&mut rd, &mut buf, window));
             monoio::select! {
                 r = read => Some(r),
                 _ = shared.stop.wait() => None,
             }
         } else {
-            Some(read_more(&mut rd, &mut buf, window, UNBOUNDED).await)
+            Some(read_untimed(&mut rd, &mut buf, window).await)
         };
         match read {
             None => {}
             Some(Ok(n)) => {
-                shared.activity.set(Instant::now());
+                shared.bump();
                 if n == window && window < BUF_SIZE {
                     window *= 2;
                 }
@@ -226,6 +230,23 @@ async fn direction<C: Duplex, D: Duplex>(
                 return End::Failed;
             }
         }
+    }
+}
+
+impl Shared<'_> {
+    fn bump(&self) {
+        self.activity.set(self.activity.get().wrapping_add(1));
+    }
+}
+
+/// A read with no deadline of its own (the tunnel's watch ends a silent tunnel).
+async fn read_untimed<R: AsyncReadRent>(rd: &mut R, buf: &mut Vec<u8>, max: usize) -> Result<usize, IoFailure> {
+    let (res, slice) = rd.read(read_window(buf, max)).await;
+    *buf = slice.into_inner();
+    match res {
+        Ok(0) => Err(IoFailure::Closed),
+        Ok(n) => Ok(n),
+        Err(e) => Err(IoFailure::Io(e)),
     }
 }
 
@@ -287,7 +308,7 @@ impl Splicer {
             Ok(n) => n,
             Err(_) => return Spliced::Failed,
         };
-        shared.activity.set(Instant::now());
+        shared.bump();
         let mut sent = 0;
         while sent < got {
             match monoio::time::timeout(shared.idle, to.splice_from_pipe(pipe_out, got - sent)).await {
@@ -295,7 +316,7 @@ impl Splicer {
                 _ => return Spliced::Failed,
             }
         }
-        shared.activity.set(Instant::now());
+        shared.bump();
         Spliced::Moved(u64::from(got))
     }
 }
