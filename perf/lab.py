@@ -436,7 +436,11 @@ http {{ access_log off;
         json.dump({"revision": "lab-ws", "apis": [{"id": "ws", "path": "", "type": "websocket", "subscriptionRequired": False,
                                                    "serviceUrl": f"ws://127.0.0.1:{origin}"}]}, open(doc, "w"))
         lab.spawn("ringgate-ws", ringgate_cmd(doc, port, admin), PROXY_CPU)
-    procs = {"nginx": "nginx-ws", "ringgate": "ringgate-ws"}
+        if args.base:  # A/B: the base commit's binary on the same origin
+            port, admin = free_port(), free_port()
+            ports["ringgate-base"] = port
+            lab.spawn("ringgate-ws-base", ringgate_cmd(doc, port, admin, binary=BASE_BINARY), PROXY_CPU)
+    procs = {"nginx": "nginx-ws", "ringgate": "ringgate-ws", "ringgate-base": "ringgate-ws-base"}
     for port in ports.values():
         wait_ws(args, port)
     runs = []
