@@ -2,16 +2,14 @@
 //! one relay buffer at a time; or the body read whole for a policy. The backend connection goes
 //! back to the pool only when the exchange ended cleanly on both sides.
 
-use super::io::Duplex;
-
 use super::backend::Answer;
-use super::body::linger;
 use super::context::BUF_SIZE;
 use super::exchange::Exchange;
 use super::failure::Failure;
 use super::h1::head::{client_framing, response_head_with, ClientFraming, ResponseShape};
 use super::io::{read_more, IoFailure};
 use super::respond;
+use super::seam::ClientSide;
 use super::upstream::UpstreamConn;
 use crate::http::chunked::ChunkedScanner;
 use crate::http::Framing;
@@ -19,7 +17,11 @@ use crate::policy::ResponseEdits;
 use crate::telemetry::record::Stopwatch;
 
 /// Relays a streamed answer; whether the client connection carries on.
-pub async fn relay<S: Duplex>(x: &mut Exchange<'_, S>, mut answer: Answer<'_>, edits: Option<&ResponseEdits>) -> bool {
+pub async fn relay<C: ClientSide>(
+    x: &mut Exchange<'_, C>,
+    mut answer: Answer<'_>,
+    edits: Option<&ResponseEdits>,
+) -> bool {
     if answer.head.status == 101 {
         // Only a WebSocket handshake gets this far with a 101 (backend::call refuses others).
         return super::upgrade::tunnel(x, answer, edits).await;
@@ -31,13 +33,13 @@ pub async fn relay<S: Duplex>(x: &mut Exchange<'_, S>, mut answer: Answer<'_>, e
     if !keep && !x.body_consumed() {
         // A backend answered before the upload ended: drop what the client still sends for a
         // while, so it reads the answer rather than a reset.
-        linger(&mut x.client.io, std::mem::take(&mut x.client.buf)).await;
+        x.client.linger().await;
     }
     keep
 }
 
-async fn relay_body<S: Duplex>(
-    x: &mut Exchange<'_, S>,
+async fn relay_body<C: ClientSide>(
+    x: &mut Exchange<'_, C>,
     a: &Answer<'_>,
     mut conn: UpstreamConn,
     edits: Option<&ResponseEdits>,

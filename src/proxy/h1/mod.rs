@@ -7,3 +7,4 @@ pub mod drain;
 pub mod head;
 pub mod idle;
 pub mod parked;
+pub mod side;

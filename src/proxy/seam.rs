@@ -1,0 +1,94 @@
+//! Where the protocol-neutral lifecycle meets a client codec. The lifecycle (`lifecycle`,
+//! `exchange`, `backend`, `relay`, `policies`, `upgrade`) holds a [`ClientSide`] and never the
+//! connection's buffer or socket, so another codec (HTTP/2) plugs in beside `h1` by
+//! implementing it. Static dispatch: the lifecycle is generic over the side, so the HTTP/1
+//! path compiles to what it was (no vtable, no extra copy).
+
+use std::future::Future;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rustls::pki_types::CertificateDer;
+
+use super::body::Body;
+use super::failure::Failure;
+use super::io::Duplex;
+use super::request::Req;
+use crate::config::Scheme;
+use crate::telemetry::Record;
+
+/// Trailer fields that end a body (none on the common path: no allocation then).
+pub type Trailers = Vec<(Box<str>, Box<[u8]>)>;
+
+/// What one read of a request body produced. The bytes themselves are in the caller's buffer
+/// (read in place: no copy), in the request's framing as the backend receives it.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Chunk {
+    /// More of the body; more is coming.
+    Data,
+    /// The body's last bytes (possibly none), and its trailers when the codec keeps them
+    /// (HTTP/1 drops request trailers, as it always did).
+    End { trailers: Option<Trailers> },
+}
+
+/// A client's certificate chain (mutual TLS), for policies that check it.
+pub type ClientChain = Arc<[CertificateDer<'static>]>;
+
+/// The client side of one exchange: who the client is, its request's head and body, and the
+/// writer of what it gets back. Every method keeps the codec's buffers inside the codec.
+pub trait ClientSide {
+    /// The raw connection an upgrade (WebSocket) tunnels over.
+    type Raw: Duplex;
+
+    fn peer_ip(&self) -> IpAddr;
+    fn scheme(&self) -> Scheme;
+    /// The negotiated TLS version (`None` on plain HTTP), for the access log.
+    fn tls_version(&self) -> Option<&'static str>;
+    fn client_chain(&self) -> Option<ClientChain>;
+
+    /// Moves the current request head's `len` bytes out of the codec into `into`: the head
+    /// stays with the request while the connection moves on to its body.
+    fn take_head(&mut self, len: usize, into: &mut Vec<u8>);
+
+    /// Moves the body bytes already received to the end of `out` (as the backend receives them).
+    fn body_in_hand(&mut self, body: &mut Body, out: &mut Vec<u8>) -> Result<(), Failure>;
+
+    /// Drops the body bytes already received; whether that was the whole body.
+    fn skip_body_in_hand(&mut self, body: &mut Body) -> bool;
+
+    /// Reads the next body bytes into `into` (cleared first; at most one relay buffer),
+    /// within the body deadline; bytes past the body's end stay with the codec.
+    fn read_body(
+        &mut self,
+        body: &mut Body,
+        into: &mut Vec<u8>,
+        req: &Req,
+        idle: Duration,
+    ) -> impl Future<Output = Result<Chunk, Failure>>;
+
+    /// Reads the whole body, decoded, at most `cap` bytes (413 beyond it).
+    fn read_body_whole(
+        &mut self,
+        body: &mut Body,
+        req: &Req,
+        cap: u64,
+        idle: Duration,
+    ) -> impl Future<Output = Result<Vec<u8>, Failure>>;
+
+    /// Reads and drops the rest of the body, up to `bound` bytes; whether it ended.
+    fn discard_body(&mut self, body: &mut Body, req: &Req, bound: u64, idle: Duration) -> impl Future<Output = bool>;
+
+    /// Tells the client to send its body (`100 Continue`).
+    fn send_continue(&mut self, idle: Duration) -> impl Future<Output = Result<(), Failure>>;
+
+    /// Writes response bytes (counted in the record); whether they went, and the buffer back.
+    fn write(&mut self, out: Vec<u8>, idle: Duration, rec: &mut Record) -> impl Future<Output = (bool, Vec<u8>)>;
+
+    /// The connection closes with a body still coming: read and drop it for a while, so the
+    /// client reads the answer rather than a reset.
+    fn linger(&mut self) -> impl Future<Output = ()>;
+
+    /// The raw connection, and the bytes already received on it, for a tunnel after `101`.
+    fn upgrade(&mut self) -> (&mut Self::Raw, Vec<u8>);
+}
