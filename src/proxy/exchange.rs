@@ -9,7 +9,7 @@ use super::context::Core;
 use super::failure::{After, Failure};
 use super::request::{Req, Route};
 use super::respond::{self, Shape};
-use super::seam::ClientSide;
+use super::seam::{ClientSide, Made};
 use crate::config::Api;
 use crate::http::request::RequestHead;
 use crate::http::Framing;
@@ -96,8 +96,7 @@ impl<'c, C: ClientSide> Exchange<'c, C> {
         tracing::debug!(worker = self.core.id, status = v.status, error = %f, "request failed");
         let (shape, keep) = self.shape(v.after);
         let mut out = self.core.buf();
-        respond::failure(&mut out, &v, shape, &self.rec.id);
-        let sent = self.send(&mut out).await;
+        let sent = self.answer(&mut out, Made::Failure(&v), shape).await;
         if sent && !keep && self.unread_body() {
             self.client.linger().await;
         }
@@ -109,8 +108,7 @@ impl<'c, C: ClientSide> Exchange<'c, C> {
         self.rec.status = r.status;
         let (shape, keep) = self.shape(After::KeepIfBodyRead);
         let mut out = self.core.buf();
-        respond::policy(&mut out, r, shape, self.rec);
-        let sent = self.send(&mut out).await;
+        let sent = self.answer(&mut out, Made::Policy(r), shape).await;
         if sent && !keep && self.unread_body() {
             self.client.linger().await;
         }
@@ -124,6 +122,11 @@ impl<'c, C: ClientSide> Exchange<'c, C> {
             ReqBody::Sent { ended } => !ended,
             _ => false,
         }
+    }
+
+    /// Answers with a response the gateway made (in `out`, a pooled buffer).
+    pub async fn answer(&mut self, out: &mut super::context::Buf<'_>, made: Made<'_>, shape: Shape) -> bool {
+        self.client.respond(out, made, shape, self.core.settings.idle_timeout, self.rec).await
     }
 
     /// Writes `out` to the client (counted in the record); the buffer stays with its guard.

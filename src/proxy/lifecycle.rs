@@ -30,7 +30,7 @@ use super::failure::Failure;
 use super::gate::{decide, Decision};
 use super::request::{Req, Route};
 use super::respond::{self, Shape};
-use super::seam::ClientSide;
+use super::seam::{ClientSide, Made};
 use crate::config::ApiType;
 use crate::http::request::RequestHead;
 use crate::http::Framing;
@@ -203,8 +203,7 @@ async fn status<C: ClientSide>(x: &mut Exchange<'_, C>) -> bool {
     let keep = x.body_consumed() && !x.req.close && !draining;
     let mut out = x.core.buf();
     let shape = Shape { close: !keep, minor: x.req.minor, head_only: x.req.is_head };
-    respond::simple(&mut out, status, b"text/plain", body, shape, &x.rec.id);
-    x.send(&mut out).await && keep
+    x.answer(&mut out, Made::Simple { status, content_type: b"text/plain", body }, shape).await && keep
 }
 
 /// Managed mode before the first document: 503 (kept alive when there is no body to skip).
@@ -214,10 +213,8 @@ async fn no_configuration<C: ClientSide>(core: &Core, client: &mut C, req: &Req,
     rec.error(v.source, v.reason);
     let keep = !req.has_body() && respond::keeps(v.after, true, req.close, core.draining.get());
     let mut out = core.buf();
-    respond::failure(&mut out, &v, Shape { close: !keep, minor: req.minor, head_only: req.is_head }, &rec.id);
-    let (sent, back) = client.write(out.lend(), core.settings.idle_timeout, rec).await;
-    out.restore(back);
-    sent && keep
+    let shape = Shape { close: !keep, minor: req.minor, head_only: req.is_head };
+    client.respond(&mut out, Made::Failure(&v), shape, core.settings.idle_timeout, rec).await && keep
 }
 
 /// Hands the finished request to the core's telemetry recorder.

@@ -9,7 +9,7 @@ use super::failure::Failure;
 use super::h1::head::{client_framing, response_head_with, ClientFraming, ResponseShape};
 use super::io::{read_more, IoFailure};
 use super::respond;
-use super::seam::ClientSide;
+use super::seam::{ClientSide, Made};
 use super::upstream::UpstreamConn;
 use crate::http::chunked::ChunkedScanner;
 use crate::http::Framing;
@@ -63,8 +63,7 @@ async fn relay_body<C: ClientSide>(
         x.rec.error(v.source, v.reason);
         out.clear();
         let shape = respond::Shape { close: true, minor: req.minor, head_only: req.is_head };
-        respond::failure(&mut out, &v, shape, &x.rec.id);
-        x.send(&mut out).await;
+        x.answer(&mut out, Made::Failure(&v), shape).await;
         return false;
     }
     let mut scanner = ChunkedScanner::default();

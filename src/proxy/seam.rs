@@ -12,9 +12,11 @@ use std::time::Duration;
 use rustls::pki_types::CertificateDer;
 
 use super::body::Body;
-use super::failure::Failure;
+use super::context::Buf;
+use super::failure::{Failure, Verdict};
 use super::io::Duplex;
 use super::request::Req;
+use super::respond::Shape;
 use crate::config::Scheme;
 use crate::telemetry::Record;
 
@@ -30,6 +32,17 @@ pub enum Chunk {
     /// The body's last bytes (possibly none), and its trailers when the codec keeps them
     /// (HTTP/1 drops request trailers, as it always did).
     End { trailers: Option<Trailers> },
+}
+
+/// A response the gateway makes itself; the client side puts it in its protocol's form.
+pub enum Made<'a> {
+    /// A constant content type and body (the health endpoint).
+    Simple { status: u16, content_type: &'a [u8], body: &'a [u8] },
+    /// A failure table's row: its status with APIM's JSON error body.
+    Failure(&'a Verdict<'a>),
+    /// A policy's response (`return-response`, `mock-response`, a body a policy holds); a
+    /// value that cannot be sent becomes a 500, noted in the record.
+    Policy(&'a crate::policy::Response),
 }
 
 /// A client's certificate chain (mutual TLS), for policies that check it.
@@ -81,6 +94,17 @@ pub trait ClientSide {
 
     /// Tells the client to send its body (`100 Continue`).
     fn send_continue(&mut self, idle: Duration) -> impl Future<Output = Result<(), Failure>>;
+
+    /// Answers with a response the gateway made, in `out` (a pooled buffer, kept by its
+    /// guard); whether it went. `shape` says whether the exchange ends the connection.
+    fn respond(
+        &mut self,
+        out: &mut Buf<'_>,
+        made: Made<'_>,
+        shape: Shape,
+        idle: Duration,
+        rec: &mut Record,
+    ) -> impl Future<Output = bool>;
 
     /// Writes response bytes (counted in the record); whether they went, and the buffer back.
     fn write(&mut self, out: Vec<u8>, idle: Duration, rec: &mut Record) -> impl Future<Output = (bool, Vec<u8>)>;

@@ -7,12 +7,12 @@ use std::time::Duration;
 use super::client::Client;
 use crate::config::Scheme;
 use crate::proxy::body::{linger, Body};
-use crate::proxy::context::BUF_SIZE;
+use crate::proxy::context::{Buf, BUF_SIZE};
 use crate::proxy::failure::Failure;
 use crate::proxy::io::{write_from, Duplex};
 use crate::proxy::request::Req;
-use crate::proxy::respond;
-use crate::proxy::seam::{Chunk, ClientChain, ClientSide};
+use crate::proxy::respond::{self, Shape};
+use crate::proxy::seam::{Chunk, ClientChain, ClientSide, Made};
 use crate::telemetry::Record;
 
 impl<S: Duplex> ClientSide for Client<S> {
@@ -86,6 +86,26 @@ impl<S: Duplex> ClientSide for Client<S> {
             Ok(()) => Ok(()),
             Err(_) => Err(Failure::Client),
         }
+    }
+
+    async fn respond(
+        &mut self,
+        out: &mut Buf<'_>,
+        made: Made<'_>,
+        shape: Shape,
+        idle: Duration,
+        rec: &mut Record,
+    ) -> bool {
+        match made {
+            Made::Simple { status, content_type, body } => {
+                respond::simple(out, status, content_type, body, shape, &rec.id)
+            }
+            Made::Failure(v) => respond::failure(out, v, shape, &rec.id),
+            Made::Policy(r) => respond::policy(out, r, shape, rec),
+        }
+        let (sent, back) = respond::send(&mut self.io, out.lend(), idle, rec).await;
+        out.restore(back);
+        sent
     }
 
     async fn write(&mut self, out: Vec<u8>, idle: Duration, rec: &mut Record) -> (bool, Vec<u8>) {
