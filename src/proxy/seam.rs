@@ -18,6 +18,10 @@ use super::io::Duplex;
 use super::request::Req;
 use super::respond::Shape;
 use crate::config::Scheme;
+use crate::http::response::ResponseHead;
+use crate::http::wire::WireError;
+use crate::policy::ResponseEdits;
+use crate::telemetry::trace::RequestId;
 use crate::telemetry::Record;
 
 /// Trailer fields that end a body (none on the common path: no allocation then).
@@ -45,6 +49,36 @@ pub enum Made<'a> {
     Policy(&'a crate::policy::Response),
 }
 
+/// A backend's response head as the lifecycle relays it: the head parsed over its bytes, with a
+/// policy's outbound edits.
+pub struct Relayed<'a> {
+    pub head: &'a ResponseHead,
+    pub bytes: &'a [u8],
+    pub edits: Option<&'a ResponseEdits>,
+}
+
+/// A relayed body the client's framing cannot carry (a malformed chunked body from the
+/// backend): the client connection ends, so it sees a truncated response, never a wrong one.
+#[derive(Debug)]
+pub struct Malformed;
+
+/// A relayed response's body on its way to the client, one backend read at a time.
+pub trait BodyOut {
+    /// Whether the client connection may carry on after this response.
+    fn keep_alive(&self) -> bool;
+    /// The most the next backend read may take (never past a length-framed body's end).
+    fn want(&self) -> usize;
+    /// The body bytes that came with the head: appended to `out`, behind the head.
+    fn first(&mut self, body: &[u8], out: &mut Vec<u8>) -> Result<Chunk, Malformed>;
+    /// One backend read: what goes to the client is left in the empty `out` (swapped, not
+    /// copied, when the framing passes the bytes as they are).
+    fn next(&mut self, read: &mut Vec<u8>, out: &mut Vec<u8>) -> Result<Chunk, Malformed>;
+    /// The backend closed its connection: whether that is the body's end.
+    fn closed(&self) -> bool;
+    /// Bytes came after the body's end: the backend connection is not reused.
+    fn stray(&self) -> bool;
+}
+
 /// A client's certificate chain (mutual TLS), for policies that check it.
 pub type ClientChain = Arc<[CertificateDer<'static>]>;
 
@@ -53,6 +87,8 @@ pub type ClientChain = Arc<[CertificateDer<'static>]>;
 pub trait ClientSide {
     /// The raw connection an upgrade (WebSocket) tunnels over.
     type Raw: Duplex;
+    /// The writer of a relayed response's body.
+    type Out: BodyOut;
 
     fn peer_ip(&self) -> IpAddr;
     fn scheme(&self) -> Scheme;
@@ -106,7 +142,29 @@ pub trait ClientSide {
         rec: &mut Record,
     ) -> impl Future<Output = bool>;
 
-    /// Writes response bytes (counted in the record); whether they went, and the buffer back.
+    /// Puts a backend's response head in `out`, in the client's protocol (not sent yet: the
+    /// first body bytes join it). `may_keep`: the lifecycle lets the connection carry on
+    /// (the request body is read, no drain); the codec's framing has the last word.
+    fn response_head(
+        &mut self,
+        out: &mut Vec<u8>,
+        head: &Relayed<'_>,
+        req: &Req,
+        may_keep: bool,
+        id: &RequestId,
+    ) -> Result<Self::Out, WireError>;
+
+    /// The same for `101 Switching Protocols`: the connection becomes a tunnel ([`Self::upgrade`]).
+    fn upgrade_head(
+        &mut self,
+        out: &mut Vec<u8>,
+        head: &Relayed<'_>,
+        req: &Req,
+        id: &RequestId,
+    ) -> Result<(), WireError>;
+
+    /// Writes bytes this side framed ([`Self::response_head`], [`BodyOut`]), counted in the
+    /// record; whether they went, and the buffer back.
     fn write(&mut self, out: Vec<u8>, idle: Duration, rec: &mut Record) -> impl Future<Output = (bool, Vec<u8>)>;
 
     /// The connection closes with a body still coming: read and drop it for a while, so the

@@ -4,6 +4,7 @@
 pub mod client;
 pub mod conn;
 pub mod drain;
+pub mod framer;
 pub mod head;
 pub mod idle;
 pub mod parked;

@@ -5,18 +5,23 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use super::client::Client;
+use super::framer::Framer;
+use super::head::{client_framing, response_head_with, ClientFraming, ResponseShape};
 use crate::config::Scheme;
+use crate::http::wire::WireError;
 use crate::proxy::body::{linger, Body};
 use crate::proxy::context::{Buf, BUF_SIZE};
 use crate::proxy::failure::Failure;
 use crate::proxy::io::{write_from, Duplex};
 use crate::proxy::request::Req;
 use crate::proxy::respond::{self, Shape};
-use crate::proxy::seam::{Chunk, ClientChain, ClientSide, Made};
+use crate::proxy::seam::{Chunk, ClientChain, ClientSide, Made, Relayed};
+use crate::telemetry::trace::RequestId;
 use crate::telemetry::Record;
 
 impl<S: Duplex> ClientSide for Client<S> {
     type Raw = S;
+    type Out = Framer;
 
     fn peer_ip(&self) -> IpAddr {
         self.peer.ip()
@@ -106,6 +111,45 @@ impl<S: Duplex> ClientSide for Client<S> {
         let (sent, back) = respond::send(&mut self.io, out.lend(), idle, rec).await;
         out.restore(back);
         sent
+    }
+
+    fn response_head(
+        &mut self,
+        out: &mut Vec<u8>,
+        head: &Relayed<'_>,
+        req: &Req,
+        may_keep: bool,
+        id: &RequestId,
+    ) -> Result<Framer, WireError> {
+        let framing = client_framing(head.head, req.minor);
+        // A body delimited by the close ends the connection.
+        let keep_alive = framing != ClientFraming::Close && !req.close && may_keep;
+        let shape = ResponseShape {
+            framing,
+            keep_alive,
+            client_minor: req.minor,
+            request_was_head: req.is_head,
+            upgrade: false,
+        };
+        response_head_with(out, head.head, head.bytes, &shape, id, head.edits)?;
+        Ok(Framer::new(framing, head.head.framing, keep_alive))
+    }
+
+    fn upgrade_head(
+        &mut self,
+        out: &mut Vec<u8>,
+        head: &Relayed<'_>,
+        req: &Req,
+        id: &RequestId,
+    ) -> Result<(), WireError> {
+        let shape = ResponseShape {
+            framing: ClientFraming::None,
+            keep_alive: false,
+            client_minor: req.minor,
+            request_was_head: false,
+            upgrade: true,
+        };
+        response_head_with(out, head.head, head.bytes, &shape, id, head.edits)
     }
 
     async fn write(&mut self, out: Vec<u8>, idle: Duration, rec: &mut Record) -> (bool, Vec<u8>) {

@@ -10,8 +10,7 @@ pub mod tunnel;
 use super::backend::Answer;
 use super::exchange::Exchange;
 use super::failure::Failure;
-use super::h1::head::{response_head_with, ClientFraming, ResponseShape};
-use super::seam::ClientSide;
+use super::seam::{ClientSide, Relayed};
 use crate::policy::ResponseEdits;
 
 /// Relays the backend's `101` and runs the tunnel; the connection never carries on after it.
@@ -22,14 +21,8 @@ pub async fn tunnel<C: ClientSide>(
 ) -> bool {
     let Some(mut conn) = answer.conn.take() else { return false };
     let mut out = x.core.buf();
-    let shape = ResponseShape {
-        framing: ClientFraming::None,
-        keep_alive: false,
-        client_minor: x.req.minor,
-        request_was_head: false,
-        upgrade: true,
-    };
-    if let Err(error) = response_head_with(&mut out, &answer.head, &answer.ubuf, &shape, &x.rec.id, edits) {
+    let head = Relayed { head: &answer.head, bytes: &answer.ubuf, edits };
+    if let Err(error) = x.client.upgrade_head(&mut out, &head, &x.req, &x.rec.id) {
         drop(out);
         x.fail(&Failure::ResponseHead { error, by_policy: edits.is_some() }).await;
         return false;
