@@ -81,7 +81,7 @@ impl<'c, C: ClientSide> Exchange<'c, C> {
 
     fn shape(&mut self, after: After) -> (Shape, bool) {
         let consumed = self.body_consumed();
-        let keep = respond::keeps(after, consumed, self.req.close, self.core.draining.get());
+        let keep = respond::keeps(after, consumed, !self.client.keeps_alive(&self.req), self.core.draining.get());
         (Shape { close: !keep, minor: self.req.minor, head_only: self.req.is_head }, keep)
     }
 

@@ -200,7 +200,7 @@ async fn status<C: ClientSide>(x: &mut Exchange<'_, C>) -> bool {
     let draining = x.core.draining.get();
     let (status, body): (u16, &[u8]) = if draining { (503, b"draining") } else { (200, b"") };
     x.rec.status = status;
-    let keep = x.body_consumed() && !x.req.close && !draining;
+    let keep = x.body_consumed() && x.client.keeps_alive(&x.req) && !draining;
     let mut out = x.core.buf();
     let shape = Shape { close: !keep, minor: x.req.minor, head_only: x.req.is_head };
     x.answer(&mut out, Made::Simple { status, content_type: b"text/plain", body }, shape).await && keep
@@ -211,7 +211,7 @@ async fn no_configuration<C: ClientSide>(core: &Core, client: &mut C, req: &Req,
     let v = Failure::NoConfiguration.verdict();
     rec.status = v.status;
     rec.error(v.source, v.reason);
-    let keep = !req.has_body() && respond::keeps(v.after, true, req.close, core.draining.get());
+    let keep = !req.has_body() && respond::keeps(v.after, true, !client.keeps_alive(req), core.draining.get());
     let mut out = core.buf();
     let shape = Shape { close: !keep, minor: req.minor, head_only: req.is_head };
     client.respond(&mut out, Made::Failure(&v), shape, core.settings.idle_timeout, rec).await && keep

@@ -128,6 +128,11 @@ pub trait ClientSide {
     /// Reads and drops the rest of the body, up to `bound` bytes; whether it ended.
     fn discard_body(&mut self, body: &mut Body, req: &Req, bound: u64, idle: Duration) -> impl Future<Output = bool>;
 
+    /// Whether the client lets its connection carry on after this request (HTTP/1: no
+    /// `Connection: close`, and `keep-alive` from a 1.0 client). The lifecycle adds its own
+    /// conditions (the body read, no drain).
+    fn keeps_alive(&self, req: &Req) -> bool;
+
     /// Tells the client to send its body (`100 Continue`).
     fn send_continue(&mut self, idle: Duration) -> impl Future<Output = Result<(), Failure>>;
 

@@ -115,3 +115,56 @@ impl BodyOut for Framer {
         self.stray
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn end(c: Chunk) -> bool {
+        matches!(c, Chunk::End { .. })
+    }
+
+    #[test]
+    fn a_length_body_passes_by_swap_and_stops_at_its_end() {
+        let mut f = Framer::new(ClientFraming::Length(5), Framing::Length(5), true);
+        let mut out = b"HEAD".to_vec();
+        assert!(!end(f.first(b"he", &mut out).unwrap()));
+        assert_eq!((&out[..], f.want()), (&b"HEADhe"[..], 3));
+        let (mut read, mut out) = (b"llo".to_vec(), Vec::new());
+        assert!(end(f.next(&mut read, &mut out).unwrap()));
+        assert_eq!(&out[..], b"llo");
+        assert!(!f.stray() && f.keep_alive());
+
+        let mut f = Framer::new(ClientFraming::Length(2), Framing::Length(2), true);
+        assert!(end(f.first(b"okEXTRA", &mut Vec::new()).unwrap()));
+        assert!(f.stray(), "bytes past the end: the backend connection is not reused");
+    }
+
+    #[test]
+    fn chunked_passes_as_is_or_is_decoded_for_http_1_0() {
+        let wire = b"3\r\nabc\r\n0\r\n\r\n";
+        let mut f = Framer::new(ClientFraming::Chunked, Framing::Chunked, true);
+        let mut out = Vec::new();
+        assert!(end(f.first(wire, &mut out).unwrap()));
+        assert_eq!(&out[..], wire);
+
+        let mut f = Framer::new(ClientFraming::Close, Framing::Chunked, false);
+        let (mut out, mut read) = (Vec::new(), wire[5..].to_vec());
+        assert!(!end(f.first(&wire[..5], &mut out).unwrap()));
+        assert!(end(f.next(&mut read, &mut out).unwrap()));
+        assert_eq!(&out[..], b"abc");
+        assert!(!f.closed(), "a decoded chunked body ends at its last chunk, not the close");
+
+        let mut f = Framer::new(ClientFraming::Chunked, Framing::Chunked, true);
+        assert!(f.first(b"zz\r\n", &mut Vec::new()).is_err());
+    }
+
+    #[test]
+    fn an_until_close_body_ends_with_the_close() {
+        let mut f = Framer::new(ClientFraming::Close, Framing::UntilClose, false);
+        let (mut read, mut out) = (b"more".to_vec(), Vec::new());
+        assert!(!end(f.next(&mut read, &mut out).unwrap()));
+        assert_eq!(&out[..], b"more");
+        assert!(f.closed() && !f.keep_alive());
+    }
+}

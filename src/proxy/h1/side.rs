@@ -85,6 +85,10 @@ impl<S: Duplex> ClientSide for Client<S> {
         body.discard(&mut self.io, &mut self.buf, req, bound, idle).await
     }
 
+    fn keeps_alive(&self, req: &Req) -> bool {
+        !req.close
+    }
+
     async fn send_continue(&mut self, idle: Duration) -> Result<(), Failure> {
         let cont = b"HTTP/1.1 100 Continue\r\n\r\n".to_vec();
         match write_from(&mut self.io, cont, 0, idle).await.0 {
@@ -123,7 +127,7 @@ impl<S: Duplex> ClientSide for Client<S> {
     ) -> Result<Framer, WireError> {
         let framing = client_framing(head.head, req.minor);
         // A body delimited by the close ends the connection.
-        let keep_alive = framing != ClientFraming::Close && !req.close && may_keep;
+        let keep_alive = framing != ClientFraming::Close && self.keeps_alive(req) && may_keep;
         let shape = ResponseShape {
             framing,
             keep_alive,
