@@ -1,6 +1,7 @@
 //! One request's lifecycle, the same for every plan (pass-through is the plan with no policies,
 //! not a second path) and written against the protocol-neutral pieces (the failure table, the
-//! body, the backend call, the relay), so another client codec plugs in beside `h1`.
+//! body, the backend call, the relay). It holds the client as a [`ClientSide`] (`proxy::seam`),
+//! never an HTTP/1 buffer or socket, so another client codec plugs in beside `h1`.
 //!
 //! ```text
 //!  accept ─► read head ─► route & admit ─► inbound ─► backend ─► outbound ─► respond ─► log
