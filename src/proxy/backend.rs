@@ -15,14 +15,13 @@ use std::time::{Duration, Instant};
 
 use monoio::io::{AsyncReadRent, AsyncWriteRent};
 
-use super::io::Duplex;
-
 use super::body::Body;
 use super::context::{Buf, Core, BUF_SIZE};
 use super::exchange::{Exchange, ReqBody};
 use super::failure::Failure;
 use super::h1::head::{backend_url, request_head_with, Rewrite, Upstream};
 use super::io::{read_more, write_from, IoFailure};
+use super::seam::ClientSide;
 use super::upstream::connect::connect;
 use super::upstream::split::split;
 use super::upstream::{Peer, UpstreamConn};
@@ -122,7 +121,7 @@ impl Answer<'_> {
     }
 }
 
-pub async fn call<'s, S: Duplex>(x: &mut Exchange<'s, S>, call: Call<'_, 's>) -> Result<Answer<'s>, Failure> {
+pub async fn call<'s, C: ClientSide>(x: &mut Exchange<'s, C>, call: Call<'_, 's>) -> Result<Answer<'s>, Failure> {
     let Call { target, timeout, edits, read_response, cap } = call;
     // A replaced body, when the original is still unread, is read and dropped first.
     if edits.is_some_and(|e| e.body.is_some()) && matches!(x.body, ReqBody::Pending(_)) {
@@ -145,8 +144,8 @@ pub async fn call<'s, S: Duplex>(x: &mut Exchange<'s, S>, call: Call<'_, 's>) ->
         rest,
         key_header: &api.key_header,
         key_query: api.key_query.as_bytes(),
-        client_ip: x.client.peer.ip(),
-        scheme: x.client.scheme,
+        client_ip: x.client.peer_ip(),
+        scheme: x.client.scheme(),
         upgrade,
     };
     let rewrite = match (edits, target.credentials) {
@@ -166,7 +165,7 @@ pub async fn call<'s, S: Duplex>(x: &mut Exchange<'s, S>, call: Call<'_, 's>) ->
         None => {
             if let ReqBody::Pending(b) = &mut x.body {
                 let mut b = b.clone();
-                b.forward(&mut x.client.buf, &mut out)?;
+                x.client.body_in_hand(&mut b, &mut out)?;
                 streaming = Some(b);
                 x.body = ReqBody::Sent { ended: false };
             }
@@ -254,8 +253,8 @@ struct Expect {
 
 /// Connect (or reuse), send, read the response head, with the single retry. On success the
 /// response head is parsed in `rh`, its bytes (and any body bytes after it) are in `ubuf`.
-async fn exchange<S: Duplex>(
-    x: &mut Exchange<'_, S>,
+async fn exchange<C: ClientSide>(
+    x: &mut Exchange<'_, C>,
     peer: &Peer<'_>,
     send: &mut Send<'_, '_>,
     ubuf: &mut Buf<'_>,
@@ -304,8 +303,8 @@ async fn exchange<S: Duplex>(
 /// The rest of the request body client → backend while the response head is read. The head
 /// first: the body stops (the caller closes the client connection after the answer). The body
 /// first: then the head, within the call's timeout.
-async fn full_duplex<S: Duplex>(
-    x: &mut Exchange<'_, S>,
+async fn full_duplex<C: ClientSide>(
+    x: &mut Exchange<'_, C>,
     conn: &mut UpstreamConn,
     send: &mut Send<'_, '_>,
     ubuf: &mut Vec<u8>,
@@ -339,10 +338,10 @@ async fn full_duplex<S: Duplex>(
 }
 
 /// Reads the rest of the body from the client and writes it to the backend, one relay buffer at
-/// a time; bytes after the body's end stay in the connection buffer (the next request).
-async fn pump<S: Duplex, W: AsyncWriteRent>(
+/// a time; bytes after the body's end stay with the client side (the next request).
+async fn pump<C: ClientSide, W: AsyncWriteRent>(
     core: &Core,
-    client: &mut super::h1::client::Client<S>,
+    client: &mut C,
     backend: &mut W,
     body: &mut Body,
     relay: &mut Vec<u8>,
@@ -350,17 +349,11 @@ async fn pump<S: Duplex, W: AsyncWriteRent>(
     rec: &mut Record,
 ) -> Result<(), Failure> {
     let idle = core.settings.idle_timeout;
-    // The connection buffer is empty here: every byte so far belonged to this body.
     while !body.is_done() {
-        relay.clear();
-        if relay.capacity() < BUF_SIZE {
-            relay.reserve(BUF_SIZE);
-        }
         let watch = Stopwatch::start();
-        let n = body.fill(&mut client.io, relay, req, idle).await;
+        let chunk = client.read_body(body, relay, req, idle).await;
         watch.add_to(&mut rec.client);
-        n?;
-        body.forward_read(relay, &mut client.buf)?;
+        chunk?;
         let watch = Stopwatch::start();
         let (r, back) = write_from(backend, std::mem::take(relay), 0, idle).await;
         watch.add_to(&mut rec.backend);

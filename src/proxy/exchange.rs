@@ -4,15 +4,12 @@
 
 use std::sync::Arc;
 
-use super::io::Duplex;
-
-use super::body::{linger, Body};
+use super::body::Body;
 use super::context::Core;
 use super::failure::{After, Failure};
-use super::h1::client::Client;
-use super::io::write_from;
 use super::request::{Req, Route};
 use super::respond::{self, Shape};
+use super::seam::{ClientSide, Made};
 use crate::config::Api;
 use crate::http::request::RequestHead;
 use crate::http::Framing;
@@ -23,7 +20,7 @@ use crate::telemetry::Record;
 pub enum ReqBody {
     /// No body.
     None,
-    /// Still in the client stream (its first bytes at the front of the connection buffer).
+    /// Still with the client side (its first bytes may already be in hand).
     Pending(Body),
     /// Streamed to a backend: cannot be sent again. `ended`: it was read to its end (a
     /// backend that answered early leaves the rest unread).
@@ -32,9 +29,9 @@ pub enum ReqBody {
     Buffered(Arc<[u8]>),
 }
 
-pub struct Exchange<'c, S> {
+pub struct Exchange<'c, C> {
     pub core: &'c Core,
-    pub client: &'c mut Client<S>,
+    pub client: &'c mut C,
     pub head: &'c RequestHead,
     /// The request head's bytes: the connection buffer moves on while the body streams.
     pub head_bytes: &'c [u8],
@@ -50,7 +47,7 @@ pub struct Exchange<'c, S> {
 /// Most of an unread body skipped so a kept-alive connection can carry on after an answer.
 const SKIP_BOUND: u64 = 64 * 1024;
 
-impl<'c, S: Duplex> Exchange<'c, S> {
+impl<'c, C: ClientSide> Exchange<'c, C> {
     pub fn api(&self) -> Option<&'c Api> {
         self.snap.doc.apis.get(self.route?.api as usize)
     }
@@ -62,8 +59,7 @@ impl<'c, S: Duplex> Exchange<'c, S> {
             ReqBody::None | ReqBody::Buffered(_) => true,
             ReqBody::Sent { ended } => *ended,
             ReqBody::Pending(b) => {
-                let mut sink = Vec::new();
-                if b.forward(&mut self.client.buf, &mut sink).is_err() || !b.is_done() {
+                if !self.client.skip_body_in_hand(b) {
                     // Not wholly here: the connection must close.
                     return false;
                 }
@@ -77,7 +73,7 @@ impl<'c, S: Duplex> Exchange<'c, S> {
     pub async fn skip_small_body(&mut self) {
         if let ReqBody::Pending(b) = &mut self.body {
             let idle = self.core.settings.idle_timeout;
-            if b.discard(&mut self.client.io, &mut self.client.buf, &self.req, SKIP_BOUND, idle).await {
+            if self.client.discard_body(b, &self.req, SKIP_BOUND, idle).await {
                 self.body = ReqBody::Sent { ended: true };
             }
         }
@@ -85,7 +81,7 @@ impl<'c, S: Duplex> Exchange<'c, S> {
 
     fn shape(&mut self, after: After) -> (Shape, bool) {
         let consumed = self.body_consumed();
-        let keep = respond::keeps(after, consumed, self.req.close, self.core.draining.get());
+        let keep = respond::keeps(after, consumed, !self.client.keeps_alive(&self.req), self.core.draining.get());
         (Shape { close: !keep, minor: self.req.minor, head_only: self.req.is_head }, keep)
     }
 
@@ -100,10 +96,9 @@ impl<'c, S: Duplex> Exchange<'c, S> {
         tracing::debug!(worker = self.core.id, status = v.status, error = %f, "request failed");
         let (shape, keep) = self.shape(v.after);
         let mut out = self.core.buf();
-        respond::failure(&mut out, &v, shape, &self.rec.id);
-        let sent = self.send(&mut out).await;
+        let sent = self.answer(&mut out, Made::Failure(&v), shape).await;
         if sent && !keep && self.unread_body() {
-            linger(&mut self.client.io, std::mem::take(&mut self.client.buf)).await;
+            self.client.linger().await;
         }
         keep && sent
     }
@@ -113,10 +108,9 @@ impl<'c, S: Duplex> Exchange<'c, S> {
         self.rec.status = r.status;
         let (shape, keep) = self.shape(After::KeepIfBodyRead);
         let mut out = self.core.buf();
-        respond::policy(&mut out, r, shape, self.rec);
-        let sent = self.send(&mut out).await;
+        let sent = self.answer(&mut out, Made::Policy(r), shape).await;
         if sent && !keep && self.unread_body() {
-            linger(&mut self.client.io, std::mem::take(&mut self.client.buf)).await;
+            self.client.linger().await;
         }
         keep && sent && !shape.close
     }
@@ -130,10 +124,14 @@ impl<'c, S: Duplex> Exchange<'c, S> {
         }
     }
 
+    /// Answers with a response the gateway made (in `out`, a pooled buffer).
+    pub async fn answer(&mut self, out: &mut super::context::Buf<'_>, made: Made<'_>, shape: Shape) -> bool {
+        self.client.respond(out, made, shape, self.core.settings.idle_timeout, self.rec).await
+    }
+
     /// Writes `out` to the client (counted in the record); the buffer stays with its guard.
     pub async fn send(&mut self, out: &mut super::context::Buf<'_>) -> bool {
-        let (sent, back) =
-            respond::send(&mut self.client.io, out.lend(), self.core.settings.idle_timeout, self.rec).await;
+        let (sent, back) = self.client.write(out.lend(), self.core.settings.idle_timeout, self.rec).await;
         out.restore(back);
         sent
     }
@@ -144,11 +142,7 @@ impl<'c, S: Duplex> Exchange<'c, S> {
             return Ok(());
         }
         self.req.expect_continue = false; // once per request
-        let cont = b"HTTP/1.1 100 Continue\r\n\r\n".to_vec();
-        match write_from(&mut self.client.io, cont, 0, self.core.settings.idle_timeout).await.0 {
-            Ok(()) => Ok(()),
-            Err(_) => Err(Failure::Client),
-        }
+        self.client.send_continue(self.core.settings.idle_timeout).await
     }
 
     /// Reads the whole pending body (decoded), within the buffering cap.
@@ -158,7 +152,7 @@ impl<'c, S: Duplex> Exchange<'c, S> {
         self.continue_if_expected().await?;
         let idle = self.core.settings.idle_timeout;
         let started = std::time::Instant::now();
-        let r = b.read_whole(&mut self.client.io, &mut self.client.buf, &self.req, cap, idle).await;
+        let r = self.client.read_body_whole(&mut b, &self.req, cap, idle).await;
         self.rec.client += started.elapsed();
         self.rec.request_bytes += b.received();
         let whole = r.inspect_err(|_| self.body = ReqBody::Pending(b))?;

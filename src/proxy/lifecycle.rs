@@ -1,6 +1,7 @@
 //! One request's lifecycle, the same for every plan (pass-through is the plan with no policies,
 //! not a second path) and written against the protocol-neutral pieces (the failure table, the
-//! body, the backend call, the relay), so another client codec plugs in beside `h1`.
+//! body, the backend call, the relay). It holds the client as a [`ClientSide`] (`proxy::seam`),
+//! never an HTTP/1 buffer or socket, so another client codec plugs in beside `h1`.
 //!
 //! ```text
 //!  accept ─► read head ─► route & admit ─► inbound ─► backend ─► outbound ─► respond ─► log
@@ -21,7 +22,6 @@
 
 use std::borrow::Cow;
 
-use super::io::Duplex;
 use tracing::Instrument;
 
 use super::backend::{self, Call, Target};
@@ -29,9 +29,9 @@ use super::context::Core;
 use super::exchange::{body_of, Exchange};
 use super::failure::Failure;
 use super::gate::{decide, Decision};
-use super::h1::client::Client;
 use super::request::{Req, Route};
 use super::respond::{self, Shape};
+use super::seam::{ClientSide, Made};
 use crate::config::ApiType;
 use crate::http::request::RequestHead;
 use crate::http::Framing;
@@ -39,57 +39,57 @@ use crate::snapshot::Snapshot;
 use crate::telemetry::access_log;
 use crate::telemetry::Record;
 
-/// Handles one request whose head is at the front of `client.buf`; whether to keep the
+/// Handles one request whose head the client side has just read; whether to keep the
 /// connection. Runs in a `request` span (debug level: free when off).
-pub async fn handle<S: Duplex>(
+pub async fn handle<C: ClientSide>(
     core: &Core,
-    client: &mut Client<S>,
+    client: &mut C,
     head: &RequestHead,
     rec: &mut Record,
     log_line: &mut Vec<u8>,
 ) -> bool {
+    // The head's bytes stay with the request; the connection moves on to its body.
+    let mut head_bytes = core.buf();
+    client.take_head(head.len, &mut head_bytes);
     let span = tracing::debug_span!(
         "request",
         id = %rec.id,
-        method = %String::from_utf8_lossy(head.method.get(&client.buf)),
+        method = %String::from_utf8_lossy(head.method.get(&head_bytes)),
         status = tracing::field::Empty,
     );
-    let keep = handle_in_span(core, client, head, rec, log_line).instrument(span.clone()).await;
+    let keep = handle_in_span(core, client, head, &head_bytes, rec, log_line).instrument(span.clone()).await;
     span.record("status", rec.status);
     keep
 }
 
-async fn handle_in_span<S: Duplex>(
+async fn handle_in_span<C: ClientSide>(
     core: &Core,
-    client: &mut Client<S>,
+    client: &mut C,
     head: &RequestHead,
+    head_bytes: &[u8],
     rec: &mut Record,
     log_line: &mut Vec<u8>,
 ) -> bool {
-    let trace = head.header(&client.buf, "traceparent").and_then(crate::telemetry::trace::TraceParent::parse);
+    let trace = head.header(head_bytes, "traceparent").and_then(crate::telemetry::trace::TraceParent::parse);
     rec.trace = trace.unwrap_or_else(crate::telemetry::trace::TraceParent::fresh);
     let minor = head.minor_version;
-    // The head's bytes stay with the request; the connection buffer moves on to its body.
-    let mut head_bytes = core.buf();
-    head_bytes.extend_from_slice(&client.buf[..head.len]);
-    client.buf.drain(..head.len);
-    let req = Req::of(head, &head_bytes, core.settings.body_timeout);
+    let req = Req::of(head, head_bytes, core.settings.body_timeout);
     let Some(snap) = core.slot.current() else {
         // Managed mode before the first document: nothing is served, probes see 503.
-        let prefix = log_prefix(core, log_line, client, head, &head_bytes, None);
+        let prefix = log_prefix(core, log_line, client, head, head_bytes, None);
         let keep = no_configuration(core, client, &req, rec).await;
         finish(core, rec, prefix.as_deref(), client, minor, None);
         *log_line = prefix.unwrap_or_default();
         return keep;
     };
-    let decision = decide(&snap, head, &head_bytes, client.scheme);
+    let decision = decide(&snap, head, head_bytes, client.scheme());
     let api_of = |a: u32| snap.doc.apis.get(a as usize);
     let key_query = match &decision {
         Decision::Forward(r) => api_of(r.api).map(|a| a.key_query.as_str()),
         Decision::Refuse { api: Some(a), .. } => api_of(*a).map(|a| a.key_query.as_str()),
         _ => None,
     };
-    let prefix = log_prefix(core, log_line, client, head, &head_bytes, key_query);
+    let prefix = log_prefix(core, log_line, client, head, head_bytes, key_query);
     let route = match &decision {
         Decision::Forward(r) => Some(*r),
         _ => None,
@@ -98,7 +98,7 @@ async fn handle_in_span<S: Duplex>(
         core,
         client: &mut *client,
         head,
-        head_bytes: &head_bytes,
+        head_bytes,
         snap: &snap,
         route,
         req,
@@ -119,7 +119,7 @@ async fn handle_in_span<S: Duplex>(
 /// A refusal the gateway found itself. Once the API is known, the on-error sections of the
 /// scopes known at that point (global, the API's) run with `context.LastError` set, as APIM's
 /// do, so a document can shape the answer (a 405 for a method the API does not define).
-async fn refuse<S: Duplex>(x: &mut Exchange<'_, S>, failure: Failure, api: Option<u32>) -> bool {
+async fn refuse<C: ClientSide>(x: &mut Exchange<'_, C>, failure: Failure, api: Option<u32>) -> bool {
     x.rec.api = api;
     let known = matches!(failure, Failure::OperationNotFound | Failure::KeyMissing | Failure::KeyInvalid);
     let plan = api.filter(|_| known).map(|a| x.snap.doc.policy_plans.api_level(a));
@@ -141,7 +141,7 @@ async fn refuse<S: Duplex>(x: &mut Exchange<'_, S>, failure: Failure, api: Optio
 
 /// Route & admit, then the plan: the pass-through plan calls the backend directly (no policy
 /// context is built), any other runs the policy phases around the call.
-async fn forward<S: Duplex>(x: &mut Exchange<'_, S>, route: Route) -> bool {
+async fn forward<C: ClientSide>(x: &mut Exchange<'_, C>, route: Route) -> bool {
     x.rec.api = Some(route.api);
     x.rec.operation = route.operation;
     x.rec.product = route.product;
@@ -173,7 +173,7 @@ async fn forward<S: Duplex>(x: &mut Exchange<'_, S>, route: Route) -> bool {
 
 /// What every plan checks before any policy or backend is involved: the API type and a
 /// declared body over the limit.
-fn admit<S: Duplex>(x: &Exchange<'_, S>) -> Result<(), Failure> {
+fn admit<C: ClientSide>(x: &Exchange<'_, C>) -> Result<(), Failure> {
     let Some(api) = x.api() else { return Err(Failure::ApiNotFound) };
     match api.kind {
         ApiType::Http => {}
@@ -197,49 +197,53 @@ fn admit<S: Duplex>(x: &Exchange<'_, S>) -> Result<(), Failure> {
 }
 
 /// The health endpoint: 200, or 503 while draining.
-async fn status<S: Duplex>(x: &mut Exchange<'_, S>) -> bool {
+async fn status<C: ClientSide>(x: &mut Exchange<'_, C>) -> bool {
     let draining = x.core.draining.get();
     let (status, body): (u16, &[u8]) = if draining { (503, b"draining") } else { (200, b"") };
     x.rec.status = status;
-    let keep = x.body_consumed() && !x.req.close && !draining;
+    let keep = x.body_consumed() && x.client.keeps_alive(&x.req) && !draining;
     let mut out = x.core.buf();
     let shape = Shape { close: !keep, minor: x.req.minor, head_only: x.req.is_head };
-    respond::simple(&mut out, status, b"text/plain", body, shape, &x.rec.id);
-    x.send(&mut out).await && keep
+    x.answer(&mut out, Made::Simple { status, content_type: b"text/plain", body }, shape).await && keep
 }
 
 /// Managed mode before the first document: 503 (kept alive when there is no body to skip).
-async fn no_configuration<S: Duplex>(core: &Core, client: &mut Client<S>, req: &Req, rec: &mut Record) -> bool {
+async fn no_configuration<C: ClientSide>(core: &Core, client: &mut C, req: &Req, rec: &mut Record) -> bool {
     let v = Failure::NoConfiguration.verdict();
     rec.status = v.status;
     rec.error(v.source, v.reason);
-    let keep = !req.has_body() && respond::keeps(v.after, true, req.close, core.draining.get());
+    let keep = !req.has_body() && respond::keeps(v.after, true, !client.keeps_alive(req), core.draining.get());
     let mut out = core.buf();
-    respond::failure(&mut out, &v, Shape { close: !keep, minor: req.minor, head_only: req.is_head }, &rec.id);
-    let (sent, back) = respond::send(&mut client.io, out.lend(), core.settings.idle_timeout, rec).await;
-    out.restore(back);
-    sent && keep
+    let shape = Shape { close: !keep, minor: req.minor, head_only: req.is_head };
+    client.respond(&mut out, Made::Failure(&v), shape, core.settings.idle_timeout, rec).await && keep
 }
 
 /// Hands the finished request to the core's telemetry recorder.
-fn finish<S>(core: &Core, rec: &Record, prefix: Option<&[u8]>, client: &Client<S>, minor: u8, snap: Option<&Snapshot>) {
-    let peer = crate::telemetry::recorder::Peer { ip: client.peer.ip(), http_minor: minor, tls: client.tls_version() };
+fn finish<C: ClientSide>(
+    core: &Core,
+    rec: &Record,
+    prefix: Option<&[u8]>,
+    client: &C,
+    minor: u8,
+    snap: Option<&Snapshot>,
+) {
+    let peer = crate::telemetry::recorder::Peer { ip: client.peer_ip(), http_minor: minor, tls: client.tls_version() };
     core.recorder.finish(rec, prefix, &peer, snap.map(|s| s as &dyn crate::telemetry::Names));
 }
 
 /// The access log's request-line text for this request, in the active phase's reused buffer
 /// (taken out while the request runs; the caller puts it back).
-fn log_prefix<S>(
+fn log_prefix<C: ClientSide>(
     core: &Core,
     log_line: &mut Vec<u8>,
-    client: &Client<S>,
+    client: &C,
     head: &RequestHead,
     head_bytes: &[u8],
     key_query: Option<&str>,
 ) -> Option<Vec<u8>> {
     core.recorder.log_enabled().then(|| {
         let mut prefix = std::mem::take(log_line);
-        access_log::prefix(&mut prefix, head, head_bytes, client.scheme, key_query);
+        access_log::prefix(&mut prefix, head, head_bytes, client.scheme(), key_query);
         prefix
     })
 }

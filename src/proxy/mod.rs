@@ -14,6 +14,7 @@ pub mod policies;
 pub mod relay;
 pub mod request;
 pub mod respond;
+pub mod seam;
 pub mod stop;
 pub mod upgrade;
 pub mod upstream;

@@ -14,7 +14,7 @@
 
 use std::borrow::Cow;
 
-use super::io::Duplex;
+use super::seam::ClientSide;
 
 use super::backend::{self, resolve_target, Answer, Call};
 use super::exchange::{Exchange, ReqBody};
@@ -47,14 +47,14 @@ enum End {
 }
 
 /// Runs `plan` around the backend call; whether the client connection carries on.
-pub async fn run<S: Duplex>(x: &mut Exchange<'_, S>, plan: &Plan) -> bool {
+pub async fn run<C: ClientSide>(x: &mut Exchange<'_, C>, plan: &Plan) -> bool {
     run_from(x, plan, None).await
 }
 
 /// Runs `plan`'s on-error for an error the gateway found itself after the API was known (no
 /// operation matched, no or a bad subscription key), with `context.LastError` set, as APIM
 /// does: a document can shape the answer. Whether the connection carries on.
-pub async fn gateway_error<S: Duplex>(x: &mut Exchange<'_, S>, plan: &Plan, f: &Failure) -> bool {
+pub async fn gateway_error<C: ClientSide>(x: &mut Exchange<'_, C>, plan: &Plan, f: &Failure) -> bool {
     let v = f.verdict();
     x.rec.status = v.status;
     x.rec.error(v.source, v.reason);
@@ -63,7 +63,7 @@ pub async fn gateway_error<S: Duplex>(x: &mut Exchange<'_, S>, plan: &Plan, f: &
     run_from(x, plan, Some(e)).await
 }
 
-async fn run_from<S: Duplex>(x: &mut Exchange<'_, S>, plan: &Plan, error: Option<LastError>) -> bool {
+async fn run_from<C: ClientSide>(x: &mut Exchange<'_, C>, plan: &Plan, error: Option<LastError>) -> bool {
     let cap = x.core.settings.body_bytes.unwrap_or(MAX_BUFFERED_BODY);
     if error.is_none() && buffers_request_body(plan) {
         if let Err(f) = x.buffer_body(cap).await {
@@ -86,12 +86,12 @@ async fn run_from<S: Duplex>(x: &mut Exchange<'_, S>, plan: &Plan, error: Option
             String::from_utf8(t).unwrap_or_default()
         },
     };
-    let view = HeadView { head, buf: head_bytes, scheme: x.client.scheme };
-    let info = request_info(snap, &route, key.and_then(|k| std::str::from_utf8(k).ok()), x.client.peer.ip(), &texts);
+    let view = HeadView { head, buf: head_bytes, scheme: x.client.scheme() };
+    let info = request_info(snap, &route, key.and_then(|k| std::str::from_utf8(k).ok()), x.client.peer_ip(), &texts);
     let mut ctx = PolicyContext::new(&view, info);
     ctx.limits = Some(&x.core.node.limits);
     ctx.started = x.rec.start;
-    ctx.client_chain = x.client.tls.as_ref().and_then(|t| t.client_chain.clone());
+    ctx.client_chain = x.client.client_chain();
     ctx.client_trust = Some(&snap.client_trust);
     let rest = view.path().get(route.rest_start..).unwrap_or("");
     ctx.matched = snap
@@ -115,8 +115,8 @@ async fn run_from<S: Duplex>(x: &mut Exchange<'_, S>, plan: &Plan, error: Option
     run_sections(x, plan, &mut ctx, first, cap).await
 }
 
-async fn run_sections<S: Duplex>(
-    x: &mut Exchange<'_, S>,
+async fn run_sections<C: ClientSide>(
+    x: &mut Exchange<'_, C>,
     plan: &Plan,
     ctx: &mut PolicyContext<'_>,
     first: Section,

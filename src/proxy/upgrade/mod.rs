@@ -10,22 +10,19 @@ pub mod tunnel;
 use super::backend::Answer;
 use super::exchange::Exchange;
 use super::failure::Failure;
-use super::h1::head::{response_head_with, ClientFraming, ResponseShape};
-use super::io::Duplex;
+use super::seam::{ClientSide, Relayed};
 use crate::policy::ResponseEdits;
 
 /// Relays the backend's `101` and runs the tunnel; the connection never carries on after it.
-pub async fn tunnel<S: Duplex>(x: &mut Exchange<'_, S>, mut answer: Answer<'_>, edits: Option<&ResponseEdits>) -> bool {
+pub async fn tunnel<C: ClientSide>(
+    x: &mut Exchange<'_, C>,
+    mut answer: Answer<'_>,
+    edits: Option<&ResponseEdits>,
+) -> bool {
     let Some(mut conn) = answer.conn.take() else { return false };
     let mut out = x.core.buf();
-    let shape = ResponseShape {
-        framing: ClientFraming::None,
-        keep_alive: false,
-        client_minor: x.req.minor,
-        request_was_head: false,
-        upgrade: true,
-    };
-    if let Err(error) = response_head_with(&mut out, &answer.head, &answer.ubuf, &shape, &x.rec.id, edits) {
+    let head = Relayed { head: &answer.head, bytes: &answer.ubuf, edits };
+    if let Err(error) = x.client.upgrade_head(&mut out, &head, &x.req, &x.rec.id) {
         drop(out);
         x.fail(&Failure::ResponseHead { error, by_policy: edits.is_some() }).await;
         return false;
@@ -36,12 +33,12 @@ pub async fn tunnel<S: Duplex>(x: &mut Exchange<'_, S>, mut answer: Answer<'_>, 
     drop(out);
     let core = x.core;
     let backend_early = answer.ubuf.get(answer.head.len..).unwrap_or_default().to_vec();
-    let client_early = std::mem::take(&mut x.client.buf);
     let t = &core.tunnels;
     t.active.set(t.active.get() + 1);
     t.opened.set(t.opened.get() + 1);
     let idle = core.settings.idle_timeout;
-    let totals = tunnel::run(&mut x.client.io, client_early, &mut conn.io, backend_early, idle, &t.stop).await;
+    let (client_io, client_early) = x.client.upgrade();
+    let totals = tunnel::run(client_io, client_early, &mut conn.io, backend_early, idle, &t.stop).await;
     t.active.set(t.active.get() - 1);
     t.bytes_up.set(t.bytes_up.get() + totals.up);
     t.bytes_down.set(t.bytes_down.get() + totals.down);
