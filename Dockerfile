@@ -1,11 +1,11 @@
 # ringgate: multi-stage build; the runtime image runs as the non-root user 1001 (as APIM's gateway).
 #
 # io_uring: Docker's default seccomp profile blocks io_uring_setup/enter, so ringgate logs
-# "I/O driver: falling back to epoll" and still works. To run on io_uring, use a seccomp profile
-# that adds io_uring_setup, io_uring_enter and io_uring_register to Docker's default allow list
-# (or, on a trusted host, --security-opt seccomp=unconfined), and allow locked memory for the
-# rings (--ulimit memlock=-1):
-#   docker run --security-opt seccomp=./io_uring-profile.json --ulimit memlock=-1 -p 8080:8080 ringgate
+# "I/O driver: falling back to epoll" and still works. To run on io_uring, use the seccomp profile
+# deploy/io_uring-profile.json (Docker's default allow list plus io_uring_setup, io_uring_enter and
+# io_uring_register; or, on a trusted host, --security-opt seccomp=unconfined), and allow locked
+# memory for the rings (--ulimit memlock=-1):
+#   docker run --security-opt seccomp=deploy/io_uring-profile.json --ulimit memlock=-1 -p 8080:8080 ringgate
 FROM rust:1-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
