@@ -68,3 +68,24 @@ fn dockerfile_and_readme_name_the_committed_profile() {
         assert!(!text.contains("./io_uring-profile.json"), "a stale path");
     }
 }
+
+/// One version everywhere: Cargo's, the image's default VERSION label, the chart's appVersion
+/// (the image tag the chart pins), and a CHANGELOG section for it.
+#[test]
+fn image_chart_and_changelog_carry_the_crate_version() {
+    let version = env!("CARGO_PKG_VERSION");
+    let dockerfile = std::fs::read_to_string(root().join("Dockerfile")).unwrap();
+    assert!(dockerfile.contains(&format!("ARG VERSION={version}\n")), "Dockerfile ARG VERSION");
+    for label in ["title", "description", "version", "revision", "created", "licenses"] {
+        assert!(dockerfile.contains(&format!("org.opencontainers.image.{label}=")), "OCI label {label}");
+    }
+    assert!(dockerfile.contains("org.opencontainers.image.version=\"${VERSION}\""));
+    assert!(dockerfile.contains("org.opencontainers.image.revision=\"${GIT_COMMIT}\""));
+    assert!(dockerfile.contains("ENV RINGGATE_GIT_COMMIT=${GIT_COMMIT}"), "the binary gets the commit too");
+    let chart = std::fs::read_to_string(root().join("deploy/helm/ringgate/Chart.yaml")).unwrap();
+    assert!(chart.contains(&format!("appVersion: \"{version}\"")), "Chart.yaml appVersion");
+    let changelog = std::fs::read_to_string(root().join("CHANGELOG.md")).unwrap();
+    assert!(changelog.contains(&format!("## [{version}]")), "CHANGELOG.md has a section for {version}");
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    assert!(readme.contains("ringgate:0.1"), "README describes the tag scheme");
+}
