@@ -265,6 +265,15 @@ fn managed_mode_with_backup() {
     assert_eq!(s["observability.opentelemetry.enabled"], "true");
     assert_eq!(s["observability.opentelemetry.collector.uri"], "http://otel-collector.observability.svc:4318");
     assert!(s["net.server.tls.ciphers.allowed-suites"].starts_with("TLS_AES_256_GCM_SHA384,"));
+    // The container's CA store, with a private CA mounted where ringgate reads it.
+    assert_eq!(s["certificates.local.ca.enabled"], "true");
+    let corp = container(deploy)["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "private-ca")
+        .expect("the extra mount");
+    assert!(corp["mountPath"].as_str().unwrap().starts_with("/usr/local/share/ca-certificates/"));
     let c = container(deploy);
     assert_eq!(
         c["env"],
