@@ -30,6 +30,11 @@ python3 -c "import jwt, cryptography" 2>/dev/null || python3 -m pip install --qu
 python3 -c "import websockets.asyncio.client" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check "websockets>=13" \
   || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages "websockets>=13"
 
+# The Helm chart (tests/helm_chart.rs): Helm v4's engine in a wheel (helm-python-sdk, no helm
+# binary) renders deploy/helm/ringgate; kubernetes-validate checks the manifests offline.
+python3 -c "import helm_python, kubernetes_validate, yaml" 2>/dev/null || python3 -m pip install --quiet --disable-pip-version-check helm-python-sdk kubernetes-validate pyyaml \
+  || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages helm-python-sdk kubernetes-validate pyyaml
+
 cargo fmt --check
 cargo fmt --manifest-path fuzz/Cargo.toml --check
 cargo clippy --all-targets --quiet -- -D warnings

@@ -46,7 +46,11 @@ pub fn run(settings: Settings) -> Result<(), StartError> {
     let signals = signals::Signals::install()?;
     let settings = Arc::new(settings);
     let (driver, why) = worker::driver::detect();
-    tracing::info!(version = env!("CARGO_PKG_VERSION"), "ringgate starting");
+    tracing::info!(
+        version = crate::telemetry::build_info::VERSION,
+        commit = crate::telemetry::build_info::COMMIT,
+        "ringgate starting"
+    );
     match &why {
         None => tracing::info!(driver = driver.name(), "I/O driver"),
         Some(reason) => {

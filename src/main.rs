@@ -20,7 +20,7 @@ static TUNE_ALLOCATOR: extern "C" fn() = {
 };
 
 #[derive(Parser)]
-#[command(name = "ringgate", version, about = "A thread-per-core, io_uring API gateway")]
+#[command(name = "ringgate", version = ringgate::telemetry::build_info::LONG_VERSION, about = "A thread-per-core, io_uring API gateway")]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,

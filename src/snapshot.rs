@@ -38,6 +38,7 @@ pub struct Builder {
 
 impl Builder {
     pub fn from_settings(settings: &crate::settings::Settings) -> Result<Builder, crate::tls::TlsSetupError> {
+        crate::tls::local_ca::enable(settings.local_ca);
         let client = crate::tls::ciphers::restrict(
             rustls::crypto::ring::default_provider(),
             settings.client_ciphers.as_deref(),

@@ -32,6 +32,7 @@ fn websocket_metrics(s: &mut String, per_worker: &[(usize, [u64; 5])]) {
 
 pub fn render(node: &NodeState) -> String {
     let mut s = String::with_capacity(4096);
+    crate::telemetry::build_info::write_metric(&mut s);
     let _ = writeln!(s, "# HELP ringgate_worker_requests_total Requests handled by each worker.");
     let _ = writeln!(s, "# TYPE ringgate_worker_requests_total counter");
     let mut conns = Vec::new();

@@ -12,7 +12,11 @@ pub fn render(node: &NodeState) -> (String, bool) {
     let applied = node.all_applied();
     let mut s = String::with_capacity(512);
     s.push('{');
-    s.push_str("\"revision\":");
+    s.push_str("\"version\":\"");
+    s.push_str(crate::telemetry::build_info::VERSION);
+    s.push_str("\",\"commit\":\"");
+    s.push_str(crate::telemetry::build_info::COMMIT);
+    s.push_str("\",\"revision\":");
     push_opt(&mut s, c.revision.as_deref());
     s.push_str(",\"generation\":");
     s.push_str(&c.generation.to_string());

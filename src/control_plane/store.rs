@@ -214,6 +214,7 @@ impl Store {
                                     "instanceId": id,
                                     "hostname": hb.body.get("hostname"),
                                     "version": hb.body.get("version"),
+                                    "commit": hb.body.get("commit"),
                                     "revision": hb.body.get("revision"),
                                     "status": hb.body.get("status"),
                                     "lastSyncError": hb.body.get("lastSyncError"),

@@ -89,6 +89,8 @@ pub const KEYS: &[Key] = &[
     key("policy.counters.sync.interval", Some("100ms"), Kind::Duration),
     key("policy.jwt.openid.refetch-interval", Some("5m"), Kind::Duration),
     key("shutdown.drain.timeout", Some("30s"), Kind::Duration),
+    // APIM's: trust the container's CA store (tls::local_ca)
+    key("certificates.local.ca.enabled", Some("false"), Kind::Bool),
     // own: the whole request body must arrive within this after its head (408 otherwise)
     key("net.server.timeouts.body", Some("60s"), Kind::Duration),
     // own: connections beyond these are closed at accept
@@ -102,5 +104,14 @@ pub fn find(name: &str) -> Option<&'static Key> {
 }
 
 /// Prefixes that mark an environment variable as meant for us, so a typo gets a warning.
-pub const NAMESPACES: &[&str] =
-    &["config.", "gateway.", "runtime.", "net.", "telemetry.", "observability.", "policy.", "shutdown."];
+pub const NAMESPACES: &[&str] = &[
+    "config.",
+    "gateway.",
+    "runtime.",
+    "net.",
+    "telemetry.",
+    "observability.",
+    "policy.",
+    "shutdown.",
+    "certificates.",
+];

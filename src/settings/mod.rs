@@ -258,6 +258,8 @@ pub struct Settings {
     pub admin_port: u16,
     pub forwarded_proto: bool,
     pub server_ciphers: Option<String>,
+    /// `certificates.local.ca.enabled`: trust the container's CA store (tls::local_ca).
+    pub local_ca: bool,
     pub client_ciphers: Option<String>,
     pub header_bytes: usize,
     pub body_bytes: Option<u64>,
@@ -351,6 +353,7 @@ impl Settings {
             admin_port: num("net.server.admin.port") as u16,
             forwarded_proto: flag("net.server.http.forwarded.proto.enabled"),
             server_ciphers: text("net.server.tls.ciphers.allowed-suites"),
+            local_ca: flag("certificates.local.ca.enabled"),
             client_ciphers: text("net.client.tls.ciphers.allowed-suites"),
             header_bytes: size("net.server.limits.header-bytes").clamp(1024, 16 << 20) as usize,
             body_bytes,

@@ -3,6 +3,7 @@
 //! into the node's under a lock the request path never takes, log bytes to a writer thread).
 
 pub mod access_log;
+pub mod build_info;
 pub mod fxhash;
 pub mod histograms;
 pub mod logfmt;

@@ -52,10 +52,13 @@ fn key_of(c: &Certificate, path: &str) -> Result<PrivateKeyDer<'static>, ClientT
         .ok_or_else(|| err(path, "no private key in `key`"))
 }
 
-/// The platform's web roots plus the document's `isTrusted` certificates.
+/// The platform's web roots, the container's CA store when `certificates.local.ca.enabled`, plus
+/// the document's `isTrusted` certificates.
 fn default_roots(certificates: &[Certificate]) -> Result<RootCertStore, ClientTlsError> {
     let mut roots = RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    // A store certificate rustls cannot use as a trust anchor is skipped, as OpenSSL would.
+    let _ = roots.add_parsable_certificates(super::local_ca::roots().iter().cloned());
     for (i, c) in certificates.iter().enumerate().filter(|(_, c)| c.is_trusted) {
         let path = format!("certificates[{i}] ({})", c.id);
         for der in c.chain.clone() {

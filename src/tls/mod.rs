@@ -6,6 +6,7 @@ pub mod ciphers;
 pub mod client;
 pub mod client_auth;
 pub mod handshake;
+pub mod local_ca;
 pub mod server;
 pub mod v1_chain;
 pub mod x509;

@@ -50,6 +50,14 @@ impl Client {
             );
         }
         let roots = match &settings.endpoint_ca_file {
+            // certificates.local.ca.enabled: the container's store (it holds the web roots too).
+            None if !crate::tls::local_ca::roots().is_empty() => {
+                let certs: Vec<ureq::tls::Certificate<'static>> = crate::tls::local_ca::roots()
+                    .iter()
+                    .map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned())
+                    .collect();
+                ureq::tls::RootCerts::new_with_certs(&certs)
+            }
             None => ureq::tls::RootCerts::WebPki,
             Some(file) => {
                 let pem = std::fs::read(file).map_err(|e| CallError::Setup(format!("{}: {e}", file.display())))?;

@@ -163,7 +163,9 @@ impl EndpointSource {
         s.push_str("\",\"hostname\":\"");
         json_escape_into(&mut s, &hostname());
         s.push_str("\",\"version\":\"");
-        s.push_str(env!("CARGO_PKG_VERSION"));
+        s.push_str(crate::telemetry::build_info::VERSION);
+        s.push_str("\",\"commit\":\"");
+        s.push_str(crate::telemetry::build_info::COMMIT);
         s.push_str("\",\"revision\":");
         match c.revision.as_deref().filter(|_| applied) {
             Some(r) => {
