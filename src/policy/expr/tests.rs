@@ -207,7 +207,7 @@ fn compile_time_rejections() {
         ("@(\"a\".Foo())", "ERR System.String.Foo() is not yet supported by ringgate"),
         ("@(context.Request.Nope)", "ERR context.Request.Nope is not yet supported by ringgate"),
         ("@(x => x)", "ERR a lambda expression can only be passed to a method"),
-        ("@(new Random())", "ERR type Random is not yet supported by ringgate"),
+        ("@(new Random(7))", "ERR new Random(seed) is refused by ringgate"),
         ("@(1 +)", "ERR expected an expression"),
         ("@(typeof(string))", "ERR typeof"),
         ("@(context.Request.Body.As<XElement>())", "ERR Data at the root level is invalid"), // a JSON body is not XML

@@ -325,6 +325,7 @@ pub fn resolve(t: &TypeRef) -> Result<Resolved, ExprError> {
         "TimeSpan" => r(Ty::TimeSpan, "TimeSpan"),
         "DateTimeOffset" => r(Ty::Dto, "DateTimeOffset"),
         "Regex" => r(Ty::Regex, "Regex"),
+        "Random" => r(Ty::Random, "Random"),
         "Match" => r(Ty::RxMatch, "Match"),
         "MatchCollection" => r(Ty::RxMatches, "MatchCollection"),
         "Uri" => r(Ty::Uri, "Uri"),
