@@ -93,7 +93,7 @@ fn pick(name: &str) -> &'static str {
 /// The refusal of a `Random` member not run here.
 pub fn refuse_random(name: &str, pos: usize) -> ExprError {
     let why = match name {
-        "NextBytes" => " (byte[] values are immutable in ringgate; use RandomNumberGenerator-free Next() draws)",
+        "NextBytes" => " (byte[] values are immutable in ringgate; draw bytes with Next(256))",
         _ => "",
     };
     ExprError::new(pos, format!("System.Random.{name} is not yet supported by ringgate{why}"))
