@@ -338,3 +338,48 @@ fn xml_convert_is_not_allowed() {
         ("@(System.Xml.XmlConvert.ToInt32(\"1\"))", "ERR not allowed in APIM policy expressions"),
     ]);
 }
+
+/// XML parsed inside expressions is bounded: a hostile body fails the expression with a
+/// budget error (which no `catch` stops) instead of building a tree many times its size.
+#[test]
+fn xml_budgets() {
+    let eval_body = |src: &str, body: &str| {
+        let r = FakeReq::new("POST", "/").h("Content-Type", "application/xml");
+        let mut ctx = PolicyContext::new(&r, info("10.1.2.3"));
+        ctx.request_body = Some(std::sync::Arc::from(body.as_bytes()));
+        let started = std::time::Instant::now();
+        let got = eval_with(src, &ctx).map(|v| v.to_text());
+        (got, started.elapsed())
+    };
+    let count = "@(context.Request.Body.As<XDocument>().Root.Elements().Count())";
+    // Ordinary documents parse.
+    let fine = format!("<r>{}</r>", "<item id=\"1\">x</item>".repeat(5000));
+    assert_eq!(eval_body(count, &fine).0.as_deref(), Ok("5000"));
+    // Many tiny elements: 1 MB of text, a million nodes.
+    let tiny = format!("<r>{}</r>", "<a/>".repeat(250_000));
+    let (got, took) = eval_body(count, &tiny);
+    let e = got.unwrap_err();
+    assert!(e.contains("nodes") && e.contains("budget"), "{e}");
+    assert!(took < std::time::Duration::from_secs(2), "{took:?}");
+    // Many short attributes on one element.
+    let attrs = format!("<r {}/>", (0..150_000).map(|i| format!("a{i}=\"\"")).collect::<Vec<_>>().join(" "));
+    let e = eval_body("@(context.Request.Body.As<XElement>().Attributes().Count())", &attrs).0.unwrap_err();
+    assert!(e.contains("budget"), "{e}");
+    // Deep nesting.
+    let deep = "<a>".repeat(5000) + &"</a>".repeat(5000);
+    let e = eval_body(count, &deep).0.unwrap_err();
+    assert!(e.contains("XML nesting deeper than 128"), "{e}");
+    // A body past the memory budget.
+    let big = format!("<r>{}</r>", "x".repeat(8 << 20));
+    let e = eval_body(count, &big).0.unwrap_err();
+    assert!(e.contains("memory budget"), "{e}");
+    // XDocument.Parse / XElement.Parse of a string are bounded the same way, and a catch
+    // does not stop a budget failure.
+    let caught = "@{ try { var s = new StringBuilder(\"<r>\"); for (var i = 0; i < 120000; i++) { s.Append(\"<a/>\"); } s.Append(\"</r>\"); return XElement.Parse(s.ToString()).Elements().Count(); } catch (Exception) { return -1; } }";
+    let e = eval_body(caught, "<x/>").0.unwrap_err();
+    assert!(e.contains("nodes") && e.contains("budget"), "{e}");
+    // Entities a DTD declares are not expanded.
+    let lol = "<!DOCTYPE l [<!ENTITY a \"aaaaaaaaaa\">]><l>&a;</l>";
+    let e = eval_body("@(XDocument.Parse(context.Request.Body.As<string>()).Root.Value)", lol).0.unwrap_err();
+    assert!(e.contains("not expanded by ringgate"), "{e}");
+}
