@@ -237,6 +237,12 @@ pub fn check_call(
     if on == Ty::Null {
         return err(pos, format!("cannot call {name}() on null"));
     }
+    // A literal numeric format is checked at load, as in interpolation holes.
+    if let ("ToString", Ty::Int | Ty::Long | Ty::Double, [a]) = (name, on, args) {
+        if let super::parser::AstKind::Lit(super::parser::Lit::Str(f)) = &a.value.kind {
+            super::format::check(f, on, a.value.pos)?;
+        }
+    }
     if let Some((id, min, max, ret)) = super::bind_array::method(on, name) {
         if n < min || n > max {
             return err(pos, format!("no overload of {} takes {n} argument(s)", full_name(on, name)));

@@ -210,6 +210,9 @@ fn compile_time_rejections() {
         ("@(context.Request.Nope)", "ERR context.Request.Nope is not yet supported by ringgate"),
         ("@(x => x)", "ERR a lambda expression can only be passed to a method"),
         ("@(new Random(7))", "ERR new Random(seed) is refused by ringgate"),
+        ("@((decimal)1)", "ERR type decimal is not yet supported by ringgate"), // System.Decimal is an APIM type
+        ("@((2.5).ToString(\"0.00\"))", "ERR the numeric format '0.00' is not yet supported by ringgate"),
+        ("@((2.5).ToString(\"F2\"))", "2.50"),
         ("@(1 +)", "ERR expected an expression"),
         ("@(typeof(string))", "ERR typeof"),
         ("@(context.Request.Body.As<XElement>())", "ERR Data at the root level is invalid"), // a JSON body is not XML
