@@ -28,7 +28,12 @@ repetition (req/s and proxy CPU per request): the figure that says whether a cha
 slower. `websocket`: ringgate and nginx proxying the same WebSocket echo origin (perf/tools
 ws_echo), loaded by perf/tools wsload (64 connections, closed loop: a binary message, its echo,
 the next) at 128 B and 16 KiB: messages per second, and proxy CPU per message (whose inverse is
-messages per second per proxy core). Writes bench-results/<UTC stamp>-<label>.json (machine, kernel, CPU, commit, every command, every
+messages per second per proxy core). `json-rewrite`: ringgate pass-through (`ringgate`) against
+ringgate with an API whose outbound policy parses the 4,073-byte JSON answer with
+Body.As<JObject>(), changes some fields and set-bodies it (`ringgate-json`), both in front of a
+second nginx serving that JSON as origin: req/s, proxy CPU per request, and the CPU per request
+over pass-through (median of the per-repetition differences). Runs made only of `json-rewrite`
+or `websocket` (or with --no-latest) leave bench-results/LATEST.md alone. Writes bench-results/<UTC stamp>-<label>.json (machine, kernel, CPU, commit, every command, every
 raw figure) and .md (the summary), and copies the summary to bench-results/LATEST.md.
 """
 import argparse, json, os, platform, re, resource, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
@@ -44,7 +49,8 @@ SIZES = {"5b": "/", "128": "/128", "1k": "/1k", "16k": "/16k", "64k": "/64k", "2
 PROXY_CPU, LOAD_CPU = "1", "0"
 TELEMETRY_TARGETS = ("ringgate-off", "ringgate-metrics", "ringgate-telemetry")
 # Targets measured against another ringgate target in the same repetition ("base").
-BASE = {"ringgate-metrics": "ringgate-off", "ringgate-telemetry": "ringgate-off", "ringgate-policy": "ringgate"}
+BASE = {"ringgate-metrics": "ringgate-off", "ringgate-telemetry": "ringgate-off", "ringgate-policy": "ringgate",
+        "ringgate-json": "ringgate"}
 # Measured at the first body size and connection count only.
 ONLY_PRIMARY = TELEMETRY_TARGETS + ("ringgate-policy", "ringgate-policy-base")
 POLICY_TARGETS = ("ringgate-policy", "ringgate-policy-base")
@@ -62,6 +68,88 @@ POLICY = """<policies><inbound><base />
     <set-header name="X-Lane" exists-action="override"><value>fast</value></set-header></when></choose>
   <rewrite-uri template="/{size}" />
 </inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>"""
+
+
+# The json-rewrite scenario: the origin's JSON body (exactly this many bytes) and the policy.
+JSON_BYTES = 4073
+JSON_POLICY = """<policies><inbound><base /></inbound><backend><base /></backend><outbound><base />
+  <set-body>@{
+    var body = context.Response.Body.As<JObject>();
+    body["gateway"] = "ringgate";
+    body["customer"]["tier"] = ((string)body["customer"]["tier"]).ToUpperInvariant();
+    body.Remove("internal");
+    var items = (JArray)body["items"];
+    body["itemCount"] = items.Count;
+    body["total"] = items.Sum(i => (double)i["price"] * (int)i["qty"]);
+    return body.ToString(Newtonsoft.Json.Formatting.None);
+  }</set-body>
+</outbound><on-error><base /></on-error></policies>"""
+
+
+def json_body():
+    """A compact JSON order of exactly JSON_BYTES bytes (padded in its `note`)."""
+    order = {"id": "ord-4711", "customer": {"id": 42, "name": "Contoso Ltd", "tier": "gold",
+                                            "email": "orders@contoso.example"},
+             "internal": {"trace": "x" * 16, "shard": 7},
+             "items": [{"sku": f"sku-{i:04d}", "name": f"Item number {i}", "price": round(1.5 + i * 0.25, 2),
+                        "qty": 1 + i % 5, "tags": ["a", "b", "c"][: 1 + i % 3]} for i in range(30)],
+             "note": ""}
+    base = len(json.dumps(order, separators=(",", ":")))
+    order["note"] = "n" * (JSON_BYTES - base)
+    text = json.dumps(order, separators=(",", ":"))
+    assert len(text) == JSON_BYTES, len(text)
+    return text
+
+
+def json_rewrite_runs(lab, args):
+    """The json-rewrite scenario: an nginx origin serving the JSON body, ringgate pass-through
+    and ringgate with the rewriting policy in front of it; stopped when done."""
+    origin = free_port()
+    root = os.path.join(lab.work, "json-root")
+    os.makedirs(root, exist_ok=True)
+    open(os.path.join(root, "order.json"), "w").write(json_body())
+    # nginx's worker (not the master's user when run as root) must read the file.
+    for path, mode in ((lab.work, 0o755), (root, 0o755), (os.path.join(root, "order.json"), 0o644)):
+        os.chmod(path, mode)
+    conf = os.path.join(lab.work, "nginx-origin.conf")
+    open(conf, "w").write(f"""worker_processes 1; daemon off; master_process on;
+pid {lab.work}/nginx-origin.pid; error_log {lab.work}/nginx-origin.err;
+events {{ worker_connections 20000; }}
+http {{ access_log off; keepalive_requests 1000000; keepalive_timeout 120s; etag off;
+  server {{ listen 127.0.0.1:{origin} reuseport backlog=4096; root {root};
+    location / {{ default_type application/json; }} }} }}
+""")
+    lab.spawn("nginx-origin", ["nginx", "-c", conf], LOAD_CPU)
+    wait_ok(f"http://127.0.0.1:{origin}/order.json")
+    ports = {}
+    for name, policy in (("ringgate", None), ("ringgate-json", JSON_POLICY)):
+        api = {"id": "origin", "path": "", "subscriptionRequired": False, "serviceUrl": f"http://127.0.0.1:{origin}"}
+        if policy:
+            api["policy"] = policy
+        doc = os.path.join(lab.work, f"{name}.json")
+        json.dump({"revision": f"lab-{name}", "apis": [api]}, open(doc, "w"))
+        port, admin = free_port(), free_port()
+        lab.spawn(name, ringgate_cmd(doc, port, admin), PROXY_CPU)
+        ports[name] = port
+    for name, port in ports.items():
+        wait_ok(f"http://127.0.0.1:{port}/order.json")
+        body = urllib.request.urlopen(f"http://127.0.0.1:{port}/order.json", timeout=5).read()
+        rewritten = b'"gateway":"ringgate"' in body and b'"internal"' not in body
+        if rewritten != (name == "ringgate-json"):
+            raise RuntimeError(f"{name}: unexpected body ({len(body)} bytes): {body[:200]!r}")
+    runs = []
+    for rep in range(args.reps):
+        order = list(ports.items())
+        order = order[rep % len(order):] + order[:rep % len(order)]
+        for name, port in order:
+            runs.append(wrk_run(lab, args, rep, "json-rewrite", name, port, "/order.json", args.connections[0]))
+            time.sleep(1)
+    for name in ("ringgate", "ringgate-json", "nginx-origin"):
+        p = lab.procs.pop(name, None)
+        if p:
+            p.send_signal(signal.SIGTERM)
+            p.wait(timeout=10)
+    return runs
 
 
 def free_port():
@@ -304,6 +392,7 @@ def parser():
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--label", default="lab")
     ap.add_argument("--base", default=None, help="A/B: also run ringgate built from this commit")
+    ap.add_argument("--no-latest", action="store_true", help="do not copy the summary to bench-results/LATEST.md")
     return ap
 
 
@@ -370,6 +459,8 @@ def run(args):
     try:
         if "websocket" in args.scenarios:
             runs += websocket_runs(lab, args)
+        if "json-rewrite" in args.scenarios:
+            runs += json_rewrite_runs(lab, args)
         if not [s for s in args.scenarios if s in SIZES or s in TLS_SCENARIOS]:
             return result_of(args, lab, rss_idle, runs)
         backend = free_port()
@@ -516,14 +607,16 @@ def wrk_run(lab, args, rep, scenario, name, port, path, conns):
     return w
 
 
-def write(result, label, md):
-    """bench-results/<stamp>-<label>.json and .md, and LATEST.md; returns the path stem."""
+def write(result, label, md, latest=True):
+    """bench-results/<stamp>-<label>.json and .md, and LATEST.md (unless `latest` is false);
+    returns the path stem."""
     stamp = result.setdefault("stamp", datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ"))
     base = os.path.join(ROOT, "bench-results", f"{stamp}-{label}")
     os.makedirs(os.path.dirname(base), exist_ok=True)
     json.dump(result, open(base + ".json", "w"), indent=2)
     open(base + ".md", "w").write(md)
-    open(os.path.join(ROOT, "bench-results", "LATEST.md"), "w").write(md)
+    if latest:
+        open(os.path.join(ROOT, "bench-results", "LATEST.md"), "w").write(md)
     return base
 
 
@@ -540,7 +633,8 @@ def main():
     result = run(args)
     result["stamp"] = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     md = render(result, result["stamp"], args)
-    write(result, args.label, md)
+    only_own = set(args.scenarios) <= {"json-rewrite", "websocket"}
+    write(result, args.label, md, latest=not (args.no_latest or only_own))
     print(md)
 
 
@@ -583,7 +677,7 @@ def summarize(runs):
     out = {}
     for (scenario, target) in sorted({(r["scenario"], r["target"]) for r in runs}):
         mine = [r for r in runs if r["scenario"] == scenario and r["target"] == target]
-        ratios, p99_ratios, off_ratios, off_cpu_ratios, cpu_ratios = [], [], [], [], []
+        ratios, p99_ratios, off_ratios, off_cpu_ratios, cpu_ratios, cpu_over = [], [], [], [], [], []
         for r in mine:
             base = BASE.get(target, "ringgate-off")
             off = next((x for x in runs if x["scenario"] == scenario and x["target"] == base and x["rep"] == r["rep"]), None)
@@ -591,6 +685,7 @@ def summarize(runs):
                 off_ratios.append(r["rps"] / off["rps"])
                 if off["cpu_us_per_req"] and r["cpu_us_per_req"]:
                     off_cpu_ratios.append(r["cpu_us_per_req"] / off["cpu_us_per_req"])
+                    cpu_over.append(r["cpu_us_per_req"] - off["cpu_us_per_req"])
             ref = next((x for x in runs if x["scenario"] == scenario and x["target"] == "nginx" and x["rep"] == r["rep"]), None)
             if ref and ref["rps"]:
                 ratios.append(r["rps"] / ref["rps"])
@@ -609,6 +704,8 @@ def summarize(runs):
             "rps_ratio_to_off_median": round(statistics.median(off_ratios), 3) if off_ratios else None,
             "rps_ratios_to_off": [round(x, 3) for x in off_ratios],
             "cpu_ratio_to_off_median": round(statistics.median(off_cpu_ratios), 3) if off_cpu_ratios else None,
+            "cpu_us_over_base_median": round(statistics.median(cpu_over), 2) if cpu_over else None,
+            "cpu_us_over_base": [round(x, 2) for x in cpu_over],
             "errors": sum(r["errors"] for r in mine),
         }
     return out
@@ -631,6 +728,13 @@ def render(result, stamp, args):
         lines.append(f"| {scenario} | {target} | {s['rps_median']:.0f} | {s['rps_ratio_to_nginx_median']} | {off_text} | "
                      f"{s['p99_ms_median']:.2f} | {s['p99_ratio_to_nginx_median']} | {s['cpu_us_per_req_median']} | "
                      f"{s.get('cpu_ratio_to_nginx_median')} | {s.get('cpu_ratio_to_off_median')} | {s['errors']} |")
+    over = result["summary"].get("json-rewrite/ringgate-json", {}).get("cpu_us_over_base_median")
+    if over is not None:
+        per_rep = ", ".join(str(x) for x in result["summary"]["json-rewrite/ringgate-json"]["cpu_us_over_base"])
+        lines += ["", f"`json-rewrite`: ringgate-json parses the origin's {JSON_BYTES}-byte JSON answer with "
+                  "Body.As<JObject>(), changes five fields and set-bodies it; its proxy CPU over pass-through "
+                  f"ringgate: **{over} us per request** (median of per-repetition differences: {per_rep}). "
+                  "Origin: a second nginx serving the file on CPU " + LOAD_CPU + "."]
     if any(k.startswith("ws-") for k in result["summary"]):
         lines += ["", f"`ws-*` rows: WebSocket messages (echo round trips) per second through the proxy, {WS_CONNECTIONS} "
                   "connections, closed loop, binary messages of 128 B or 16 KiB; \"proxy CPU us/req\" is per message "

@@ -5,36 +5,12 @@
 //! each fail their own request cleanly while other requests on the same worker succeed.
 
 mod common;
+mod expression_support;
 
 use common::backend::echoed_headers;
 use common::*;
+use expression_support::{api, doc, jwt, one};
 use serde_json::{json, Value};
-
-fn doc(b: &Backend, apis: Vec<Value>) -> String {
-    let mut d = json!({"revision": "e1", "apis": apis});
-    for api in d["apis"].as_array_mut().expect("apis") {
-        api["serviceUrl"] = json!(b.url());
-        api["subscriptionRequired"] = json!(false);
-    }
-    d.to_string()
-}
-
-fn api(id: &str, inbound: &str, outbound: &str) -> Value {
-    let policy = format!(
-        "<policies><inbound><base />{inbound}</inbound><backend><forward-request /></backend><outbound><base />{outbound}</outbound><on-error><base /></on-error></policies>"
-    );
-    json!({"id": id, "path": id, "policy": policy})
-}
-
-fn one(v: &Value, name: &str) -> Option<String> {
-    echoed_headers(v, name).into_iter().next()
-}
-
-fn jwt(claims: &Value) -> String {
-    use base64::Engine;
-    let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    format!("{}.{}.sig", e.encode(br#"{"alg":"RS256","typ":"JWT"}"#), e.encode(claims.to_string()))
-}
 
 /// JSON body rewrites of the request (add, remove, rename, compute) seen by the backend, and
 /// of the response seen by the client.

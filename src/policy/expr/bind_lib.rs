@@ -202,6 +202,9 @@ pub fn regex_static(ev: &mut Eval<'_, '_>, id: &str, args: &[Value]) -> Option<R
 
 /// Static members of the types here, by id.
 pub fn static_call(ev: &mut Eval<'_, '_>, id: &str, args: &[Value]) -> Option<Result<Value, EvalError>> {
+    if id.starts_with("Array.") {
+        return super::bind_array::static_call(ev, id, args);
+    }
     regex_static(ev, id, args)
         .or_else(|| super::bind_xml::static_call(ev, id, args))
         .or_else(|| super::bind_uri::static_call(id, args))

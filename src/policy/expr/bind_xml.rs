@@ -14,16 +14,25 @@ use super::EvalError;
 /// The .NET name printed by `ToString()` of an element sequence.
 const SEQ: &str = "System.Collections.Generic.IEnumerable`1[System.Xml.Linq.XElement]";
 
-/// Limits for parsing: depth as .NET's default reader allows, size as the budget allows.
+/// Limits for parsing: bounded depth, and size and node count as the memory budget allows
+/// (the parsed tree and its shared copy are charged per node).
 fn limits(ev: &Eval<'_, '_>) -> dx::XmlLimits {
-    dx::XmlLimits { max_bytes: ev.budget.memory_left(), ..dx::XmlLimits::default() }
+    let left = ev.budget.memory_left();
+    dx::XmlLimits {
+        max_bytes: left,
+        max_nodes: (left / (2 * dx::NODE_COST)).min(dx::XmlLimits::default().max_nodes),
+        ..dx::XmlLimits::default()
+    }
 }
 
-/// Parses a body or a string as a document (`doc`) or an element.
+/// Parses a body or a string as a document (`doc`) or an element. A text past the budgets
+/// (size, nesting, nodes) fails the expression with a budget error naming the limit, before
+/// the tree grows past them.
 pub fn parse(ev: &mut Eval<'_, '_>, text: &str, doc: bool) -> Result<Value, EvalError> {
     // The shared tree costs a few times the text; charge it before building it.
     ev.budget.alloc(text.len().saturating_mul(3))?;
-    let d = dx::parse_document(text, limits(ev)).map_err(super::bind::dn)?;
+    let (d, nodes) = dx::parse_counted(text, limits(ev)).map_err(super::bind::dn)?;
+    ev.budget.alloc(nodes.saturating_mul(2 * dx::NODE_COST))?;
     Ok(Value::Xml(if doc { XRef::document(&d) } else { XRef::from_owned(&d.root) }))
 }
 

@@ -233,3 +233,153 @@ fn anonymous_types_and_offsets() {
         ("@(DateTimeOffset.Parse(\"2024-05-06T07:08:09+02:00\").ToUnixTimeSeconds())", "1714972089"),
     ]);
 }
+
+/// `System.Array` statics and array members (.NET's results and exception messages).
+#[test]
+fn arrays() {
+    run(&[
+        ("@(new[] { 3, 1, 2 }.Length)", "3"),
+        ("@(new int[] { 3, 1, 2 }[1])", "1"),
+        ("@(new string[3].Length)", "3"),
+        ("@(new[] { 1, 2, 3 }.ToString())", "System.Int32[]"),
+        ("@(new[] { 1, 2, 3 }[5])", "ERR Index was outside the bounds of the array"),
+        ("@(Array.IndexOf(new[] { \"a\", \"b\" }, \"b\"))", "1"),
+        ("@(Array.IndexOf(new[] { 1, 2 }, 5))", "-1"),
+        ("@(Array.IndexOf(new[] { 1, 2, 1, 2 }, 1, 1))", "2"),
+        ("@(Array.IndexOf(new[] { 1, 2, 1, 2 }, 1, 1, 1))", "-1"),
+        ("@(Array.IndexOf(new[] { 1, 2 }, 1, 3))", "ERR Index was out of range"),
+        ("@(Array.IndexOf(\"a,b,c\".Split(','), \"c\"))", "2"),
+        ("@(Array.LastIndexOf(new[] { 1, 2, 1 }, 1))", "2"),
+        ("@(Array.IndexOf(null, 1))", "ERR Value cannot be null. (Parameter 'array')"),
+        ("@(Array.Empty<string>().Length)", "0"),
+        ("@(Array.Empty<int>().ToString())", "System.Int32[]"),
+        ("@(Array.Empty<string>().Any())", "False"),
+        ("@(Array.Exists(new[] { 1, 2 }, x => x == 2))", "True"),
+        ("@(Array.Exists(new[] { 1, 2 }, x => x == 3))", "False"),
+        ("@(Array.TrueForAll(new[] { 1, 2 }, x => x > 0))", "True"),
+        ("@(Array.TrueForAll(new int[0], x => x > 5))", "True"),
+        ("@(Array.Find(new[] { 1, 2, 3 }, x => x > 1))", "2"),
+        ("@(Array.Find(new[] { 1, 2 }, x => x > 5))", "0"), // default(int)
+        ("@(Array.Find(new[] { \"a\" }, x => x == \"z\") == null)", "True"),
+        ("@(Array.FindLast(new[] { 1, 2, 3 }, x => x > 1))", "3"),
+        ("@(Array.FindIndex(new[] { 1, 2 }, x => x > 1))", "1"),
+        ("@(Array.FindLastIndex(new[] { 2, 2, 1 }, x => x == 2))", "1"),
+        ("@(Array.FindIndex(new[] { 1 }, x => x > 1))", "-1"),
+        ("@(Array.FindAll(new[] { 1, 2, 3 }, x => x > 1).Length)", "2"),
+        ("@(Array.FindAll(new[] { 1, 2, 3 }, x => x > 1).ToString())", "System.Int32[]"),
+        ("@(Array.ConvertAll(new[] { \"1\", \"2\" }, s => int.Parse(s)).Sum())", "3"),
+        ("@(Array.Exists(new[] { 1 }, null))", "ERR Value cannot be null. (Parameter 'match')"),
+        ("@{ var t = 0; Array.ForEach(new[] { 1, 2, 3 }, x => { t += x; }); return t; }", "6"),
+        ("@{ var a = new[] { 3, 1, 2 }; Array.Sort(a); return string.Join(\",\", a); }", "1,2,3"),
+        ("@{ var a = new[] { \"b\", \"B\", \"a\" }; Array.Sort(a); return string.Join(\",\", a); }", "a,b,B"),
+        ("@{ var a = new[] { 3, 1, 2 }; Array.Reverse(a); return string.Join(\",\", a); }", "2,1,3"),
+        ("@{ var a = new[] { 1, 3, 5 }; return Array.BinarySearch(a, 3) + \"/\" + Array.BinarySearch(a, 4); }", "1/-3"),
+        ("@{ var a = new[] { 1, 2, 3 }; Array.Clear(a, 0, 2); return string.Join(\",\", a); }", "0,0,3"),
+        ("@{ var a = new[] { \"x\", \"y\" }; Array.Clear(a); return a[0] == null; }", "True"),
+        ("@{ var a = new[] { 1, 2, 3 }; Array.Clear(a, 2, 2); return a[0]; }", "ERR Index was outside the bounds of the array"),
+        ("@{ var a = new[] { 1, 2, 3 }; var b = new int[3]; Array.Copy(a, b, 2); return string.Join(\",\", b); }", "1,2,0"),
+        ("@{ var a = new[] { 1, 2, 3 }; var b = new int[4]; Array.Copy(a, 1, b, 2, 2); return string.Join(\",\", b); }", "0,0,2,3"),
+        ("@{ var a = new[] { 1, 2, 3 }; var b = new int[1]; Array.Copy(a, b, 2); return b[0]; }", "ERR Destination array was not long enough"),
+        ("@{ var a = new[] { 1, 2 }; var b = new int[3]; a.CopyTo(b, 1); return string.Join(\",\", b); }", "0,1,2"),
+        ("@{ var a = new[] { 1, 2, 3 }; var c = (int[])a.Clone(); c[0] = 9; return a[0] + c[0]; }", "10"),
+        ("@{ var a = new[] { 1, 2 }; a.SetValue(7, 1); return a.GetValue(1); }", "7"),
+        ("@(new[] { 1, 2 }.Rank)", "1"),
+        ("@(new[] { 1, 2 }.LongLength)", "2"),
+        ("@(new[] { 1, 2 }.GetLength(0))", "2"),
+        ("@(new[] { 1, 2 }.GetUpperBound(0))", "1"),
+        ("@(new[] { 1, 2 }.GetLength(1))", "ERR Index was outside the bounds of the array"),
+        ("@(\"a,b\".Split(',').Rank)", "1"),
+        ("@(\"a,b\".Split(',').Contains(\"b\"))", "True"),
+        ("@(string.Join(\"-\", new[] { \"a\", \"b\" }))", "a-b"),
+        ("@(string.Join(\"-\", \"a,b\".Split(',')))", "a-b"),
+        ("@(new List<int> { 1 }.Rank)", "ERR List<T> has no member Rank"),
+        ("@{ var a = \"b,a\".Split(','); Array.Sort(a); return a[0]; }", "ERR writing into the string[] that Split or a header gives is not yet supported"),
+        ("@{ var a = \"b,a\".Split(',').ToArray(); Array.Sort(a); return a[0]; }", "a"),
+        // Refused at load, naming the construct.
+        ("@(Array.Resize)", "ERR Array.Resize is not yet supported by ringgate"),
+        ("@(Array.Empty())", "ERR Array.Empty needs one type argument"),
+        ("@(Array.AsReadOnly(new[] { 1 }))", "ERR Array.AsReadOnly is not yet supported by ringgate"),
+        ("@(Array.ConvertAll(new[] { \"1\" }, int.Parse))", "ERR"),
+    ]);
+}
+
+/// `new Random()` draws uniformly; a seeded one is refused (its sequence is .NET's).
+#[test]
+fn random() {
+    run(&[
+        ("@(new Random().Next(10) < 10)", "True"),
+        ("@(new Random().Next() >= 0)", "True"),
+        ("@(new Random().Next(5, 6))", "5"),
+        ("@(new Random().Next(5, 5))", "5"),
+        ("@(new Random().Next(0))", "0"),
+        ("@(new Random().Next(-1))", "ERR 'maxValue' must be greater than zero"),
+        ("@(new Random().Next(3, 2))", "ERR 'minValue' cannot be greater than maxValue"),
+        ("@{ var d = new Random().NextDouble(); return d >= 0.0 && d < 1.0; }", "True"),
+        ("@{ var r = new Random(); var ok = true; for (var i = 0; i < 200; i++) { var x = r.Next(-3, 4); ok = ok && x >= -3 && x < 4; } return ok; }", "True"),
+        ("@{ Random r = new System.Random(); return r.ToString(); }", "System.Random"),
+        ("@(new Random(42).Next())", "ERR new Random(seed) is refused by ringgate: .NET's seeded sequence cannot be reproduced"),
+        ("@(new Random().NextBytes(new byte[4]))", "ERR System.Random.NextBytes is not yet supported by ringgate"),
+        ("@(new Random().Seed)", "ERR System.Random.Seed is not yet supported by ringgate"),
+    ]);
+    // Draws differ between evaluations (not a constant folded at load).
+    let r = FakeReq::new("GET", "/");
+    let ctx = PolicyContext::new(&r, info("10.1.2.3"));
+    let draws: std::collections::HashSet<String> =
+        (0..20).map(|_| eval_with("@(new Random().Next())", &ctx).map(|v| v.to_text()).unwrap_or_default()).collect();
+    assert!(draws.len() > 1, "{draws:?}");
+    let _ = Value::Null;
+}
+
+/// `System.Xml.XmlConvert` is not among APIM's allowed types: refused as APIM refuses it.
+#[test]
+fn xml_convert_is_not_allowed() {
+    run(&[
+        ("@(XmlConvert.ToString(12))", "ERR the type XmlConvert is not allowed in APIM policy expressions"),
+        ("@(System.Xml.XmlConvert.ToInt32(\"1\"))", "ERR not allowed in APIM policy expressions"),
+    ]);
+}
+
+/// XML parsed inside expressions is bounded: a hostile body fails the expression with a
+/// budget error (which no `catch` stops) instead of building a tree many times its size.
+#[test]
+fn xml_budgets() {
+    let eval_body = |src: &str, body: &str| {
+        let r = FakeReq::new("POST", "/").h("Content-Type", "application/xml");
+        let mut ctx = PolicyContext::new(&r, info("10.1.2.3"));
+        ctx.request_body = Some(std::sync::Arc::from(body.as_bytes()));
+        let started = std::time::Instant::now();
+        let got = eval_with(src, &ctx).map(|v| v.to_text());
+        (got, started.elapsed())
+    };
+    let count = "@(context.Request.Body.As<XDocument>().Root.Elements().Count())";
+    // Ordinary documents parse.
+    let fine = format!("<r>{}</r>", "<item id=\"1\">x</item>".repeat(5000));
+    assert_eq!(eval_body(count, &fine).0.as_deref(), Ok("5000"));
+    // Many tiny elements: 1 MB of text, a million nodes.
+    let tiny = format!("<r>{}</r>", "<a/>".repeat(250_000));
+    let (got, took) = eval_body(count, &tiny);
+    let e = got.unwrap_err();
+    assert!(e.contains("nodes") && e.contains("budget"), "{e}");
+    assert!(took < std::time::Duration::from_secs(2), "{took:?}");
+    // Many short attributes on one element.
+    let attrs = format!("<r {}/>", (0..150_000).map(|i| format!("a{i}=\"\"")).collect::<Vec<_>>().join(" "));
+    let e = eval_body("@(context.Request.Body.As<XElement>().Attributes().Count())", &attrs).0.unwrap_err();
+    assert!(e.contains("budget"), "{e}");
+    // Deep nesting.
+    let deep = "<a>".repeat(5000) + &"</a>".repeat(5000);
+    let e = eval_body(count, &deep).0.unwrap_err();
+    assert!(e.contains("XML nesting deeper than 128"), "{e}");
+    // A body past the memory budget.
+    let big = format!("<r>{}</r>", "x".repeat(8 << 20));
+    let e = eval_body(count, &big).0.unwrap_err();
+    assert!(e.contains("memory budget"), "{e}");
+    // XDocument.Parse / XElement.Parse of a string are bounded the same way, and a catch
+    // does not stop a budget failure.
+    let caught = "@{ try { var s = new StringBuilder(\"<r>\"); for (var i = 0; i < 120000; i++) { s.Append(\"<a/>\"); } s.Append(\"</r>\"); return XElement.Parse(s.ToString()).Elements().Count(); } catch (Exception) { return -1; } }";
+    let e = eval_body(caught, "<x/>").0.unwrap_err();
+    assert!(e.contains("nodes") && e.contains("budget"), "{e}");
+    // Entities a DTD declares are not expanded.
+    let lol = "<!DOCTYPE l [<!ENTITY a \"aaaaaaaaaa\">]><l>&a;</l>";
+    let e = eval_body("@(XDocument.Parse(context.Request.Body.As<string>()).Root.Value)", lol).0.unwrap_err();
+    assert!(e.contains("not expanded by ringgate"), "{e}");
+}

@@ -273,6 +273,18 @@ impl Compiler {
 
     fn static_call(&mut self, ty: &str, name: &str, generic: &[TypeRef], args: &[Arg], pos: usize) -> R {
         let canon = statics::canonical_type(ty).ok_or_else(|| statics::unknown_type(ty, name, pos))?;
+        if canon == "Array" && name == "Empty" {
+            let [t] = generic else {
+                return err(pos, "Array.Empty needs one type argument, as in Array.Empty<string>()");
+            };
+            types::resolve(t)?;
+            if !args.is_empty() {
+                return err(pos, "Array.Empty takes no arguments");
+            }
+            // .NET returns one shared empty array per type: a constant is that array.
+            let empty = Value::list(super::value::CollKind::Array, types::dotnet_name(t), Vec::new());
+            return Ok((Expr::Const(empty), Ty::List));
+        }
         let targ = match generic {
             [] => None,
             [t] => Some(types::resolve(t)?.ty),

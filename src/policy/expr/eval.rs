@@ -559,9 +559,8 @@ impl<'c, 'a> Eval<'c, 'a> {
                     }
                     return Ok(Value::Bytes(b.into()));
                 }
-                if *elem == "System.String" {
-                    return Ok(Value::Array(out.into()));
-                }
+                // A `string[]` made with `new` is writable (`a[0] = …`, `Array.Sort(a)`): a
+                // shared fixed-size collection, like every other `T[]`.
                 Ok(Value::list(CollKind::Array, elem, out))
             }
             Expr::Is { e, ty, json, bind } => {
@@ -839,6 +838,7 @@ fn is_type(v: &Value, ty: Ty, json: Option<&str>) -> bool {
         (Ty::Int | Ty::Long, Value::Int(_)) => true,
         (Ty::List, Value::List(_) | Value::Array(_)) => true,
         (Ty::Array, Value::Array(_)) => true,
+        (Ty::Array, Value::List(c)) => c.kind == CollKind::Array && c.elem == "System.String",
         (t, v) => v.ty() == t,
     }
 }

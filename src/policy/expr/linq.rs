@@ -314,11 +314,10 @@ pub fn call(
                 Value::Array(_) => "System.String",
                 _ => "System.Object",
             };
-            if xs.iter().all(|x| matches!(x, Value::Str(_))) && !xs.is_empty() || matches!(recv, Value::Array(_)) {
-                Value::Array(xs.into())
-            } else {
-                Value::list(CollKind::Array, elem, xs)
-            }
+            // A fresh, writable `T[]` (a string[] too: Array.Sort(x.ToArray()) sorts it).
+            let elem =
+                if xs.iter().all(|x| matches!(x, Value::Str(_))) && !xs.is_empty() { "System.String" } else { elem };
+            Value::list(CollKind::Array, elem, xs)
         }
         "ToList" => {
             let elem = match &recv {

@@ -237,6 +237,21 @@ pub fn check_call(
     if on == Ty::Null {
         return err(pos, format!("cannot call {name}() on null"));
     }
+    // A literal numeric format is checked at load, as in interpolation holes.
+    if let ("ToString", Ty::Int | Ty::Long | Ty::Double, [a]) = (name, on, args) {
+        if let super::parser::AstKind::Lit(super::parser::Lit::Str(f)) = &a.value.kind {
+            super::format::check(f, on, a.value.pos)?;
+        }
+    }
+    if let Some((id, min, max, ret)) = super::bind_array::method(on, name) {
+        if n < min || n > max {
+            return err(pos, format!("no overload of {} takes {n} argument(s)", full_name(on, name)));
+        }
+        return Ok((id, ret));
+    }
+    if on == Ty::Random && !matches!(name, "ToString" | "Equals") {
+        return Err(super::bind_array::refuse_random(name, pos));
+    }
     if on != Ty::Any {
         if let Some((id, min, max, ret)) = super::bind_lib::method(on, name) {
             if n < min || n > max {
@@ -307,6 +322,12 @@ pub fn check_prop(on: Ty, name: &str, pos: usize) -> Result<(&'static str, Ty), 
     }
     if let Some(t) = super::bind::prop_ty(on, name) {
         return Ok((leak_name(name), t));
+    }
+    if let Some(r) = super::bind_array::prop(on, name) {
+        return Ok(r);
+    }
+    if on == Ty::Random {
+        return Err(super::bind_array::refuse_random(name, pos));
     }
     if on != Ty::Any {
         if let Some(r) = super::bind_lib::prop(on, name) {
@@ -417,6 +438,9 @@ pub fn invoke(
     args: Vec<Value>,
     targ: Option<Ty>,
 ) -> Result<Value, EvalError> {
+    if let Some(r) = super::bind_array::invoke(ev, name, &recv, &args) {
+        return r;
+    }
     if let Some(r) = super::bind_lib::invoke(ev, name, &recv, &args) {
         return r;
     }
@@ -483,6 +507,9 @@ fn to_string(v: &Value, args: &[Value]) -> Result<Value, EvalError> {
 
 /// `recv.name` at runtime.
 pub fn get(name: &str, recv: &Value) -> Result<Value, EvalError> {
+    if let Some(r) = super::bind_array::get(name, recv) {
+        return r;
+    }
     if let Some(r) = super::bind::get(name, recv) {
         return r;
     }
@@ -917,6 +944,10 @@ pub fn index(recv: &Value, i: &Value) -> Result<Value, EvalError> {
             .and_then(|k| b.get(k))
             .map(|x| Value::Int(i64::from(*x)))
             .ok_or_else(|| oob(*n, b.len())),
+        (Value::List(c), Value::Int(n)) if c.kind == CollKind::Array => {
+            let items = c.lock();
+            usize::try_from(*n).ok().and_then(|k| items.get(k)).cloned().ok_or_else(|| oob(*n, items.len()))
+        }
         (Value::List(c), Value::Int(n)) => {
             let items = c.lock();
             usize::try_from(*n).ok().and_then(|k| items.get(k)).cloned().ok_or_else(|| {
@@ -972,12 +1003,18 @@ pub fn index(recv: &Value, i: &Value) -> Result<Value, EvalError> {
 pub fn set_index(ev: &mut Eval<'_, '_>, recv: &Value, i: &Value, v: Value) -> Result<(), EvalError> {
     match (recv, i) {
         (Value::List(c), Value::Int(n)) => {
+            let array = c.kind == CollKind::Array;
             let mut items = c.lock();
+            let len = items.len();
             match usize::try_from(*n).ok().and_then(|k| items.get_mut(k)) {
                 Some(slot) => {
                     *slot = v;
                     Ok(())
                 }
+                None if array => Err(EvalError::of(
+                    "IndexOutOfRangeException",
+                    format!("Index was outside the bounds of the array (index {n}, length {len})."),
+                )),
                 None => Err(EvalError::of("ArgumentOutOfRangeException", "Index was out of range. Must be non-negative and less than the size of the collection. (Parameter 'index')")),
             }
         }
@@ -1002,6 +1039,7 @@ pub fn set_index(ev: &mut Eval<'_, '_>, recv: &Value, i: &Value, v: Value) -> Re
                 .map_err(|m| EvalError::of("ArgumentOutOfRangeException", m))
         }
         (Value::Bytes(_), _) => fail("assigning into a byte[] is not yet supported by ringgate"),
+        (Value::Array(_), _) => fail("assigning into the string[] that Split or a header gives is not yet supported by ringgate (copy it with ToArray() or new List<string>(…) first)"),
         _ => fail(format!("{} cannot be assigned by index {}", recv.type_name(), i.type_name())),
     }
 }

@@ -36,7 +36,11 @@ pub fn call_method(m: Method, r: Value, args: Vec<Value>, _ty: Option<Ty>) -> Re
                 JwtNotBefore => "nbf",
                 _ => "iat",
             };
-            Ok(j.first(name).and_then(|v| v.parse::<i64>().ok()).map_or(Value::Null, Value::Int))
+            // `DateTime?` in UTC, as APIM's Jwt gives (null without the claim).
+            let secs = j.first(name).and_then(|v| v.parse::<f64>().ok()).filter(|s| s.is_finite());
+            Ok(secs
+                .and_then(|s| crate::policy::dotnet::datetime::DateTimeOffset::from_unix_seconds(s.trunc() as i64).ok())
+                .map_or(Value::Null, |d| Value::DateTime(d.utc_date_time())))
         }
         (JwtClaims, Value::Jwt(j)) => Ok(Value::Claims(j.clone())),
         (ClaimsGet, Value::Claims(j)) => match j.claim(&a0) {

@@ -7,6 +7,7 @@
 //! reachable from any node), and every failure is an [`EvalError`], never a panic.
 
 pub mod bind;
+pub mod bind_array;
 pub mod bind_dto;
 pub mod bind_lib;
 pub mod bind_uri;

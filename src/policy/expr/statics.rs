@@ -351,6 +351,11 @@ pub fn check(
             return err(a.value.pos, format!("the named argument '{n}:' of {key} is not yet supported by ringgate"));
         }
     }
+    if targ.is_none() {
+        if let Some(r) = super::bind_array::check_static(ty, name, tys, pos) {
+            return r;
+        }
+    }
     let Some(&(id, min, max, ret)) = METHODS.iter().find(|m| m.0 == key) else {
         return Err(refuse(ty, name, pos, &key));
     };
@@ -425,6 +430,7 @@ pub fn check_new(t: &TypeRef, res: Resolved, tys: &[Ty], pos: usize) -> Result<&
     Ok(match res.kind {
         "JObject" => "JObject",
         "JArray" => "JArray",
+        "Random" => super::bind_array::check_new(n, pos)?,
         "Uri" if n == 1 || (n == 2 && tys[0] == Ty::Uri) => "Uri",
         "DateTimeOffset" if n == 1 || n == 2 => "DateTimeOffset",
         "XElement" if n >= 1 => "XElement",
@@ -893,6 +899,7 @@ pub fn construct(ev: &mut Eval<'_, '_>, kind: &str, elem: &'static str, args: Ve
     }
     let a0 = args.first().cloned().unwrap_or(Value::Null);
     Ok(match kind {
+        "Random" => super::bind_array::construct(),
         "JObject" => {
             let o = JRef::new(JKind::Object(Vec::new()));
             for a in &args {

@@ -196,6 +196,9 @@ fn split(s: &str, args: &[Value]) -> Result<Value, EvalError> {
             Value::Char(c) => seps_chars.push(*c),
             Value::Str(x) if i == 0 => seps_strs.push(x.to_string()),
             Value::Array(xs) if i == 0 => seps_strs.extend(xs.iter().map(Value::to_text)),
+            Value::List(c) if i == 0 && c.elem == "System.String" => {
+                seps_strs.extend(c.lock().iter().map(Value::to_text))
+            }
             Value::List(_) if i == 0 => seps_chars.extend(char_set(std::slice::from_ref(a))?),
             Value::Int(n) => count = Some(*n),
             Value::Enum(..) => opts = split_options(Some(a))?,

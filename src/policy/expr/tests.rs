@@ -132,7 +132,9 @@ fn jwt_basic_json_and_blocks() {
         ("@(context.Request.Headers.GetValueOrDefault(\"Authorization\",\"\").AsJwt()?.Subject)", "alice"),
         ("@(context.Request.Headers.GetValueOrDefault(\"Authorization\",\"\").AsJwt()?.Claims.GetValueOrDefault(\"roles\", \"\"))", "admin,reader"),
         ("@(context.Request.Headers.GetValueOrDefault(\"Authorization\",\"\").AsJwt().Audiences.Contains(\"api://orders\"))", "True"),
-        ("@(context.Request.Headers.GetValueOrDefault(\"Authorization\",\"\").AsJwt().ExpirationTime)", "1700000000"),
+        ("@(context.Request.Headers.GetValueOrDefault(\"Authorization\",\"\").AsJwt().ExpirationTime)", "11/14/2023 22:13:20"),
+        ("@(context.Request.Headers.GetValueOrDefault(\"Authorization\",\"\").AsJwt().ExpirationTime?.ToString(\"yyyy-MM-ddTHH:mm:ss\"))", "2023-11-14T22:13:20"),
+        ("@(context.Request.Headers.GetValueOrDefault(\"Authorization\",\"\").AsJwt().NotBefore == null)", "True"),
         ("@(context.Request.Headers.GetValueOrDefault(\"nope\",\"\").AsJwt()?.Subject ?? \"anon\")", "anon"),
         ("@(\"garbage\".TryParseJwt(out var j))", "False"),
         ("@(context.Request.Headers.GetValueOrDefault(\"X-Basic\",\"\").AsBasic().UserId)", "user"),
@@ -207,7 +209,10 @@ fn compile_time_rejections() {
         ("@(\"a\".Foo())", "ERR System.String.Foo() is not yet supported by ringgate"),
         ("@(context.Request.Nope)", "ERR context.Request.Nope is not yet supported by ringgate"),
         ("@(x => x)", "ERR a lambda expression can only be passed to a method"),
-        ("@(new Random())", "ERR type Random is not yet supported by ringgate"),
+        ("@(new Random(7))", "ERR new Random(seed) is refused by ringgate"),
+        ("@((decimal)1)", "ERR type decimal is not yet supported by ringgate"), // System.Decimal is an APIM type
+        ("@((2.5).ToString(\"0.00\"))", "ERR the numeric format '0.00' is not yet supported by ringgate"),
+        ("@((2.5).ToString(\"F2\"))", "2.50"),
         ("@(1 +)", "ERR expected an expression"),
         ("@(typeof(string))", "ERR typeof"),
         ("@(context.Request.Body.As<XElement>())", "ERR Data at the root level is invalid"), // a JSON body is not XML

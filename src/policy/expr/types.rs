@@ -195,6 +195,18 @@ pub fn apim_allows(short: &str) -> bool {
 pub fn refuse_type(t: &TypeRef, what: &str) -> ExprError {
     let full = t.display();
     let short = strip_namespace(&t.name).unwrap_or(&t.name);
+    // C# keywords name allowed types (`decimal` is System.Decimal).
+    let short = match short {
+        "decimal" => "Decimal",
+        "float" => "Single",
+        "sbyte" => "SByte",
+        "short" => "Int16",
+        "ushort" => "UInt16",
+        "uint" => "UInt32",
+        "ulong" => "UInt64",
+        "object" => "Object",
+        s => s,
+    };
     if apim_allows(short) {
         ExprError::new(t.pos, format!("{what} {full} is not yet supported by ringgate"))
     } else {
@@ -325,6 +337,7 @@ pub fn resolve(t: &TypeRef) -> Result<Resolved, ExprError> {
         "TimeSpan" => r(Ty::TimeSpan, "TimeSpan"),
         "DateTimeOffset" => r(Ty::Dto, "DateTimeOffset"),
         "Regex" => r(Ty::Regex, "Regex"),
+        "Random" => r(Ty::Random, "Random"),
         "Match" => r(Ty::RxMatch, "Match"),
         "MatchCollection" => r(Ty::RxMatches, "MatchCollection"),
         "Uri" => r(Ty::Uri, "Uri"),

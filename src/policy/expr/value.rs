@@ -118,6 +118,9 @@ pub enum Value {
     Dto(crate::policy::dotnet::datetime::DateTimeOffset),
     /// An instance of an anonymous type (`new { a = 1, b }`): its members in order.
     Anon(Arc<[(Arc<str>, Value)]>),
+    /// `new Random()` without a seed: its draws come from the worker's generator (an
+    /// unseeded sequence is not observable, so no per-instance state is kept).
+    Random(Arc<()>),
 }
 
 /// Static types, as far as they are known at load time (`Any` defers the check to runtime).
@@ -167,6 +170,8 @@ pub enum Ty {
     Dto,
     /// An anonymous type (its members are checked when read).
     Anon,
+    /// `System.Random`.
+    Random,
 }
 
 impl Ty {
@@ -211,6 +216,7 @@ impl Ty {
             Ty::RxMatches => "MatchCollection",
             Ty::Dto => "DateTimeOffset",
             Ty::Anon => "<anonymous type>",
+            Ty::Random => "Random",
         }
     }
     /// The .NET type name (`Int32`), as Newtonsoft's conversion messages write it.
@@ -296,6 +302,7 @@ impl Value {
             Value::XNs(_) => Ty::XNs,
             Value::Dto(_) => Ty::Dto,
             Value::Anon(_) => Ty::Anon,
+            Value::Random(_) => Ty::Random,
         }
     }
 
@@ -392,6 +399,7 @@ impl Value {
             Value::XName(n) => out.push_str(&n.to_dotnet_string()),
             Value::XNs(n) => out.push_str(n),
             Value::Dto(d) => out.push_str(&d.to_dotnet_string()),
+            Value::Random(_) => out.push_str("System.Random"),
             Value::Anon(fields) => {
                 // `{ a = 1, b = x }`, as the compiler-generated ToString writes it.
                 out.push('{');

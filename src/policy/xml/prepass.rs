@@ -254,6 +254,8 @@ impl Pass<'_> {
                 }
                 b'"' => self.string(false, false, start)?,
                 b'\'' => self.char_literal(start)?,
+                b'/' if self.next_logical_is(b'/') => self.line_comment(),
+                b'/' if self.next_logical_is(b'*') => self.block_comment(start)?,
                 b'@' if self.next_logical_is(b'"') => {
                     self.emit_expr_char();
                     self.string(true, false, start)?;
@@ -274,6 +276,35 @@ impl Pass<'_> {
                     self.emit_expr_char();
                 }
             }
+        }
+    }
+
+    /// A C# `//` comment: through the end of its line. Quotes, apostrophes and brackets in
+    /// it (`// don't`, `// [x]`) are text, not literals or nesting.
+    fn line_comment(&mut self) {
+        while let Some(c) = self.emit_expr_char() {
+            if c == b'\n' {
+                return;
+            }
+        }
+    }
+
+    /// A C# `/* … */` comment.
+    fn block_comment(&mut self, start: usize) -> Result<(), PrepassError> {
+        self.emit_expr_char();
+        self.emit_expr_char();
+        let mut star = false;
+        loop {
+            let Some(c) = self.emit_expr_char() else {
+                return Err(PrepassError {
+                    offset: start,
+                    message: "unterminated comment in policy expression".into(),
+                });
+            };
+            if star && c == b'/' {
+                return Ok(());
+            }
+            star = c == b'*';
         }
     }
 
@@ -502,6 +533,46 @@ mod tests {
         assert_eq!(e.offset, 6);
         assert!(prepass("<a>@(a))</a>").is_ok());
         assert!(prepass("<a>@(a]</a>").is_err());
+    }
+
+    #[test]
+    fn comments_hide_quotes_and_brackets() {
+        // An apostrophe in a line comment is not a char literal; brackets are not nesting.
+        let s = "<set-body>@{\n// don't [x] (y \"z\n var a = 1; // } ]\n return a < 2; }</set-body><b/>";
+        assert_eq!(pp(s), "<set-body>@{\n// don't [x] (y \"z\n var a = 1; // } ]\n return a &lt; 2; }</set-body><b/>");
+        let s = "<v a=\"@{ // don't [x]\n return 1; }\"/>";
+        assert_eq!(pp(s), "<v a=\"@{ // don&apos;t [x]\n return 1; }\"/>");
+        let s = "<v>@{ /* it's ( { [ \" */ return 1; }</v><w/>";
+        assert_eq!(pp(s), s);
+        // `/` alone is division, and `//` inside a string is text.
+        let s = "<v a=\"@(4 / 2 + \"http://x\".Length)\"/>";
+        assert_eq!(pp(s), "<v a=\"@(4 / 2 + &quot;http://x&quot;.Length)\"/>");
+        let e = prepass("<v>@{ /* open ( return 1; }</v>").unwrap_err();
+        assert!(e.message.contains("unterminated comment"), "{e:?}");
+        // A comment that never ends its line runs to the end: the expression is unterminated.
+        assert!(prepass("<v a=\"@(1 // )\"/>").is_err());
+    }
+
+    #[test]
+    fn commented_expressions_compile_from_documents() {
+        // Through the reader (quick-xml after the pass) and the expression compiler: the
+        // comment's line break survives in the attribute, so the code after it is code.
+        for doc in [
+            "<v a=\"@{ // don't [x]\n return \"ok\"; }\"/>",
+            "<v>@{ // it's [1] (\n var s = \"ok\"; /* ' ] */ return s; }</v>",
+        ] {
+            let read = super::super::read(doc, &HashMap::new());
+            let root = read.root.expect("reads");
+            let src = match (root.attrs.first(), root.children.first()) {
+                (Some(a), _) => a.value.clone(),
+                (None, Some(super::super::Node::Text(t))) => t.clone(),
+                _ => panic!("{doc}: no value"),
+            };
+            let v = crate::policy::expr::compile_value(&src).expect(doc);
+            let r = crate::policy::testkit::FakeReq::new("GET", "/");
+            let ctx = crate::policy::runtime::PolicyContext::new(&r, crate::policy::testkit::info("10.0.0.1"));
+            assert_eq!(v.text(&ctx).unwrap(), "ok", "{doc}");
+        }
     }
 
     #[test]

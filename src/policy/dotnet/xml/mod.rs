@@ -10,7 +10,7 @@ mod write;
 #[cfg(test)]
 mod tests;
 
-pub use parse::{parse_document, parse_element, XmlLimits};
+pub use parse::{parse_counted, parse_document, parse_element, XmlLimits, NODE_COST};
 
 /// `XName`: namespace URI (empty for none) and local name.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]

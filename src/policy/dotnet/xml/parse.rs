@@ -7,17 +7,26 @@ use crate::policy::dotnet::error::{DnResult, DotnetError, ExceptionKind};
 use quick_xml::events::Event;
 use quick_xml::Reader;
 
+/// Bounds on what one parse may build. The text's size alone does not bound the tree: a
+/// body of `<a/>` repeated, or of one element with many short attributes, builds nodes
+/// many times larger than their text, so nodes (elements, attributes, text, comments,
+/// CDATA) are counted too.
 #[derive(Clone, Copy, Debug)]
 pub struct XmlLimits {
     pub max_depth: usize,
     pub max_bytes: usize,
+    pub max_nodes: usize,
 }
 
 impl Default for XmlLimits {
     fn default() -> Self {
-        Self { max_depth: 128, max_bytes: 64 << 20 }
+        Self { max_depth: 128, max_bytes: 64 << 20, max_nodes: 1 << 20 }
     }
 }
+
+/// What one node of the parsed tree costs, for budgets that convert bytes to nodes: an
+/// element's name, qualified name and vectors, or an attribute's name and value.
+pub const NODE_COST: usize = 160;
 
 fn xml_err(m: impl Into<String>) -> DotnetError {
     DotnetError::new(ExceptionKind::Xml, m)
@@ -55,7 +64,9 @@ fn start(scope: &mut Scope, e: &quick_xml::events::BytesStart) -> DnResult<(XEle
     let qname = String::from_utf8_lossy(e.name().as_ref()).into_owned();
     let mut raw = Vec::new();
     let mut pushed = 0;
-    for a in e.attributes() {
+    // quick-xml's own duplicate check is quadratic in the attribute count; the check below
+    // hashes the resolved names instead.
+    for a in e.attributes().with_checks(false) {
         let a = a.map_err(|e| xml_err(e.to_string()))?;
         let k = String::from_utf8_lossy(a.key.as_ref()).into_owned();
         let v = a.unescape_value().map_err(|e| xml_err(e.to_string()))?.into_owned();
@@ -70,9 +81,10 @@ fn start(scope: &mut Scope, e: &quick_xml::events::BytesStart) -> DnResult<(XEle
     }
     let name = resolve(scope, &qname, false)?;
     let mut attributes = Vec::with_capacity(raw.len());
+    let mut seen = std::collections::HashSet::with_capacity(raw.len());
     for (k, v) in raw {
         let n = resolve(scope, &k, true)?;
-        if attributes.iter().any(|a: &XAttribute| a.name == n) {
+        if !seen.insert((n.namespace.clone(), n.local.clone())) {
             return Err(xml_err(format!("'{k}' is a duplicate attribute name.")));
         }
         attributes.push(XAttribute { name: n, qname: k, value: v });
@@ -82,6 +94,11 @@ fn start(scope: &mut Scope, e: &quick_xml::events::BytesStart) -> DnResult<(XEle
 
 /// `XDocument.Parse(text)`.
 pub fn parse_document(text: &str, limits: XmlLimits) -> DnResult<XDocument> {
+    parse_counted(text, limits).map(|(d, _)| d)
+}
+
+/// `XDocument.Parse(text)`, with the number of nodes built (for budgets).
+pub fn parse_counted(text: &str, limits: XmlLimits) -> DnResult<(XDocument, usize)> {
     if text.len() > limits.max_bytes {
         return Err(DotnetError::budget(format!("XML document exceeds the {} byte budget", limits.max_bytes)));
     }
@@ -91,8 +108,21 @@ pub fn parse_document(text: &str, limits: XmlLimits) -> DnResult<XDocument> {
     let mut stack: Vec<(XElement, usize)> = Vec::new();
     let mut root: Option<XElement> = None;
     let mut decl = None;
+    let mut nodes = 0usize;
+    let mut dtd = false;
     loop {
         let ev = r.read_event().map_err(|e| xml_err(format!("{e} (at byte {})", r.buffer_position())))?;
+        nodes += match &ev {
+            Event::Start(e) | Event::Empty(e) => 1 + e.attributes().with_checks(false).count(),
+            Event::Text(_) | Event::CData(_) | Event::Comment(_) => 1,
+            _ => 0,
+        };
+        if nodes > limits.max_nodes {
+            return Err(DotnetError::budget(format!(
+                "XML document has more than {} nodes (elements, attributes and text), its budget",
+                limits.max_nodes
+            )));
+        }
         match ev {
             Event::Decl(d) => decl = Some(String::from_utf8_lossy(&d).into_owned()),
             Event::Start(e) => {
@@ -124,7 +154,13 @@ pub fn parse_document(text: &str, limits: XmlLimits) -> DnResult<XDocument> {
                 }
             }
             Event::Text(t) => {
-                let s = t.unescape().map_err(|e| xml_err(e.to_string()))?.into_owned();
+                let s = t
+                    .unescape()
+                    .map_err(|e| {
+                        let why = if dtd { " (entities declared in a DTD are not expanded by ringgate)" } else { "" };
+                        xml_err(format!("{e}{why}"))
+                    })?
+                    .into_owned();
                 match stack.last_mut() {
                     // White space is kept until the element is complete (drop_whitespace).
                     Some((p, _)) => push_text(p, s),
@@ -141,7 +177,8 @@ pub fn parse_document(text: &str, limits: XmlLimits) -> DnResult<XDocument> {
                     p.nodes.push(XNode::Comment(String::from_utf8_lossy(&c).into_owned()));
                 }
             }
-            Event::PI(_) | Event::DocType(_) => {}
+            Event::DocType(_) => dtd = true,
+            Event::PI(_) => {}
             Event::Eof => break,
         }
     }
@@ -150,7 +187,7 @@ pub fn parse_document(text: &str, limits: XmlLimits) -> DnResult<XDocument> {
     }
     let mut root = root.ok_or_else(|| xml_err("Root element is missing."))?;
     drop_whitespace(&mut root);
-    Ok(XDocument { declaration: decl, root })
+    Ok((XDocument { declaration: decl, root }, nodes))
 }
 
 fn push_text(p: &mut XElement, s: String) {

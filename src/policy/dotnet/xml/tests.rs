@@ -72,7 +72,7 @@ fn errors() {
     let deep = "<a>".repeat(200) + &"</a>".repeat(200);
     assert_eq!(parse_document(&deep, XmlLimits::default()).unwrap_err().kind, ExceptionKind::Budget);
     assert_eq!(
-        parse_document("<a/>", XmlLimits { max_depth: 8, max_bytes: 2 }).unwrap_err().kind,
+        parse_document("<a/>", XmlLimits { max_depth: 8, max_bytes: 2, max_nodes: 10 }).unwrap_err().kind,
         ExceptionKind::Budget
     );
 }
@@ -85,4 +85,22 @@ proptest::proptest! {
             let _ = d.root.value();
         }
     }
+}
+
+#[test]
+fn node_budget() {
+    let many = format!("<r>{}</r>", "<a/>".repeat(1000));
+    let limits = XmlLimits { max_nodes: 500, ..XmlLimits::default() };
+    let e = parse_document(&many, limits).unwrap_err();
+    assert_eq!(e.kind, ExceptionKind::Budget);
+    assert!(e.message.contains("more than 500 nodes"), "{}", e.message);
+    let attrs = format!("<r {}/>", (0..1000).map(|i| format!("a{i}=''")).collect::<Vec<_>>().join(" "));
+    assert_eq!(parse_document(&attrs, limits).unwrap_err().kind, ExceptionKind::Budget);
+    let (_, n) = super::parse_counted("<r a='1'><b>t</b><!--c--></r>", XmlLimits::default()).unwrap();
+    assert_eq!(n, 5); // r, a, b, t, the comment
+                      // Entities declared in a DTD are not expanded (no billion laughs).
+    let lol = "<!DOCTYPE l [<!ENTITY a \"aaaaaaaaaa\"><!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">]><l>&b;</l>";
+    let e = parse_document(lol, XmlLimits::default()).unwrap_err();
+    assert_eq!(e.kind, ExceptionKind::Xml);
+    assert!(e.message.contains("not expanded by ringgate"), "{}", e.message);
 }
