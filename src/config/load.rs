@@ -7,6 +7,7 @@ use super::model::{CacheDoc, CertDoc, Doc, HostDoc};
 
 mod api;
 mod backend;
+mod breaker;
 
 /// 1-based line and column of a byte offset, computed from the newline positions recorded
 /// before parsing (simd-json rewrites the buffer in place while parsing).

@@ -131,6 +131,10 @@ pub struct CircuitBreaker {
     pub trip_duration: Duration,
     /// Inclusive status ranges counted as failures.
     pub status_code_ranges: Vec<(u16, u16)>,
+    /// Gateway failure reasons (`BackendConnectionFailure`, `Timeout`) counted as failures;
+    /// empty: connection failures and timeouts count.
+    pub error_reasons: Vec<String>,
+    /// Open for the backend's own `Retry-After` (when it sends one) instead of `tripDuration`.
     pub accept_retry_after: bool,
 }
 

@@ -30,9 +30,7 @@ fn full_doc() -> String {
   "subscriptions": [{{"id": "s1", "scope": "/products/starter", "primaryKey": "pk", "secondaryKey": "sk", "userId": "u"}}],
   "backends": [
     {{"id": "b1", "url": "https://{{{{host}}}}", "tls": {{"validateCertificateName": false, "caCertificateIds": ["ca"], "clientCertificateId": "tls"}},
-      "credentials": {{"header": {{"X-Key": ["{{{{secret}}}}"]}}, "query": {{"k": "v-{{{{env}}}}"}}}},
-      "circuitBreaker": {{"failureCount": 3, "interval": "PT10S", "tripDuration": "PT1M", "statusCodeRanges": [{{"min": 500, "max": 503}}]}}}},
-    {{"id": "pool", "pool": {{"services": [{{"id": "b1", "weight": 2}}]}}}}
+      "credentials": {{"header": {{"X-Key": ["{{{{secret}}}}"]}}, "query": {{"k": "v-{{{{env}}}}"}}}}}}
   ],
   "certificates": [
     {{"id": "tls", "pem": "{cert}", "key": "{key}"}},
@@ -88,9 +86,7 @@ fn full_document_compiles() {
     let b = s.backend("b1").unwrap();
     assert_eq!(b.credentials.header, vec![("x-key".to_string(), vec!["s3cr3t".to_string()])]);
     assert_eq!(b.credentials.query, vec![("k".to_string(), vec!["v-prod".to_string()])]);
-    assert_eq!(b.circuit_breaker.as_ref().unwrap().status_code_ranges, vec![(500, 503)]);
     assert!(!b.tls.validate_certificate_name && b.tls.validate_certificate_chain);
-    assert_eq!(s.backend("pool").unwrap().pool[0].weight, 2);
     assert!(s.certificate("ca").unwrap().is_trusted);
     assert_eq!(s.named_values.get("env"), Some("prod"));
     assert_eq!(s.policy_fragments, vec![("f".to_string(), "<fragment/>".to_string())]);
@@ -255,4 +251,37 @@ fn deeply_nested_input_does_not_overflow_the_stack() {
         let mut doc = format!(r#"{{"x": {}1{}}}"#, "{\"a\":".repeat(depth), "}".repeat(depth)).into_bytes();
         let _ = load_document(&mut doc);
     }
+}
+
+fn with_backends(backends: &str) -> String {
+    format!(
+        r#"{{"revision": "r", "apis": [{{"id": "a", "path": "a", "serviceUrl": "http://b.local"}}], "backends": {backends}}}"#
+    )
+}
+
+#[test]
+fn pool_backends_are_refused_at_load_naming_the_backend() {
+    let single = r#"{"id": "b1", "url": "http://b.local"}"#;
+    for pool in [
+        r#"{"id": "lb", "type": "Pool", "pool": {"services": [{"id": "b1", "weight": 2}]}}"#,
+        r#"{"id": "lb", "pool": {"services": [{"id": "b1"}]}}"#,
+        r#"{"id": "lb", "type": "Pool", "url": "http://b.local"}"#,
+    ] {
+        let p = problems(&with_backends(&format!("[{single}, {pool}]")));
+        assert!(p.iter().any(|m| m.contains("backend 'lb'") && m.contains("pool backends")), "{p:#?}");
+    }
+    assert!(load(&with_backends(&format!(r#"[{single}, {{"id": "s", "type": "Single", "url": "http://x"}}]"#))).is_ok());
+}
+
+#[test]
+fn circuit_breakers_are_refused_until_enforced_and_checked_in_both_shapes() {
+    let flat = r#"[{"id": "cb", "url": "http://b.local", "circuitBreaker": {"failureCount": 1, "interval": "PT10S", "tripDuration": "PT1M"}}]"#;
+    let p = problems(&with_backends(flat));
+    assert!(p.iter().any(|m| m.contains("backend 'cb'") && m.contains("not enforced")), "{p:#?}");
+    let arm = r#"[{"id": "cb", "url": "http://b.local", "circuitBreaker": {"rules": [{"name": "r", "failureCondition": {"count": 1, "percentage": 50, "interval": "PT10S"}, "tripDuration": "PT1M"}]}}]"#;
+    let p = problems(&with_backends(arm));
+    assert!(p.iter().any(|m| m.contains("percentage")), "{p:#?}");
+    let two = r#"[{"id": "cb", "url": "http://b.local", "circuitBreaker": {"rules": [{}, {}]}}]"#;
+    let p = problems(&with_backends(two));
+    assert!(p.iter().any(|m| m.contains("exactly one circuit breaker rule")), "{p:#?}");
 }

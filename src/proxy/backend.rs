@@ -69,7 +69,7 @@ pub fn resolve_target<'s>(
                 .position(|b| b.id == *id)
                 .ok_or_else(|| missing("The backend named by set-backend-service is unknown"))?;
             let b = &snap.doc.backends[i];
-            let url = b.url.as_ref().ok_or_else(|| missing("Pool backends are not supported yet"))?;
+            let url = b.url.as_ref().ok_or_else(|| missing("The backend has no url"))?;
             let creds = (!b.credentials.header.is_empty() || !b.credentials.query.is_empty()).then_some(&b.credentials);
             let tls = tls_all.backends.get(i).and_then(Option::as_ref).unwrap_or(&tls_all.default);
             Target { url: Cow::Borrowed(url), credentials: creds, tls }

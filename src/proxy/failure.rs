@@ -44,7 +44,7 @@ pub enum Failure {
     /// The request body did not arrive whole within `net.server.timeouts.body`.
     #[error("request body timeout")]
     BodyTimeout,
-    /// The backend the call needs cannot be used (none configured, unknown id, pool).
+    /// The backend the call needs cannot be used (none configured, unknown id, no url).
     #[error("{0}")]
     Config(&'static str),
     /// A value cannot be written in the request head it was meant for (crate::http::wire).

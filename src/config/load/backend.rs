@@ -6,7 +6,7 @@ use simd_json::OwnedValue as Value;
 
 use crate::config::json::{index, join, Ctx, Fields};
 use crate::config::model::BackendDoc;
-use crate::config::snapshot::{BackendTls, CircuitBreaker, PoolMember};
+use crate::config::snapshot::{BackendTls, PoolMember};
 
 /// Parses an ISO 8601 duration with days, hours, minutes and (fractional) seconds:
 /// `PT10S`, `PT1M30S`, `P1DT2H`, `PT0.5S`. Years, months and weeks are refused (their
@@ -96,51 +96,42 @@ pub(super) fn walk_backend(v: &Value, at: &str, ctx: &mut Ctx) -> BackendDoc {
             }
         }
     }
+    refuse_pool(&f, &b, ctx);
     if b.url.is_none() && b.pool.is_empty() {
         ctx.problem(f.at("url"), "required field missing (a backend needs a url or a pool)");
     }
     if let Some(cb) = f.get("circuitBreaker") {
-        b.circuit_breaker = walk_breaker(cb, &f.at("circuitBreaker"), ctx);
+        b.circuit_breaker = super::breaker::walk_breaker(cb, &f.at("circuitBreaker"), ctx);
+        // Parsed (so its mistakes are reported) and then refused: a breaker that is accepted
+        // and never trips is worse than none (issue 16).
+        ctx.problem(
+            f.at("circuitBreaker"),
+            format!("backend '{}': circuit breakers are not enforced by this gateway yet; remove circuitBreaker", b.id),
+        );
     }
     b
 }
 
-fn walk_breaker(v: &Value, at: &str, ctx: &mut Ctx) -> Option<CircuitBreaker> {
-    const CB: &[&str] = &["failureCount", "interval", "tripDuration", "statusCodeRanges", "acceptRetryAfter"];
-    let f = ctx.fields(v, at, CB)?;
-    let mut duration = |key: &str| {
-        let s = f.req_str(ctx, key)?;
-        let d = parse_iso_duration(&s);
-        if d.is_none() {
-            ctx.problem(f.at(key), format!("'{s}' is not an ISO 8601 duration such as PT30S"));
-        }
-        d
-    };
-    let interval = duration("interval");
-    let trip = duration("tripDuration");
-    let mut ranges = Vec::new();
-    for (i, r) in f.array(ctx, "statusCodeRanges").iter().enumerate() {
-        let at = index(&f.at("statusCodeRanges"), i);
-        let Some(r) = ctx.fields(r, &at, &["min", "max"]) else {
-            continue;
-        };
-        let min = r.opt_uint(ctx, "min", 599).unwrap_or(100) as u16;
-        let max = r.opt_uint(ctx, "max", 599).unwrap_or(599) as u16;
-        if min > max {
-            ctx.problem(at, "min must not exceed max");
-        }
-        ranges.push((min, max));
+/// Pools (`type: Pool`, `pool.services`) are refused at load: a pool the gateway cannot
+/// balance must not be accepted and then fail every call.
+fn refuse_pool(f: &Fields<'_>, b: &BackendDoc, ctx: &mut Ctx) {
+    let kind = f.opt_str(ctx, "type");
+    match kind.as_deref() {
+        None | Some("Single" | "single") => {}
+        Some(k) if k.eq_ignore_ascii_case("pool") => {}
+        Some(k) => ctx.problem(f.at("type"), format!("backend '{}': unknown type '{k}' (Single or Pool)", b.id)),
     }
-    if ranges.is_empty() {
-        ranges.push((500, 599));
+    let is_pool = kind.as_deref().is_some_and(|k| k.eq_ignore_ascii_case("pool")) || f.get("pool").is_some();
+    if is_pool {
+        let at = if f.get("pool").is_some() { f.at("pool") } else { f.at("type") };
+        ctx.problem(
+            at,
+            format!(
+                "backend '{}': pool backends (type Pool) are not supported by this gateway; use single backends",
+                b.id
+            ),
+        );
     }
-    Some(CircuitBreaker {
-        failure_count: f.opt_uint(ctx, "failureCount", u64::from(u32::MAX)).unwrap_or(5) as u32,
-        interval: interval?,
-        trip_duration: trip?,
-        status_code_ranges: ranges,
-        accept_retry_after: f.bool(ctx, "acceptRetryAfter", false),
-    })
 }
 
 /// `{"name": ["v1", "v2"]}` (a single string is accepted as one value).
