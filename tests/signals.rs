@@ -93,6 +93,21 @@ fn sigint_drains_and_exits_0() {
     assert_eq!(status.code(), Some(0), "{status}");
 }
 
+/// On the epoll driver (the fallback where io_uring is not allowed) the drain ends too: every
+/// acceptor wakes when the listeners shut. It used to wait for ever on all but one of them.
+#[test]
+fn sigterm_on_the_epoll_driver_drains_and_exits_0() {
+    let b = Backend::normal();
+    let mut gw = Gateway::start_with_env(&doc("r1", &b, "one"), &[], &[("RINGGATE_DRIVER", "epoll")]);
+    gw.proc.wait_line("the epoll driver in use", Duration::from_secs(5), |l| l.contains("epoll"));
+    for _ in 0..4 {
+        assert_eq!(gw.get("/one/x", &[]).status, 200);
+    }
+    gw.proc.signal(libc::SIGTERM);
+    let status = gw.wait_exit(Duration::from_secs(15));
+    assert_eq!(status.code(), Some(0), "{status}");
+}
+
 fn master(b: &Backend, path: &str) -> Value {
     json!({
         "apis": [{"id": "a", "path": path, "serviceUrl": b.url(), "subscriptionRequired": false}],

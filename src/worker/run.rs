@@ -1,6 +1,7 @@
 //! A worker's event loop: the accept loop and the housekeeping tick (snapshot swaps, counter
 //! publishing, pool sweeping, drain).
 
+use std::os::fd::AsRawFd;
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -49,9 +50,13 @@ impl Run {
                 return;
             }
         };
+        // On the epoll driver a cancelled accept is never woken (the cancel drops its readiness
+        // registration): there the drain shuts the listeners down instead, which fails the
+        // pending accepts.
+        let listening = [http.as_raw_fd(), https.as_raw_fd()];
         let canceller = Canceller::new();
-        let accept = accept_loops(&worker, http, &canceller, false);
-        let accept_tls = accept_loops(&worker, https, &canceller, true);
+        let accept = accept_loops(&worker, http, &canceller, false, uring);
+        let accept_tls = accept_loops(&worker, https, &canceller, true, uring);
         monoio::spawn(wake_parked(worker.clone()));
         let mut drain_deadline: Option<Instant> = None;
         let mut drain_started: Option<Instant> = None;
@@ -68,15 +73,14 @@ impl Run {
                         worker.draining.set(true);
                         drain_started.get_or_insert_with(Instant::now);
                         drain_deadline = Some(Instant::now() + worker.settings.drain_timeout);
-                        if let Some(c) = canceller.take() {
-                            c.cancel(); // stop accepting; the socket closes with the accept task
-                        }
+                        stop_accepting(&mut canceller, uring, listening);
                     }
                     Err(TryRecvError::Empty) => break,
                     Err(TryRecvError::Disconnected) => {
                         worker.draining.set(true);
                         drain_started.get_or_insert_with(Instant::now);
                         drain_deadline.get_or_insert_with(Instant::now);
+                        stop_accepting(&mut canceller, uring, listening);
                         break;
                     }
                 }
@@ -124,6 +128,17 @@ impl Run {
     }
 }
 
+/// Stops the acceptors (once): each ends when its accept fails, and the sockets close with them.
+fn stop_accepting(canceller: &mut Option<Canceller>, uring: bool, listening: [std::os::fd::RawFd; 2]) {
+    if let Some(c) = canceller.take() {
+        if uring {
+            c.cancel();
+        } else {
+            listening.into_iter().for_each(crate::sys::shutdown_socket);
+        }
+    }
+}
+
 /// Waits on the worker's epoll set of parked connections (one poll op for all of them) and
 /// wakes those whose sockets became readable.
 async fn wake_parked(worker: Rc<Worker>) {
@@ -150,9 +165,14 @@ fn accept_loops(
     listener: TcpListener,
     canceller: &Canceller,
     tls: bool,
+    uring: bool,
 ) -> Vec<monoio::task::JoinHandle<()>> {
     let listener = Rc::new(listener);
-    (0..ACCEPTORS)
+    // monoio's epoll driver keeps one waker per socket and direction: of several acceptors on
+    // one listener only the last to wait would ever be woken (and the drain would wait on the
+    // others for ever), so there each listener has one.
+    let acceptors = if uring { ACCEPTORS } else { 1 };
+    (0..acceptors)
         .map(|_| monoio::spawn(accept_loop(worker.clone(), listener.clone(), canceller.handle(), tls)))
         .collect()
 }

@@ -24,8 +24,14 @@ pub struct Proc {
 
 impl Proc {
     pub fn spawn(args: &[String]) -> Proc {
+        Proc::spawn_with_env(args, &[])
+    }
+
+    /// As [`Proc::spawn`], with environment variables set for the child only.
+    pub fn spawn_with_env(args: &[String], env: &[(&str, &str)]) -> Proc {
         let mut child = Command::new(BIN)
             .args(args)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -190,6 +196,11 @@ impl Gateway {
     /// the `listening` line and for `/status` to report the document's
     /// revision applied.
     pub fn start(config_json: &str, extra_sets: &[&str]) -> Gateway {
+        Gateway::start_with_env(config_json, extra_sets, &[])
+    }
+
+    /// As [`Gateway::start`], with environment variables for the gateway's process only.
+    pub fn start_with_env(config_json: &str, extra_sets: &[&str], env: &[(&str, &str)]) -> Gateway {
         let dir = tempfile::tempdir().unwrap();
         let config_path = dir.path().join("config.json");
         std::fs::write(&config_path, config_json).unwrap();
@@ -208,7 +219,7 @@ impl Gateway {
             args.push("--set".into());
             args.push(s);
         }
-        let mut proc = Proc::spawn(&args);
+        let mut proc = Proc::spawn_with_env(&args, env);
         let line =
             proc.wait_line("the `listening` log line", Duration::from_secs(20), |l| listening_addrs(l).is_some());
         let (http, admin) = listening_addrs(&line).unwrap();
