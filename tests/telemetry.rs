@@ -9,7 +9,7 @@ use std::net::{TcpListener, UdpSocket};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{wait_until, Backend, Gateway};
+use common::{python_with_stdin, wait_until, Backend, Gateway};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::metrics::v1::metric::Data;
 use prost::Message;
@@ -76,16 +76,7 @@ fn prometheus_counts_are_exact_and_the_text_parses() {
     let script = "import sys\nfrom prometheus_client.parser import text_string_to_metric_families\n\
                   fams = list(text_string_to_metric_families(sys.stdin.read()))\n\
                   print(len(fams))";
-    let mut child = std::process::Command::new("python3")
-        .args(["-c", script])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("python3");
-    use std::io::Write;
-    child.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("write");
-    let out = child.wait_with_output().expect("parser ran");
+    let out = python_with_stdin(script, &text);
     assert!(out.status.success(), "prometheus parser rejected /metrics: {}", String::from_utf8_lossy(&out.stderr));
     let families: usize = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0);
     assert!(families >= 10, "only {families} metric families parsed");

@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::gateway::{managed_gateway, ControlPlane};
-use common::{wait_until, Gateway};
+use common::{python_with_stdin, wait_until, Gateway};
 use serde_json::{json, Value};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -70,16 +70,7 @@ fn status_and_build_info_metric_carry_the_version() {
                   \x20   if f.name == 'ringgate_build_info':\n\
                   \x20       s = f.samples[0]\n\
                   \x20       print(f.type, s.labels['version'], s.labels['commit'], float(s.value))";
-    let mut child = Command::new("python3")
-        .args(["-c", script])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("python3");
-    use std::io::Write;
-    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = python_with_stdin(script, &text);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), format!("gauge {version} {commit} 1.0"));
 }

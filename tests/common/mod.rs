@@ -129,3 +129,19 @@ pub fn assert_error_shape(resp: &Response, status: u16) {
     let msg = v["message"].as_str().unwrap_or_else(|| panic!("message field missing: {v}"));
     assert!(!msg.is_empty(), "empty error message: {v}");
 }
+
+/// Runs `python3 -c script` with `stdin` as its input (an independent tool reading what the
+/// gateway wrote, such as the Prometheus parser); panics only if python3 cannot be started.
+pub fn python_with_stdin(script: &str, stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("python3")
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3");
+    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write to python3");
+    child.wait_with_output().expect("python3 ran")
+}
